@@ -1,0 +1,77 @@
+"""The one composition root: `create_app(settings, database_url=...)`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme, Server
+
+from haoban import __version__
+from haoban.citizens.routes import router as citizens_router
+from haoban.db.pool import create_pool
+from haoban.deps import provide_conn, provide_runtime
+from haoban.health.routes import router as health_router
+from haoban.kit.clock import Clock, SystemClock
+from haoban.kit.problems import exception_handlers
+from haoban.runtime import build_runtime
+from haoban.sandbox.routes import router as sandbox_router
+from haoban.settings import Settings
+from haoban.tokens.routes import router as tokens_router
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Haoban API",
+        version=__version__,
+        description=(
+            "Haoban (好办): face-verified government services with data linked from the systems that hold it. "
+            "Every error is RFC 9457 application/problem+json."
+        ),
+        servers=[Server(url="/")],
+        path="/openapi",
+        components=Components(
+            security_schemes={
+                "bearer": SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    bearer_format="JWT",
+                    description="An access token (typ at+jwt) in the Authorization header.",
+                )
+            }
+        ),
+        security=[{"bearer": []}],
+        use_handler_docstrings=False,
+        create_examples=False,
+    )
+
+
+def create_app(settings: Settings, *, database_url: str, clock: Clock | None = None) -> Litestar:
+    runtime = build_runtime(settings, database_url=database_url, clock=clock or SystemClock())
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        runtime._pool = await create_pool(database_url, settings.database)
+        try:
+            yield
+        finally:
+            pool, runtime._pool = runtime._pool, None
+            await pool.close()
+
+    return Litestar(
+        route_handlers=[health_router, tokens_router, citizens_router, sandbox_router],
+        lifespan=[lifespan],
+        state=State({"runtime": runtime}),
+        dependencies={
+            "conn": Provide(provide_conn),
+            "runtime": Provide(provide_runtime, sync_to_thread=False),
+        },
+        exception_handlers=exception_handlers(),
+        openapi_config=openapi_config(),
+        request_max_body_size=settings.http.max_body_bytes,
+        debug=False,
+    )

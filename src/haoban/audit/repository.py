@@ -1,0 +1,38 @@
+"""SQL for the append-only audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from haoban.audit.schemas import Actor
+from haoban.kit.context import request_id_var
+
+
+async def record(
+    conn: asyncpg.Connection,
+    *,
+    actor: Actor,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    at: datetime,
+    details: dict[str, Any] | None = None,
+) -> None:
+    await conn.execute(
+        """
+        INSERT INTO audit_events
+            (occurred_at, actor_type, actor_id, action, subject_type, subject_id, request_id, details)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        """,
+        at,
+        actor.type,
+        actor.id,
+        action,
+        subject_type,
+        subject_id,
+        request_id_var.get(),
+        details or {},
+    )

@@ -1,0 +1,181 @@
+"""The `haoban` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+import asyncpg
+import msgspec
+
+from haoban.audit.schemas import Actor
+from haoban.cli_errors import CliError
+from haoban.db import migrations
+from haoban.db.embedded import EmbeddedPostgres
+from haoban.db.pool import connect
+from haoban.kit.clock import SystemClock
+from haoban.observability.logging import configure_logging
+from haoban.settings import Settings, SettingsError, load_settings
+
+T = TypeVar("T")
+CLI_ACTOR = Actor(type="cli", id=os.environ.get("USER", "operator"))
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = load_settings(os.environ, demo=getattr(args, "demo", False))
+    http = settings.http
+    overrides = {k: getattr(args, k) for k in ("host", "port", "workers") if getattr(args, k, None) is not None}
+    if overrides:
+        settings = msgspec.structs.replace(settings, http=msgspec.structs.replace(http, **overrides))
+    return settings
+
+
+def _database_url(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
+    if settings.database.url:
+        return settings.database.url, None
+    embedded = EmbeddedPostgres(settings.data_dir / "pgdata")
+    return embedded.start(), embedded
+
+
+def _with_conn(url: str, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    async def run() -> T:
+        conn = await connect(url)
+        try:
+            return await work(conn)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+# --- db -------------------------------------------------------------------
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    url, _embedded = _database_url(settings)
+    if args.action == "migrate":
+        applied = _with_conn(url, migrations.migrate)
+        print(f"applied {len(applied)} migration(s)" + "".join(f"\n  {name}" for name in applied))
+        return 0
+    states = _with_conn(url, migrations.status)
+    for s in states:
+        print(f"{s.state:9} {s.filename}")
+    return 1 if any(s.state in ("modified", "missing") for s in states) else 0
+
+
+# --- keys -----------------------------------------------------------------
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from haoban.kit.crypto import FieldCipher  # noqa: PLC0415
+    from haoban.tokens.service import rotate_keys  # noqa: PLC0415
+
+    settings = _settings(args)
+    url, _embedded = _database_url(settings)
+    cipher = FieldCipher(settings.security.field_keys)
+
+    async def work(conn: asyncpg.Connection) -> str:
+        async with conn.transaction():
+            return await rotate_keys(
+                conn, cipher=cipher, settings=settings.security, now=SystemClock().now(), actor=CLI_ACTOR
+            )
+
+    kid = _with_conn(url, work)
+    print(f"new active signing key {kid}; the previous key verifies until its tokens expire")
+    return 0
+
+
+# --- openapi --------------------------------------------------------------
+
+
+def cmd_openapi(args: argparse.Namespace) -> int:
+    from haoban.openapi_export import render  # noqa: PLC0415
+
+    out_dir = Path(args.out)
+    files = render()
+    if args.check:
+        stale = [
+            name
+            for name, text in files.items()
+            if not (out_dir / name).is_file() or (out_dir / name).read_text(encoding="utf-8") != text
+        ]
+        if stale:
+            print(f"openapi contract out of date: {', '.join(stale)}; run `haoban openapi export`", file=sys.stderr)
+            return 1
+        print("openapi contract is in sync")
+        return 0
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (out_dir / name).write_text(text, encoding="utf-8")
+    print(f"wrote {', '.join(str(out_dir / n) for n in files)}")
+    return 0
+
+
+# --- serve ----------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from haoban.serve import serve  # noqa: PLC0415
+
+    settings = _settings(args)
+    configure_logging(settings.log_level)
+    url, embedded = _database_url(settings)
+    try:
+        serve(settings, url)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="haoban", description="Haoban government-services backend")
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = argparse.ArgumentParser(add_help=False)
+    demo.add_argument("--demo", action="store_true", help="demo mode: embedded database, sandbox, demo data")
+
+    serve = sub.add_parser("serve", parents=[demo], help="serve the API")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int)
+    serve.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database migrations")
+    db.add_argument("action", choices=["migrate", "status"])
+    db.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
+    db.set_defaults(func=cmd_db)
+
+    keys = sub.add_parser("keys", help="token signing keys")
+    keys.add_argument("action", choices=["rotate"])
+    keys.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
+    keys.set_defaults(func=cmd_keys)
+
+    openapi = sub.add_parser("openapi", help="the OpenAPI contract")
+    openapi.add_argument("action", choices=["export"])
+    openapi.add_argument("--check", action="store_true", help="exit 1 when the committed files differ")
+    openapi.add_argument("--out", default="openapi", help="directory (default: ./openapi)")
+    openapi.set_defaults(func=cmd_openapi)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except SettingsError as exc:
+        print(f"haoban: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except (migrations.MigrationError, CliError) as exc:
+        print(f"haoban: {exc}", file=sys.stderr)
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,2 @@
+class CliError(RuntimeError):
+    """A failure to report in one line and exit non-zero."""

@@ -1,0 +1,53 @@
+"""The asyncpg pool and the per-request transaction."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import asyncpg
+import msgspec
+
+from haoban.settings import DatabaseSettings
+
+Connection = asyncpg.Connection
+Pool = asyncpg.Pool
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec(
+        "jsonb", encoder=lambda v: msgspec.json.encode(v).decode(), decoder=msgspec.json.decode, schema="pg_catalog"
+    )
+
+
+async def create_pool(url: str, settings: DatabaseSettings) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        url,
+        min_size=settings.pool_min,
+        max_size=settings.pool_max,
+        init=_init_connection,
+        server_settings={
+            "application_name": "haoban",
+            "statement_timeout": str(settings.statement_timeout_ms),
+            "idle_in_transaction_session_timeout": str(max(settings.statement_timeout_ms * 2, 30_000)),
+            "timezone": "UTC",
+        },
+        command_timeout=settings.statement_timeout_ms / 1000 + 5,
+    )
+    return pool
+
+
+async def transaction(pool: asyncpg.Pool) -> AsyncGenerator[asyncpg.Connection, None]:
+    """One connection and one transaction; commit on success, roll back on error.
+
+    Used as a Litestar generator dependency, so it finishes before the response
+    is sent: a failed commit becomes an error response, never a false 200.
+    """
+    async with pool.acquire() as conn, conn.transaction():
+        yield conn
+
+
+async def connect(url: str) -> asyncpg.Connection:
+    """A single connection with the same codecs as the pool (for the CLI)."""
+    conn = await asyncpg.connect(url, server_settings={"application_name": "haoban-cli", "timezone": "UTC"})
+    await _init_connection(conn)
+    return conn

@@ -1,0 +1,170 @@
+"""Render every error as RFC 9457 application/problem+json.
+
+One place maps our `AppError`s and Litestar's own exceptions to a body with a
+stable `type` and `code`. Nothing internal (stack, SQL, exception text of a
+500) ever reaches the body.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    MethodNotAllowedException,
+    NotFoundException,
+    TooManyRequestsException,
+    ValidationException,
+)
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+from litestar.types import ExceptionHandlersMap
+
+from haoban.kit.errors import AppError, FieldError
+from haoban.kit.messages import title
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_PREFIX = "urn:haoban:problem:"
+
+log = logging.getLogger("haoban.http")
+
+
+class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """RFC 9457 problem details, with our stable `code` and field `errors`."""
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str | None = None
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[FieldError] = []
+    extra: dict[str, Any] = {}
+
+
+def problem_response(
+    request: Request[Any, Any, Any],
+    *,
+    status: int,
+    code: str,
+    detail: str | None = None,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Response[Problem]:
+    body = Problem(
+        type=TYPE_PREFIX + code,
+        title=title(code, request.headers.get("accept-language")),
+        status=status,
+        code=code,
+        detail=detail,
+        instance=request.url.path,
+        request_id=request.scope.get("state", {}).get("request_id"),
+        errors=errors or [],
+        extra=extra or {},
+    )
+    return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers or {})
+
+
+_UNKNOWN = re.compile(r"unknown field `([^`]+)`")
+_AT_PATH = re.compile(r"at `\$\.?([^`]*)`")
+_MISSING = re.compile(r"missing required field `([^`]+)`")
+
+
+def _field_errors(exc: ValidationException) -> list[FieldError]:
+    out: list[FieldError] = []
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    for item in extra:
+        if not isinstance(item, dict):
+            continue
+        message = str(item.get("message", "invalid value"))
+        key = str(item.get("key", "") or "")
+        source = str(item.get("source", "body") or "body")
+        field = key
+        for pattern in (_UNKNOWN, _MISSING):
+            if found := pattern.search(message):
+                name = found.group(1)
+                field = f"{key}.{name}" if key and key not in {"data", ""} else name
+        if (found := _AT_PATH.search(message)) and found.group(1):
+            field = found.group(1)
+        if field in {"data", ""}:
+            field = "$"
+        out.append(FieldError(field=field, reason=message.split(" - at ", maxsplit=1)[0], source=source))
+    if not out:
+        out.append(FieldError(field="$", reason=exc.detail or "invalid request"))
+    return out
+
+
+def _on_app_error(request: Request[Any, Any, Any], exc: AppError) -> Response[Problem]:
+    return problem_response(
+        request,
+        status=exc.status,
+        code=exc.code,
+        detail=exc.detail,
+        errors=exc.errors,
+        headers=exc.headers,
+        extra=exc.extra,
+    )
+
+
+def _on_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
+    return problem_response(
+        request,
+        status=422,
+        code="validation_failed",
+        detail="One or more fields are invalid.",
+        errors=_field_errors(exc),
+    )
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+    503: "service_unavailable",
+}
+
+
+def _on_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+    status = exc.status_code
+    if status >= 500:
+        return _on_crash(request, exc)
+    code = _HTTP_CODES.get(status, "bad_request")
+    detail: str | None = None
+    if status == 400:
+        # Litestar raises a bare 400 when the body is not decodable JSON.
+        code = "malformed_body"
+        detail = "The request body could not be parsed as JSON."
+    elif isinstance(exc, NotFoundException):
+        detail = "No resource at this path."
+    elif isinstance(exc, MethodNotAllowedException):
+        detail = f"{request.method} is not allowed here."
+    elif isinstance(exc, RequestEntityTooLarge):
+        detail = "The request body exceeds the size limit."
+    elif isinstance(exc, TooManyRequestsException):
+        detail = "Slow down and retry later."
+    headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() in {"allow", "retry-after"}}
+    return problem_response(request, status=status, code=code, detail=detail, headers=headers)
+
+
+def _on_crash(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
+    return problem_response(request, status=500, code="internal_error", detail="An unexpected error occurred.")
+
+
+def exception_handlers() -> ExceptionHandlersMap:
+    return {
+        AppError: _on_app_error,
+        ValidationException: _on_validation,
+        HTTPException: _on_http,
+        Exception: _on_crash,
+    }

@@ -1,0 +1,62 @@
+"""Routes for testers; 404 unless sandbox mode is on."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Response, Router, post
+from litestar.datastructures import State
+from litestar.params import Body, FromPath
+
+from haoban.deps import Conn
+from haoban.kit.openapi import example, problems
+from haoban.runtime import Runtime
+from haoban.sandbox import service
+from haoban.sandbox.guard import sandbox_only
+from haoban.sandbox.schemas import TestCitizen, TestCitizenCreate, TestTokenCreate
+from haoban.tokens.schemas import TokenPair
+
+
+@post(
+    "/citizens",
+    operation_id="sandboxCreateCitizen",
+    summary="Create a test citizen account",
+    description="Idempotent when `citizen_id` is given. Later issues add identities with ID photos here.",
+    responses=problems(400, 404, 422),
+)
+async def create_citizen(
+    data: Annotated[TestCitizenCreate, Body(examples=example("new test citizen", {}))],
+    conn: Conn,
+    state: State,
+) -> Response[TestCitizen]:
+    runtime: Runtime = state.runtime
+    result = await service.create_test_citizen(conn, runtime, data)
+    return Response(result, status_code=201 if result.created else 200)
+
+
+@post(
+    "/citizens/{citizen_id:uuid}/tokens",
+    operation_id="sandboxMintTokens",
+    summary="Mint a token pair for a test citizen",
+    description='Tokens carry `amr: ["sandbox"]` and a sandbox `acr`; they never count as a face verification.',
+    responses=problems(400, 404, 422),
+)
+async def mint_tokens(
+    citizen_id: FromPath[UUID],
+    data: Annotated[TestTokenCreate, Body(examples=example("openid scope", {"scope": ["openid", "profile"]}))],
+    conn: Conn,
+    state: State,
+) -> Response[TokenPair]:
+    runtime: Runtime = state.runtime
+    pair = await service.mint_test_tokens(conn, runtime, citizen_id, data)
+    return Response(pair, status_code=201, headers={"Cache-Control": "no-store"})
+
+
+router = Router(
+    path="/sandbox",
+    route_handlers=[create_citizen, mint_tokens],
+    guards=[sandbox_only],
+    tags=["sandbox"],
+    security=[{}],
+)

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+
+Scope = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_.:-]{0,63}$")]
+ALLOWED_SCOPES = ("openid", "profile", "identity.verified", "hpf.read", "applications.read", "applications.write")
+
+
+class TestCitizenCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    citizen_id: UUID | None = None
+
+
+class TestCitizen(msgspec.Struct, frozen=True, kw_only=True):
+    citizen_id: UUID
+    created: bool
+
+
+class TestTokenCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    scope: Annotated[list[Scope], msgspec.Meta(max_length=16)] = msgspec.field(default_factory=lambda: ["openid"])
+    acr: Literal["urn:haoban:loa:sandbox"] = "urn:haoban:loa:sandbox"

@@ -1,0 +1,43 @@
+"""Sandbox use cases. Demo data is loaded through these same functions."""
+
+from __future__ import annotations
+
+import uuid
+from uuid import UUID
+
+import asyncpg
+
+from haoban.audit.schemas import Actor
+from haoban.citizens import service as citizens
+from haoban.kit.errors import FieldError, ValidationFailed
+from haoban.runtime import Runtime
+from haoban.sandbox.schemas import ALLOWED_SCOPES, TestCitizen, TestCitizenCreate, TestTokenCreate
+from haoban.tokens.schemas import SessionGrant, TokenPair
+
+SANDBOX_ACTOR = Actor(type="sandbox", id="sandbox")
+SANDBOX_CLIENT = "haoban-sandbox"
+
+
+async def create_test_citizen(conn: asyncpg.Connection, runtime: Runtime, data: TestCitizenCreate) -> TestCitizen:
+    citizen_id = data.citizen_id or uuid.uuid4()
+    created = await citizens.create_citizen(conn, citizen_id=citizen_id, now=runtime.clock.now(), actor=SANDBOX_ACTOR)
+    return TestCitizen(citizen_id=citizen_id, created=created)
+
+
+async def mint_test_tokens(
+    conn: asyncpg.Connection, runtime: Runtime, citizen_id: UUID, data: TestTokenCreate
+) -> TokenPair:
+    """Tokens for a test citizen, marked `amr: ["sandbox"]` so no real route mistakes them for a face login."""
+    for i, scope in enumerate(data.scope):
+        if scope not in ALLOWED_SCOPES:
+            raise ValidationFailed(errors=[FieldError(field=f"scope[{i}]", reason=f"unknown scope {scope!r}")])
+    citizen = await citizens.get_citizen(conn, citizen_id)
+    grant = SessionGrant(
+        citizen_id=citizen.id,
+        client_id=SANDBOX_CLIENT,
+        scope=tuple(dict.fromkeys(data.scope)),
+        acr=data.acr,
+        amr=("sandbox",),
+        auth_time=runtime.clock.now(),
+    )
+    return await runtime.tokens.issue(conn, runtime.pool, grant, actor=SANDBOX_ACTOR)

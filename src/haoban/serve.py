@@ -1,0 +1,95 @@
+"""`haoban serve`: prepare the database, print where to go, run uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import uvicorn
+
+from haoban.audit.schemas import SYSTEM
+from haoban.cli_errors import CliError
+from haoban.db import migrations
+from haoban.db.pool import connect
+from haoban.kit.clock import SystemClock
+from haoban.kit.crypto import FieldCipher
+from haoban.runtime import build_runtime
+from haoban.sandbox.demo import DemoAccount, load_demo
+from haoban.settings import Settings
+from haoban.tokens.service import ensure_signing_key, has_active_key
+
+
+async def prepare(settings: Settings, url: str) -> list[DemoAccount]:
+    """Demo: migrate, make a key, load demo data. Production: refuse a database that is behind."""
+    conn = await connect(url)
+    try:
+        if settings.demo:
+            await migrations.migrate(conn)
+            async with conn.transaction():
+                await ensure_signing_key(
+                    conn,
+                    cipher=FieldCipher(settings.security.field_keys),
+                    settings=settings.security,
+                    now=SystemClock().now(),
+                    actor=SYSTEM,
+                )
+            runtime = build_runtime(settings, database_url=url, clock=SystemClock())
+            async with conn.transaction():
+                return await load_demo(conn, runtime)
+        await migrations.ensure_current(conn)
+        if not await has_active_key(conn, SystemClock().now()):
+            raise CliError("no active token signing key; run `haoban keys rotate` first")
+        return []
+    finally:
+        await conn.close()
+
+
+def _export_env(settings: Settings, url: str) -> None:
+    """Workers are separate processes: hand them the same configuration."""
+    os.environ["DATABASE_URL"] = url
+    os.environ["HAOBAN_MODE"] = settings.mode
+    os.environ["HAOBAN_DATA_DIR"] = str(settings.data_dir)
+    os.environ["HAOBAN_HOST"] = settings.http.host
+    os.environ["HAOBAN_PORT"] = str(settings.http.port)
+    os.environ["HAOBAN_SANDBOX"] = "true" if settings.sandbox else "false"
+
+
+def _banner(settings: Settings, accounts: list[DemoAccount]) -> str:
+    base = f"http://{settings.http.host}:{settings.http.port}"
+    lines = [
+        f"Haoban {settings.mode} mode on {base}",
+        f"  API docs:   {base}/docs",
+        f"  OpenAPI:    {base}/openapi/openapi.json",
+        f"  Health:     {base}/health/ready",
+    ]
+    if settings.sandbox:
+        lines.append("  Sandbox:    on (/sandbox/* routes for testers)")
+    if accounts:
+        lines.append("  Demo accounts (mint a token with the sandbox route):")
+        for account in accounts:
+            lines.append(f"    {account.label}: citizen_id {account.citizen_id}")
+        first = accounts[0].citizen_id
+        lines.append(
+            f"    curl -s -X POST {base}/sandbox/citizens/{first}/tokens -H 'content-type: application/json' -d '{{}}'"
+        )
+    return "\n".join(lines)
+
+
+def serve(settings: Settings, url: str) -> None:
+    accounts = asyncio.run(prepare(settings, url))
+    _export_env(settings, url)
+    print(_banner(settings, accounts), flush=True)
+    uvicorn.run(
+        "haoban.asgi:create_from_env",
+        factory=True,
+        host=settings.http.host,
+        port=settings.http.port,
+        workers=settings.http.workers,
+        loop="uvloop",
+        http="httptools",
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        proxy_headers=False,
+        timeout_graceful_shutdown=10,
+    )

@@ -1,0 +1,205 @@
+"""Typed, frozen settings read once from the environment.
+
+Nothing here runs at import time: `load_settings` is called by the CLI or by
+`create_app`'s caller, and every bad value is reported with its variable name.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+Mode = Literal["production", "demo"]
+
+MAX_ACCESS_TTL_S = 900
+
+
+class SettingsError(ValueError):
+    """A setting is missing or invalid; the message names the variable."""
+
+
+class FieldKey(msgspec.Struct, frozen=True):
+    kid: str
+    key: bytes
+
+
+class DatabaseSettings(msgspec.Struct, frozen=True, kw_only=True):
+    url: str | None
+    pool_min: int = 1
+    pool_max: int = 10
+    statement_timeout_ms: int = 15_000
+
+
+class HttpSettings(msgspec.Struct, frozen=True, kw_only=True):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    max_body_bytes: int = 1_048_576
+
+
+class SecuritySettings(msgspec.Struct, frozen=True, kw_only=True):
+    field_keys: tuple[FieldKey, ...]
+    token_hmac_key: bytes
+    issuer: str
+    api_audience: str = "haoban-api"
+    access_token_ttl_s: int = 600
+    refresh_token_ttl_s: int = 30 * 24 * 3600
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    mode: Mode
+    sandbox: bool
+    data_dir: Path
+    log_level: str
+    database: DatabaseSettings
+    http: HttpSettings
+    security: SecuritySettings
+
+    @property
+    def demo(self) -> bool:
+        return self.mode == "demo"
+
+
+def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if not lo <= value <= hi:
+        raise SettingsError(f"{name} must be between {lo} and {hi}, got {value}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    low = raw.strip().lower()
+    if low in {"1", "true", "yes", "on"}:
+        return True
+    if low in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _b64_key(name: str, raw: str, min_len: int = 32) -> bytes:
+    try:
+        key = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
+    except (ValueError, TypeError):
+        raise SettingsError(f"{name} must be base64") from None
+    if len(key) < min_len:
+        raise SettingsError(f"{name} must decode to at least {min_len} bytes")
+    return key
+
+
+def parse_field_keys(name: str, raw: str) -> tuple[FieldKey, ...]:
+    """Parse `kid:base64key,kid:base64key`; the first key encrypts, all decrypt."""
+    keys: list[FieldKey] = []
+    for part in raw.split(","):
+        kid, sep, b64 = part.strip().partition(":")
+        if not sep or not kid or not kid.isalnum():
+            raise SettingsError(f"{name} must look like 'kid:base64key[,kid:base64key]'")
+        key = _b64_key(name, b64)
+        if len(key) != 32:
+            raise SettingsError(f"{name} keys must be 32 bytes (AES-256)")
+        keys.append(FieldKey(kid=kid, key=key))
+    if len({k.kid for k in keys}) != len(keys):
+        raise SettingsError(f"{name} has a repeated key id")
+    return tuple(keys)
+
+
+def _demo_secrets(data_dir: Path) -> dict[str, str]:
+    """Generate the demo secrets once and keep them in the data dir (0600)."""
+    path = data_dir / "demo-secrets.json"
+    if path.exists():
+        loaded: dict[str, str] = json.loads(path.read_text())
+        return loaded
+    data_dir.mkdir(parents=True, exist_ok=True)
+    values = {
+        "HAOBAN_FIELD_KEYS": "demo1:" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "HAOBAN_TOKEN_HMAC_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+    }
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(values, fh)
+    return values
+
+
+def load_settings(env: Mapping[str, str], *, demo: bool | None = None) -> Settings:
+    """Build and validate the settings; raise SettingsError naming the bad variable."""
+    mode_raw = env.get("HAOBAN_MODE", "production")
+    if demo:
+        mode_raw = "demo"
+    if mode_raw not in ("production", "demo"):
+        raise SettingsError(f"HAOBAN_MODE must be 'production' or 'demo', got {mode_raw!r}")
+    mode: Mode = "demo" if mode_raw == "demo" else "production"
+    data_dir = Path(env.get("HAOBAN_DATA_DIR") or "var").resolve()
+    sandbox = _bool(env, "HAOBAN_SANDBOX", mode == "demo")
+
+    url = env.get("DATABASE_URL") or None
+    if url is not None and not url.startswith(("postgres://", "postgresql://")):
+        raise SettingsError("DATABASE_URL must start with postgresql://")
+    if url is None and mode == "production":
+        raise SettingsError("DATABASE_URL is required in production mode")
+    pool_min = _int(env, "HAOBAN_DB_POOL_MIN", 1, 0, 100)
+    pool_max = _int(env, "HAOBAN_DB_POOL_MAX", 10, 1, 200)
+    if pool_max < pool_min:
+        raise SettingsError("HAOBAN_DB_POOL_MAX must be at least HAOBAN_DB_POOL_MIN")
+    database = DatabaseSettings(
+        url=url,
+        pool_min=pool_min,
+        pool_max=pool_max,
+        statement_timeout_ms=_int(env, "HAOBAN_DB_STATEMENT_TIMEOUT_MS", 15_000, 100, 600_000),
+    )
+    port = _int(env, "HAOBAN_PORT", 8000, 0, 65535)
+    http = HttpSettings(
+        host=env.get("HAOBAN_HOST") or "127.0.0.1",
+        port=port,
+        workers=_int(env, "HAOBAN_WORKERS", 1, 1, 64),
+        max_body_bytes=_int(env, "HAOBAN_MAX_BODY_BYTES", 1_048_576, 1024, 64 * 1_048_576),
+    )
+
+    secret_env: Mapping[str, str] = env
+    if mode == "demo" and not (env.get("HAOBAN_FIELD_KEYS") and env.get("HAOBAN_TOKEN_HMAC_KEY")):
+        secret_env = {**_demo_secrets(data_dir), **{k: v for k, v in env.items() if v}}
+    field_raw = secret_env.get("HAOBAN_FIELD_KEYS")
+    if not field_raw:
+        raise SettingsError("HAOBAN_FIELD_KEYS is required in production mode")
+    hmac_raw = secret_env.get("HAOBAN_TOKEN_HMAC_KEY")
+    if not hmac_raw:
+        raise SettingsError("HAOBAN_TOKEN_HMAC_KEY is required in production mode")
+    issuer = env.get("HAOBAN_ISSUER") or f"http://{http.host}:{port}"
+    if not issuer.startswith(("https://", "http://")) or issuer.endswith("/"):
+        raise SettingsError("HAOBAN_ISSUER must be an http(s) URL without a trailing slash")
+    if mode == "production" and not issuer.startswith("https://") and not _bool(env, "HAOBAN_ALLOW_HTTP_ISSUER", False):
+        raise SettingsError("HAOBAN_ISSUER must use https in production mode")
+    security = SecuritySettings(
+        field_keys=parse_field_keys("HAOBAN_FIELD_KEYS", field_raw),
+        token_hmac_key=_b64_key("HAOBAN_TOKEN_HMAC_KEY", hmac_raw),
+        issuer=issuer,
+        api_audience=env.get("HAOBAN_API_AUDIENCE") or "haoban-api",
+        access_token_ttl_s=_int(env, "HAOBAN_ACCESS_TOKEN_TTL_S", 600, 30, MAX_ACCESS_TTL_S),
+        refresh_token_ttl_s=_int(env, "HAOBAN_REFRESH_TOKEN_TTL_S", 30 * 24 * 3600, 300, 90 * 24 * 3600),
+    )
+    log_level = (env.get("HAOBAN_LOG_LEVEL") or "INFO").upper()
+    if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise SettingsError(f"HAOBAN_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
+    return Settings(
+        mode=mode,
+        sandbox=sandbox,
+        data_dir=data_dir,
+        log_level=log_level,
+        database=database,
+        http=http,
+        security=security,
+    )

@@ -1,0 +1,95 @@
+"""JWKS, refresh and sign-out."""
+
+from __future__ import annotations
+
+from typing import Annotated, cast
+
+from litestar import Request, Response, Router, get, post
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.params import Body
+
+from haoban.deps import Conn
+from haoban.kit.openapi import example, problems
+from haoban.kit.problems import problem_response
+from haoban.runtime import Runtime
+from haoban.tokens.guard import CurrentPrincipal, provide_principal
+from haoban.tokens.schemas import Jwks, RefreshRequest, TokenPair
+from haoban.tokens.service import InvalidGrant
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+_PAIR_EXAMPLE = {
+    "access_token": "eyJhbGciOiJFUzI1NiIsImtpZCI6Ii4uLiIsInR5cCI6ImF0K2p3dCJ9...",
+    "token_type": "Bearer",
+    "expires_in": 600,
+    "refresh_token": "hbr_x0m1Yf3kQ2bq8Jw7W2VZ0ZxRk7h0qB9Uu4n2b5cF1sE",
+    "refresh_token_expires_at": "2026-12-28T10:30:00Z",
+    "scope": "openid profile",
+}
+
+
+@get(
+    "/.well-known/jwks.json",
+    operation_id="getJwks",
+    summary="Public signing keys (JWKS)",
+    description="Public members only. Retired keys stay here until every token they signed has expired.",
+    tags=["tokens"],
+    security=[],
+    responses=problems(),
+    cache=False,
+)
+async def jwks(state: State) -> Jwks:
+    runtime: Runtime = state.runtime
+    return Jwks(keys=await runtime.keyring.jwks(runtime.pool))
+
+
+@post(
+    "/v1/auth/tokens/refresh",
+    operation_id="refreshTokens",
+    summary="Rotate a refresh token for a new token pair",
+    description=(
+        "Each refresh token works once. Presenting one that was already used revokes the whole session "
+        "(every refresh and access token of that sign-in)."
+    ),
+    tags=["tokens"],
+    security=[],
+    status_code=200,
+    responses=problems(400, 422, codes={400: "invalid_grant"}),
+)
+async def refresh(
+    data: Annotated[
+        RefreshRequest,
+        Body(examples=example("refresh", {"refresh_token": "hbr_x0m1Yf3kQ2bq8Jw7W2VZ0ZxRk7h0qB9Uu4n2b5cF1sE"})),
+    ],
+    conn: Conn,
+    state: State,
+    request: Request[object, object, State],
+) -> Response[TokenPair]:
+    runtime: Runtime = state.runtime
+    result = await runtime.tokens.refresh(conn, runtime.pool, data.refresh_token)
+    if isinstance(result, InvalidGrant):
+        # Returned, not raised: the reuse revocation must commit.
+        problem = problem_response(
+            request, status=result.status, code=result.code, detail=result.detail, headers=NO_STORE
+        )
+        return cast("Response[TokenPair]", problem)
+    return Response(result, status_code=200, headers=NO_STORE)
+
+
+@post(
+    "/v1/auth/logout",
+    operation_id="logout",
+    summary="End this session",
+    description="Revokes every refresh and access token of the current sign-in.",
+    tags=["tokens"],
+    status_code=204,
+    dependencies={"principal": Provide(provide_principal)},
+    responses=problems(401),
+)
+async def logout(principal: CurrentPrincipal, conn: Conn, state: State) -> None:
+    runtime: Runtime = state.runtime
+    await runtime.tokens.revoke_session(conn, principal, reason="logout")
+
+
+router = Router(path="/", route_handlers=[jwks, refresh, logout])
