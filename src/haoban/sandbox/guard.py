@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotFoundException
 from litestar.handlers.base import BaseRouteHandler
@@ -9,7 +11,7 @@ from litestar.handlers.base import BaseRouteHandler
 from haoban.runtime import Runtime
 
 
-def sandbox_only(connection: ASGIConnection[object, object, object, object], _: BaseRouteHandler) -> None:
+def sandbox_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     runtime: Runtime = connection.app.state.runtime
     if not runtime.settings.sandbox:
         raise NotFoundException()

@@ -10,12 +10,22 @@ from litestar.datastructures import State
 from litestar.params import Body, FromPath
 
 from haoban.deps import Conn
-from haoban.kit.openapi import example, problems
+from haoban.kit.openapi import PUBLIC, example, problems, success
 from haoban.runtime import Runtime
 from haoban.sandbox import service
 from haoban.sandbox.guard import sandbox_only
 from haoban.sandbox.schemas import TestCitizen, TestCitizenCreate, TestTokenCreate
 from haoban.tokens.schemas import TokenPair
+
+_CITIZEN = "7d0b6a52-3c1e-4f0a-9b8e-000000000001"
+_PAIR_EXAMPLE = {
+    "access_token": "eyJhbGciOiJFUzI1NiIsImtpZCI6Ii4uLiIsInR5cCI6ImF0K2p3dCJ9...",
+    "token_type": "Bearer",
+    "expires_in": 600,
+    "refresh_token": "hbr_q3Zt8Lm2Xc5Vb9Nw1Rk4Hy7Jd0Fs6Ga2Pe8Uo3Ti5",
+    "refresh_token_expires_at": "2026-12-28T10:30:00Z",
+    "scope": "openid profile",
+}
 
 
 @post(
@@ -23,7 +33,11 @@ from haoban.tokens.schemas import TokenPair
     operation_id="sandboxCreateCitizen",
     summary="Create a test citizen account",
     description="Idempotent when `citizen_id` is given. Later issues add identities with ID photos here.",
-    responses=problems(400, 404, 422),
+    responses={
+        **success(201, TestCitizen, "Created", example("created", {"citizen_id": _CITIZEN, "created": True})),
+        **success(200, TestCitizen, "Already there", example("existed", {"citizen_id": _CITIZEN, "created": False})),
+        **problems(400, 404, 422),
+    },
 )
 async def create_citizen(
     data: Annotated[TestCitizenCreate, Body(examples=example("new test citizen", {}))],
@@ -40,7 +54,10 @@ async def create_citizen(
     operation_id="sandboxMintTokens",
     summary="Mint a token pair for a test citizen",
     description='Tokens carry `amr: ["sandbox"]` and a sandbox `acr`; they never count as a face verification.',
-    responses=problems(400, 404, 422),
+    responses={
+        **success(201, TokenPair, "A token pair for the test citizen", example("token pair", _PAIR_EXAMPLE)),
+        **problems(400, 404, 422),
+    },
 )
 async def mint_tokens(
     citizen_id: FromPath[UUID],
@@ -58,5 +75,5 @@ router = Router(
     route_handlers=[create_citizen, mint_tokens],
     guards=[sandbox_only],
     tags=["sandbox"],
-    security=[{}],
+    security=PUBLIC,
 )

@@ -6,14 +6,13 @@ from typing import Annotated, cast
 
 from litestar import Request, Response, Router, get, post
 from litestar.datastructures import State
-from litestar.di import Provide
 from litestar.params import Body
 
 from haoban.deps import Conn
-from haoban.kit.openapi import example, problems
+from haoban.kit.openapi import PUBLIC, example, problems, success
 from haoban.kit.problems import problem_response
 from haoban.runtime import Runtime
-from haoban.tokens.guard import CurrentPrincipal, provide_principal
+from haoban.tokens.guard import AUTH_DEPENDENCIES, AUTH_GUARDS, CurrentPrincipal
 from haoban.tokens.schemas import Jwks, RefreshRequest, TokenPair
 from haoban.tokens.service import InvalidGrant
 
@@ -28,6 +27,20 @@ _PAIR_EXAMPLE = {
     "scope": "openid profile",
 }
 
+_JWKS_EXAMPLE = {
+    "keys": [
+        {
+            "kty": "EC",
+            "crv": "P-256",
+            "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+            "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+            "kid": "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs",
+            "use": "sig",
+            "alg": "ES256",
+        }
+    ]
+}
+
 
 @get(
     "/.well-known/jwks.json",
@@ -35,8 +48,8 @@ _PAIR_EXAMPLE = {
     summary="Public signing keys (JWKS)",
     description="Public members only. Retired keys stay here until every token they signed has expired.",
     tags=["tokens"],
-    security=[],
-    responses=problems(),
+    security=PUBLIC,
+    responses={**success(200, Jwks, "The JSON Web Key Set", example("one active key", _JWKS_EXAMPLE)), **problems()},
     cache=False,
 )
 async def jwks(state: State) -> Jwks:
@@ -53,9 +66,12 @@ async def jwks(state: State) -> Jwks:
         "(every refresh and access token of that sign-in)."
     ),
     tags=["tokens"],
-    security=[],
+    security=PUBLIC,
     status_code=200,
-    responses=problems(400, 422, codes={400: "invalid_grant"}),
+    responses={
+        **success(200, TokenPair, "A new token pair", example("token pair", _PAIR_EXAMPLE)),
+        **problems(400, 422, codes={400: "invalid_grant"}),
+    },
 )
 async def refresh(
     data: Annotated[
@@ -84,7 +100,8 @@ async def refresh(
     description="Revokes every refresh and access token of the current sign-in.",
     tags=["tokens"],
     status_code=204,
-    dependencies={"principal": Provide(provide_principal)},
+    guards=AUTH_GUARDS,
+    dependencies=AUTH_DEPENDENCIES,
     responses=problems(401),
 )
 async def logout(principal: CurrentPrincipal, conn: Conn, state: State) -> None:

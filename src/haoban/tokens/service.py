@@ -74,15 +74,18 @@ class KeyRing:
                     active = (row.kid, priv)
         self._active, self._public = active, public
         self._jwks = [r.public_jwk for r in rows if r.kid in public]
-        self._loaded_at = asyncio.get_running_loop().time()
+        self._loaded_at = self._clock.now().timestamp()
 
     async def refresh(self, pool: asyncpg.Pool, *, force: bool = False) -> None:
-        now = asyncio.get_running_loop().time()
-        if not force and self._loaded_at >= 0 and now - self._loaded_at < KEYRING_TTL_S:
+        if not force and not self._stale():
             return
         async with self._lock:
-            if force or self._loaded_at < 0 or asyncio.get_running_loop().time() - self._loaded_at >= KEYRING_TTL_S:
+            if force or self._stale():
                 await self._load(pool)
+
+    def _stale(self) -> bool:
+        age = self._clock.now().timestamp() - self._loaded_at
+        return self._loaded_at < 0 or not 0 <= age < KEYRING_TTL_S
 
     async def signing_key(self, pool: asyncpg.Pool) -> tuple[str, EllipticCurvePrivateKey]:
         await self.refresh(pool)
@@ -219,7 +222,7 @@ class TokenService:
     def _pair(self, access: str, refresh: str, expires_at: datetime, scope: tuple[str, ...]) -> TokenPair:
         return TokenPair(
             access_token=access,
-            token_type="Bearer",
+            token_type="Bearer",  # noqa: S106 (a token type, not a secret)
             expires_in=self._settings.access_token_ttl_s,
             refresh_token=refresh,
             refresh_token_expires_at=expires_at,
