@@ -116,7 +116,7 @@ def db_url(pg_server_url: str, template_db: str) -> Iterator[str]:
     asyncio.run(_admin(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-def test_env(database_url: str, **extra: str) -> dict[str, str]:
+def server_env(database_url: str, **extra: str) -> dict[str, str]:
     """The environment a production-mode test server runs with."""
     return {
         "DATABASE_URL": database_url,
@@ -131,7 +131,7 @@ def test_env(database_url: str, **extra: str) -> dict[str, str]:
 
 
 def make_settings(database_url: str, **extra: str) -> Settings:
-    return load_settings(test_env(database_url, **extra))
+    return load_settings(server_env(database_url, **extra))
 
 
 @pytest.fixture
