@@ -9,15 +9,20 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Server
 
 from haoban import __version__
 from haoban.citizens.routes import router as citizens_router
 from haoban.db.pool import create_pool
 from haoban.deps import provide_conn, provide_runtime
+from haoban.docs.routes import router as docs_router
 from haoban.health.routes import router as health_router
 from haoban.kit.clock import Clock, SystemClock
 from haoban.kit.problems import exception_handlers
+from haoban.observability.metrics import Metrics
+from haoban.observability.middleware import RequestMiddleware
+from haoban.observability.routes import metrics as metrics_route
 from haoban.runtime import build_runtime
 from haoban.sandbox.routes import router as sandbox_router
 from haoban.settings import Settings
@@ -25,6 +30,7 @@ from haoban.tokens.routes import router as tokens_router
 
 
 def openapi_config() -> OpenAPIConfig:
+    """The schema at /openapi/openapi.json and .yaml; the interactive docs are at /docs (haoban.docs)."""
     return OpenAPIConfig(
         title="Haoban API",
         version=__version__,
@@ -34,6 +40,8 @@ def openapi_config() -> OpenAPIConfig:
         ),
         servers=[Server(url="/")],
         path="/openapi",
+        # Only the schema itself: Litestar's UI plugins load their scripts from CDNs.
+        render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
         components=Components(
             security_schemes={
                 "bearer": SecurityScheme(
@@ -52,6 +60,7 @@ def openapi_config() -> OpenAPIConfig:
 
 def create_app(settings: Settings, *, database_url: str, clock: Clock | None = None) -> Litestar:
     runtime = build_runtime(settings, database_url=database_url, clock=clock or SystemClock())
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
@@ -62,10 +71,10 @@ def create_app(settings: Settings, *, database_url: str, clock: Clock | None = N
             pool, runtime._pool = runtime._pool, None
             await pool.close()
 
-    return Litestar(
-        route_handlers=[health_router, tokens_router, citizens_router, sandbox_router],
+    app = Litestar(
+        route_handlers=[health_router, tokens_router, citizens_router, sandbox_router, metrics_route, docs_router],
         lifespan=[lifespan],
-        state=State({"runtime": runtime}),
+        state=State({"runtime": runtime, "metrics": metrics}),
         dependencies={
             "conn": Provide(provide_conn),
             "runtime": Provide(provide_runtime, sync_to_thread=False),
@@ -73,5 +82,9 @@ def create_app(settings: Settings, *, database_url: str, clock: Clock | None = N
         exception_handlers=exception_handlers(),
         openapi_config=openapi_config(),
         request_max_body_size=settings.http.max_body_bytes,
+        logging_config=None,  # observability.logging owns the handlers; Litestar's would replace them
         debug=False,
     )
+    # Around the whole handler, not per route, so 404s and 405s get a request id too.
+    app.asgi_handler = RequestMiddleware(app.asgi_handler, metrics=metrics)
+    return app

@@ -11,8 +11,8 @@ from typing import Any
 
 import asyncpg
 import jwt
-from cryptography.hazmat.primitives import serialization
 import pytest
+from cryptography.hazmat.primitives import serialization
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 

@@ -86,7 +86,9 @@ async def test_refresh_tokens_are_stored_only_as_hmac(
     token = pair["refresh_token"]
     dump = await db.fetchval("SELECT string_agg(encode(token_hmac, 'escape'), '') FROM refresh_tokens")
     assert token not in (dump or "")
-    assert token.encode() not in b"".join(r["token_hmac"] for r in await db.fetch("SELECT token_hmac FROM refresh_tokens"))
+    assert token.encode() not in b"".join(
+        r["token_hmac"] for r in await db.fetch("SELECT token_hmac FROM refresh_tokens")
+    )
 
 
 async def test_concurrent_refreshes_of_one_token_yield_at_most_one_pair(client: AsyncTestClient[Litestar]) -> None:

@@ -7,6 +7,7 @@ from litestar import Router, get
 from litestar.datastructures import State
 
 from haoban.kit.errors import Unavailable
+from haoban.kit.openapi import PUBLIC, example, problems, success
 from haoban.runtime import Runtime
 
 
@@ -20,7 +21,11 @@ class Health(msgspec.Struct, frozen=True, kw_only=True):
     operation_id="healthLive",
     summary="Liveness: the process answers",
     tags=["health"],
-    security=[],
+    security=PUBLIC,
+    responses={
+        **success(200, Health, "The process answers", example("alive", {"status": "ok", "database": None})),
+        **problems(),
+    },
 )
 async def live() -> Health:
     return Health(status="ok")
@@ -31,7 +36,11 @@ async def live() -> Health:
     operation_id="healthReady",
     summary="Readiness: the database answers",
     tags=["health"],
-    security=[],
+    security=PUBLIC,
+    responses={
+        **success(200, Health, "Ready to serve", example("ready", {"status": "ok", "database": "ok"})),
+        **problems(503),
+    },
 )
 async def ready(state: State) -> Health:
     runtime: Runtime = state.runtime

@@ -1,14 +1,22 @@
-"""OpenAPI helpers: every route lists its problem+json error responses."""
+"""OpenAPI helpers: every route lists its problem+json errors and an example of its success body."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Example
+from litestar.openapi.spec import Example, SecurityRequirement
 
 from haoban.kit.messages import TITLES
 from haoban.kit.problems import PROBLEM_JSON, TYPE_PREFIX, Problem
+
+PUBLIC: Final[list[SecurityRequirement]] = [{}]
+"""`security=PUBLIC` marks a route anyone may call.
+
+The document's default is the bearer token. Litestar drops `security=[]` (it is
+falsy), so such a route would silently inherit bearer; `[{}]` is the one
+requirement that needs no scheme, and it is what the contract test accepts.
+"""
 
 _DEFAULT_CODE = {
     400: "malformed_body",
@@ -55,3 +63,20 @@ def problems(*statuses: int, codes: dict[int, str] | None = None) -> dict[int, R
 
 def example(summary: str, value: Any) -> list[Example]:
     return [Example(summary=summary, value=value)]
+
+
+def success(status: int, data_container: Any, description: str, examples: list[Example]) -> dict[int, ResponseSpec]:
+    """Document a success response with an example.
+
+    Litestar's generated success response has no example; an entry under the same
+    status in `responses=` replaces it. `data_container` must be the type the
+    handler returns; the contract test decodes each example into it.
+    """
+    return {
+        status: ResponseSpec(
+            data_container=data_container,
+            description=description,
+            examples=examples,
+            generate_examples=False,
+        )
+    }

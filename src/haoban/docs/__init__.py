@@ -1,0 +1,1 @@
+"""Offline interactive API docs (Swagger UI) at /docs."""

@@ -1,0 +1,70 @@
+"""Settings are validated at start and a bad one is named."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+
+from haoban.settings import SettingsError, load_settings
+from tests.conftest import server_env
+
+URL = "postgresql://u@127.0.0.1/db"
+
+
+def test_valid_production_settings_are_frozen() -> None:
+    settings = load_settings(server_env(URL))
+    assert settings.mode == "production"
+    assert settings.database.url == URL
+    with pytest.raises(AttributeError):
+        settings.mode = "demo"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("HAOBAN_PORT", "eighty"),
+        ("HAOBAN_PORT", "70000"),
+        ("HAOBAN_WORKERS", "0"),
+        ("HAOBAN_SANDBOX", "maybe"),
+        ("HAOBAN_FIELD_KEYS", "nokid"),
+        ("HAOBAN_FIELD_KEYS", "k1:" + base64.urlsafe_b64encode(b"short").decode()),
+        ("HAOBAN_TOKEN_HMAC_KEY", "!!!"),
+        ("HAOBAN_ISSUER", "https://haoban.test/"),
+        ("HAOBAN_ISSUER", "http://plain.example"),
+        ("HAOBAN_ACCESS_TOKEN_TTL_S", "3600"),
+        ("HAOBAN_MODE", "staging"),
+        ("DATABASE_URL", "mysql://x"),
+        ("HAOBAN_LOG_LEVEL", "LOUD"),
+    ],
+)
+def test_bad_value_is_named(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        load_settings({**server_env(URL), name: value})
+
+
+@pytest.mark.parametrize("name", ["DATABASE_URL", "HAOBAN_FIELD_KEYS", "HAOBAN_TOKEN_HMAC_KEY"])
+def test_production_requires_secrets_and_database(name: str) -> None:
+    env = server_env(URL)
+    del env[name]
+    with pytest.raises(SettingsError, match=name):
+        load_settings(env)
+
+
+def test_demo_generates_secrets_once_and_keeps_them(tmp_path: Path) -> None:
+    env = {"HAOBAN_DATA_DIR": str(tmp_path)}
+    first = load_settings(env, demo=True)
+    second = load_settings(env, demo=True)
+    assert first.security.field_keys == second.security.field_keys
+    assert first.security.token_hmac_key == second.security.token_hmac_key
+    secrets_file = tmp_path / "demo-secrets.json"
+    assert secrets_file.stat().st_mode & 0o077 == 0
+    assert first.sandbox
+    assert first.database.url is None
+
+
+def test_sandbox_is_off_by_default_in_production() -> None:
+    env = server_env(URL)
+    del env["HAOBAN_SANDBOX"]
+    assert load_settings(env).sandbox is False
