@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -120,12 +121,19 @@ def cmd_openapi(args: argparse.Namespace) -> int:
 # --- serve ----------------------------------------------------------------
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from haoban.serve import serve  # noqa: PLC0415
 
     settings = _settings(args)
     configure_logging(settings.log_level)
     url, embedded = _database_url(settings)
+    # uvicorn re-raises SIGTERM after its graceful shutdown; turn it into a
+    # normal exit so the embedded database below is stopped too.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         serve(settings, url)
     finally:
