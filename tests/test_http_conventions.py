@@ -38,7 +38,7 @@ async def test_wrong_type_is_422_naming_the_field(client: AsyncTestClient[Litest
 
 
 async def test_missing_field_is_422_naming_the_field(client: AsyncTestClient[Litestar]) -> None:
-    body = assert_problem(await client.post("/v1/auth/tokens/refresh", json={}), 422, "validation_failed")
+    body = assert_problem(await client.post("/v1/auth/refresh", json={}), 422, "validation_failed")
     errors = body["errors"]
     assert isinstance(errors, list)
     assert errors[0]["field"] == "refresh_token"

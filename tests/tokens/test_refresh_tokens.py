@@ -14,7 +14,7 @@ from tests.factories import bearer, citizen_with_tokens
 
 
 async def _refresh(client: AsyncTestClient[Litestar], token: str) -> tuple[int, dict[str, object]]:
-    response = await client.post("/v1/auth/tokens/refresh", json={"refresh_token": token})
+    response = await client.post("/v1/auth/refresh", json={"refresh_token": token})
     assert response.headers["cache-control"] == "no-store"
     return response.status_code, response.json()
 
@@ -113,6 +113,6 @@ async def test_logout_ends_the_session(client: AsyncTestClient[Litestar]) -> Non
 
 
 async def test_malformed_refresh_request_is_422(client: AsyncTestClient[Litestar]) -> None:
-    response = await client.post("/v1/auth/tokens/refresh", json={"refresh_token": "plainly wrong"})
+    response = await client.post("/v1/auth/refresh", json={"refresh_token": "plainly wrong"})
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "refresh_token"

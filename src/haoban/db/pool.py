@@ -8,7 +8,10 @@ from typing import cast
 import asyncpg
 import msgspec
 
+from haoban.kit.errors import Unavailable
 from haoban.settings import DatabaseSettings
+
+ACQUIRE_TIMEOUT_S = 10.0
 
 Connection = asyncpg.Connection
 Pool = asyncpg.Pool
@@ -42,9 +45,16 @@ async def transaction(pool: asyncpg.Pool) -> AsyncGenerator[asyncpg.Connection, 
     Used as a Litestar generator dependency, so it finishes before the response
     is sent: a failed commit becomes an error response, never a false 200.
     """
-    async with pool.acquire() as proxy, proxy.transaction():
-        # The proxy forwards every Connection method; type it as one.
-        yield cast("asyncpg.Connection", proxy)
+    try:
+        proxy = await pool.acquire(timeout=ACQUIRE_TIMEOUT_S)
+    except TimeoutError:
+        raise Unavailable("the database is busy; retry shortly", headers={"Retry-After": "1"}) from None
+    try:
+        async with proxy.transaction():
+            # The proxy forwards every Connection method; type it as one.
+            yield cast("asyncpg.Connection", proxy)
+    finally:
+        await pool.release(proxy)
 
 
 async def connect(url: str) -> asyncpg.Connection:

@@ -40,4 +40,4 @@ async def mint_test_tokens(
         amr=("sandbox",),
         auth_time=runtime.clock.now(),
     )
-    return await runtime.tokens.issue(conn, runtime.pool, grant, actor=SANDBOX_ACTOR)
+    return await runtime.tokens.issue(conn, grant, actor=SANDBOX_ACTOR)

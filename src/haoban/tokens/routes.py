@@ -58,7 +58,7 @@ async def jwks(state: State) -> Jwks:
 
 
 @post(
-    "/v1/auth/tokens/refresh",
+    "/v1/auth/refresh",
     operation_id="refreshTokens",
     summary="Rotate a refresh token for a new token pair",
     description=(
@@ -83,7 +83,7 @@ async def refresh(
     request: Request[object, object, State],
 ) -> Response[TokenPair]:
     runtime: Runtime = state.runtime
-    result = await runtime.tokens.refresh(conn, runtime.pool, data.refresh_token)
+    result = await runtime.tokens.refresh(conn, data.refresh_token)
     if isinstance(result, InvalidGrant):
         # Returned, not raised: the reuse revocation must commit.
         problem = problem_response(

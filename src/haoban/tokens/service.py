@@ -30,6 +30,8 @@ from haoban.tokens.schemas import Principal, SessionGrant, SigningKey, TokenPair
 REFRESH_PREFIX = "hbr_"
 KEYRING_TTL_S = 60.0
 
+Executor = asyncpg.Pool | asyncpg.Connection
+
 
 class InvalidGrant(AppError):
     status = 400
@@ -58,8 +60,8 @@ class KeyRing:
         self._jwks: list[dict[str, Any]] = []
         self._lock = asyncio.Lock()
 
-    async def _load(self, pool: asyncpg.Pool) -> None:
-        rows = await repo.usable_keys(pool, self._clock.now())
+    async def _load(self, db: Executor) -> None:
+        rows = await repo.usable_keys(db, self._clock.now())
         active: tuple[str, EllipticCurvePrivateKey] | None = None
         public: dict[str, EllipticCurvePublicKey] = {}
         for row in rows:
@@ -76,33 +78,33 @@ class KeyRing:
         self._jwks = [r.public_jwk for r in rows if r.kid in public]
         self._loaded_at = self._clock.now().timestamp()
 
-    async def refresh(self, pool: asyncpg.Pool, *, force: bool = False) -> None:
+    async def refresh(self, db: Executor, *, force: bool = False) -> None:
         if not force and not self._stale():
             return
         async with self._lock:
             if force or self._stale():
-                await self._load(pool)
+                await self._load(db)
 
     def _stale(self) -> bool:
         age = self._clock.now().timestamp() - self._loaded_at
         return self._loaded_at < 0 or not 0 <= age < KEYRING_TTL_S
 
-    async def signing_key(self, pool: asyncpg.Pool) -> tuple[str, EllipticCurvePrivateKey]:
-        await self.refresh(pool)
+    async def signing_key(self, db: Executor) -> tuple[str, EllipticCurvePrivateKey]:
+        await self.refresh(db)
         if self._active is None:
-            await self.refresh(pool, force=True)
+            await self.refresh(db, force=True)
         if self._active is None:
             raise Unavailable("no active signing key; run `haoban keys rotate`")
         return self._active
 
-    async def public_keys(self, pool: asyncpg.Pool, kid: str | None = None) -> dict[str, EllipticCurvePublicKey]:
-        await self.refresh(pool)
+    async def public_keys(self, db: Executor, kid: str | None = None) -> dict[str, EllipticCurvePublicKey]:
+        await self.refresh(db)
         if kid is not None and kid not in self._public:
-            await self.refresh(pool, force=True)
+            await self.refresh(db, force=True)
         return self._public
 
-    async def jwks(self, pool: asyncpg.Pool) -> list[dict[str, Any]]:
-        await self.refresh(pool)
+    async def jwks(self, db: Executor) -> list[dict[str, Any]]:
+        await self.refresh(db)
         return list(self._jwks)
 
 
@@ -161,9 +163,10 @@ class TokenService:
         return keyed_hash(self._settings.token_hmac_key, token)
 
     async def _access_token(
-        self, pool: asyncpg.Pool, *, family_id: uuid.UUID, grant: SessionGrant, now: datetime
+        self, conn: asyncpg.Connection, *, family_id: uuid.UUID, grant: SessionGrant, now: datetime
     ) -> str:
-        kid, key = await self._keyring.signing_key(pool)
+        # The request's own connection: never hold one and wait for a second.
+        kid, key = await self._keyring.signing_key(conn)
         iat = int(now.timestamp())
         claims = {
             "iss": self._settings.issuer,
@@ -189,7 +192,7 @@ class TokenService:
         return token
 
     async def issue(
-        self, conn: asyncpg.Connection, pool: asyncpg.Pool, grant: SessionGrant, *, actor: Actor
+        self, conn: asyncpg.Connection, grant: SessionGrant, *, actor: Actor
     ) -> TokenPair:
         now = self._clock.now()
         family_id = uuid.uuid4()
@@ -207,7 +210,7 @@ class TokenService:
             expires_at=expires_at,
         )
         refresh = await self._new_refresh(conn, family_id, now)
-        access = await self._access_token(pool, family_id=family_id, grant=grant, now=now)
+        access = await self._access_token(conn, family_id=family_id, grant=grant, now=now)
         await audit.record(
             conn,
             actor=actor,
@@ -229,7 +232,7 @@ class TokenService:
             scope=" ".join(scope),
         )
 
-    async def refresh(self, conn: asyncpg.Connection, pool: asyncpg.Pool, token: str) -> TokenPair | InvalidGrant:
+    async def refresh(self, conn: asyncpg.Connection, token: str) -> TokenPair | InvalidGrant:
         """Rotate a refresh token.
 
         Presenting a token that was already used revokes its whole family. That
@@ -265,7 +268,7 @@ class TokenService:
             auth_time=family.auth_time,
         )
         refresh = await self._new_refresh(conn, family.id, now)
-        access = await self._access_token(pool, family_id=family.id, grant=grant, now=now)
+        access = await self._access_token(conn, family_id=family.id, grant=grant, now=now)
         return self._pair(access, refresh, family.expires_at, grant.scope)
 
     async def revoke_session(self, conn: asyncpg.Connection, principal: Principal, *, reason: str) -> None:
