@@ -7,10 +7,11 @@ Nothing here runs at import time: `load_settings` is called by the CLI or by
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -53,6 +54,28 @@ class SecuritySettings(msgspec.Struct, frozen=True, kw_only=True):
     refresh_token_ttl_s: int = 30 * 24 * 3600
 
 
+SOURCE_NAMES = ("identity", "household", "housing_fund", "estate", "marriage", "social_security")
+
+
+class DepartmentCredential(msgspec.Struct, frozen=True, kw_only=True):
+    """A department system allowed to write records of some sources."""
+
+    department: str
+    sources: frozenset[str]
+    secret_sha256: bytes
+
+
+class ExchangeSettings(msgspec.Struct, frozen=True, kw_only=True):
+    frontdb_url: str | None = None
+    frontdb_pool_max: int = 10
+    source_timeout_ms: int = 1500
+    http_sources: dict[str, str] = msgspec.field(default_factory=dict)
+    http_retries: int = 2
+    breaker_failures: int = 5
+    breaker_reset_s: int = 30
+    departments: tuple[DepartmentCredential, ...] = ()
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     mode: Mode
     sandbox: bool
@@ -61,6 +84,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database: DatabaseSettings
     http: HttpSettings
     security: SecuritySettings
+    exchange: ExchangeSettings = ExchangeSettings()
 
     @property
     def demo(self) -> bool:
@@ -121,18 +145,70 @@ def parse_field_keys(name: str, raw: str) -> tuple[FieldKey, ...]:
 def _demo_secrets(data_dir: Path) -> dict[str, str]:
     """Generate the demo secrets once and keep them in the data dir (0600)."""
     path = data_dir / "demo-secrets.json"
-    if path.exists():
-        loaded: dict[str, str] = json.loads(path.read_text())
-        return loaded
-    data_dir.mkdir(parents=True, exist_ok=True)
-    values = {
-        "HAOBAN_FIELD_KEYS": "demo1:" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
-        "HAOBAN_TOKEN_HMAC_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+    values: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    wanted: dict[str, Callable[[], str]] = {
+        "HAOBAN_FIELD_KEYS": lambda: "demo1:" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "HAOBAN_TOKEN_HMAC_KEY": lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "HAOBAN_DEPARTMENT_CREDENTIALS": lambda: (
+            "demo-departments:" + "+".join(SOURCE_NAMES) + ":" + secrets.token_urlsafe(24)
+        ),
     }
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(values, fh)
+    missing = {k: make() for k, make in wanted.items() if k not in values}
+    if missing:
+        values.update(missing)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(values, fh)
+        tmp.replace(path)
     return values
+
+
+def parse_departments(name: str, raw: str) -> tuple[DepartmentCredential, ...]:
+    """Parse `department:source+source:secret,...`; only a hash of each secret is kept."""
+    out: list[DepartmentCredential] = []
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        pieces = part.split(":", 2)
+        if len(pieces) != 3 or not all(pieces):
+            raise SettingsError(f"{name} must look like 'department:source+source:secret[,...]'")
+        department, sources_raw, secret = pieces
+        sources = frozenset(sources_raw.split("+"))
+        if unknown := sources - set(SOURCE_NAMES):
+            raise SettingsError(f"{name} names unknown source(s) {sorted(unknown)}")
+        if len(secret) < 16:
+            raise SettingsError(f"{name}: the secret of {department!r} must be at least 16 characters")
+        out.append(
+            DepartmentCredential(
+                department=department, sources=sources, secret_sha256=hashlib.sha256(secret.encode()).digest()
+            )
+        )
+    return tuple(out)
+
+
+def _exchange(env: Mapping[str, str], secret_env: Mapping[str, str]) -> ExchangeSettings:
+    frontdb = env.get("HAOBAN_FRONTDB_URL") or None
+    if frontdb is not None and not frontdb.startswith(("postgres://", "postgresql://")):
+        raise SettingsError("HAOBAN_FRONTDB_URL must start with postgresql://")
+    http_sources: dict[str, str] = {}
+    for source in SOURCE_NAMES:
+        var = f"HAOBAN_SOURCE_{source.upper()}_URL"
+        if url := env.get(var):
+            if not url.startswith(("http://", "https://")):
+                raise SettingsError(f"{var} must be an http(s) URL")
+            http_sources[source] = url.rstrip("/")
+    return ExchangeSettings(
+        frontdb_url=frontdb,
+        frontdb_pool_max=_int(env, "HAOBAN_FRONTDB_POOL_MAX", 10, 1, 200),
+        source_timeout_ms=_int(env, "HAOBAN_SOURCE_TIMEOUT_MS", 1500, 50, 60_000),
+        http_sources=http_sources,
+        http_retries=_int(env, "HAOBAN_SOURCE_RETRIES", 2, 0, 5),
+        breaker_failures=_int(env, "HAOBAN_SOURCE_BREAKER_FAILURES", 5, 1, 1000),
+        breaker_reset_s=_int(env, "HAOBAN_SOURCE_BREAKER_RESET_S", 30, 1, 3600),
+        departments=parse_departments(
+            "HAOBAN_DEPARTMENT_CREDENTIALS", secret_env.get("HAOBAN_DEPARTMENT_CREDENTIALS") or ""
+        ),
+    )
 
 
 def load_settings(env: Mapping[str, str], *, demo: bool | None = None) -> Settings:
@@ -170,7 +246,7 @@ def load_settings(env: Mapping[str, str], *, demo: bool | None = None) -> Settin
     )
 
     secret_env: Mapping[str, str] = env
-    if mode == "demo" and not (env.get("HAOBAN_FIELD_KEYS") and env.get("HAOBAN_TOKEN_HMAC_KEY")):
+    if mode == "demo":
         secret_env = {**_demo_secrets(data_dir), **{k: v for k, v in env.items() if v}}
     field_raw = secret_env.get("HAOBAN_FIELD_KEYS")
     if not field_raw:
@@ -202,4 +278,5 @@ def load_settings(env: Mapping[str, str], *, demo: bool | None = None) -> Settin
         database=database,
         http=http,
         security=security,
+        exchange=_exchange(env, secret_env),
     )
