@@ -156,14 +156,15 @@ def test_serves_haoban_on_port_8000(dockerfile: Dockerfile) -> None:
     assert "8000" in [e.args for e in dockerfile.final.all("EXPOSE")]
     cmd = json.loads(dockerfile.final.all("CMD")[-1].args)  # exec form, so signals reach the server
     assert cmd[:2] == ["haoban", "serve"]
-    assert cmd[cmd.index("--host") + 1] == "0.0.0.0"
+    assert cmd[cmd.index("--host") + 1] == "0.0.0.0"  # noqa: S104 - a container listens on its own interface
     assert "--workers" not in cmd, "the worker count comes from HAOBAN_WORKERS"
     assert "--demo" not in cmd
 
 
 def test_migrations_are_copied_where_the_runner_looks(dockerfile: Dockerfile) -> None:
     env = {k: v for e in dockerfile.final.all("ENV") for k, v in env_pairs(e.args).items()}
-    destinations = [paths[-1] for flags, paths in map(copy_args, dockerfile.final.all("COPY")) if paths[0] == "migrations"]
+    copies = [paths for _, paths in map(copy_args, dockerfile.final.all("COPY"))]
+    destinations = [paths[-1] for paths in copies if paths[0] == "migrations"]
     assert destinations, "the final stage copies migrations/"
     assert env.get("HAOBAN_MIGRATIONS_DIR") in destinations
 

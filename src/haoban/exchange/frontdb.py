@@ -16,7 +16,7 @@ import asyncpg
 import msgspec
 
 from haoban.exchange import frontdb_repository as repo
-from haoban.exchange.ports import Fetched, SourceUnavailable, Sources
+from haoban.exchange.ports import Fetched, Sources, SourceUnavailable
 from haoban.exchange.records import (
     HouseholdRecord,
     HousingFundRecord,

@@ -58,3 +58,9 @@ def _replace(found: re.Match[str]) -> str:
 def scrub(text: str) -> str:
     """Mask ID and mobile numbers, redact bearer tokens, JWTs and refresh tokens."""
     return _SENSITIVE.sub(_replace, text)
+
+
+def mask_card(value: str) -> str:
+    """A bank card number with only its last four digits: `**** 1234`."""
+    digits = value.replace(" ", "")
+    return "**** " + digits[-4:] if len(digits) >= 4 else "****"

@@ -191,9 +191,7 @@ class TokenService:
         )
         return token
 
-    async def issue(
-        self, conn: asyncpg.Connection, grant: SessionGrant, *, actor: Actor
-    ) -> TokenPair:
+    async def issue(self, conn: asyncpg.Connection, grant: SessionGrant, *, actor: Actor) -> TokenPair:
         now = self._clock.now()
         family_id = uuid.uuid4()
         expires_at = now + timedelta(seconds=self._settings.refresh_token_ttl_s)
