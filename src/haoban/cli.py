@@ -92,6 +92,26 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- audit ----------------------------------------------------------------
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from haoban.exchange.service import verify_chain  # noqa: PLC0415
+
+    settings = _settings(args)
+    url, _embedded = _database_url(settings)
+    result = _with_conn(url, verify_chain)
+    if result.ok:
+        print(f"data-access log intact: {result.checked} row(s) verified")
+        return 0
+    print(
+        f"data-access log BROKEN at seq {result.broken_seq}: {result.reason}"
+        f" ({result.checked} row(s) verified before it)",
+        file=sys.stderr,
+    )
+    return 1
+
+
 # --- openapi --------------------------------------------------------------
 
 
@@ -163,6 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
     keys.add_argument("action", choices=["rotate"])
     keys.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
     keys.set_defaults(func=cmd_keys)
+
+    audit = sub.add_parser("audit", help="the data-access log")
+    audit.add_argument("action", choices=["verify"])
+    audit.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
+    audit.set_defaults(func=cmd_audit)
 
     openapi = sub.add_parser("openapi", help="the OpenAPI contract")
     openapi.add_argument("action", choices=["export"])

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from haoban.citizens.vault import IdNumberVault
+from haoban.exchange.ports import Sources
 from haoban.kit.clock import Clock
 from haoban.kit.crypto import FieldCipher
 from haoban.kit.errors import Unavailable
@@ -21,13 +23,21 @@ class Runtime:
     cipher: FieldCipher
     keyring: KeyRing
     tokens: TokenService
+    vault: IdNumberVault
     _pool: asyncpg.Pool | None = field(default=None, repr=False)
+    _sources: Sources | None = field(default=None, repr=False)
 
     @property
     def pool(self) -> asyncpg.Pool:
         if self._pool is None:
             raise Unavailable("database pool is not open")
         return self._pool
+
+    @property
+    def sources(self) -> Sources:
+        if self._sources is None:
+            raise Unavailable("source systems are not connected")
+        return self._sources
 
 
 def build_runtime(settings: Settings, *, database_url: str, clock: Clock) -> Runtime:
@@ -40,4 +50,5 @@ def build_runtime(settings: Settings, *, database_url: str, clock: Clock) -> Run
         cipher=cipher,
         keyring=keyring,
         tokens=TokenService(settings=settings.security, keyring=keyring, clock=clock),
+        vault=IdNumberVault(cipher, settings.security.token_hmac_key),
     )

@@ -10,11 +10,21 @@ import asyncpg
 from haoban.citizens.schemas import Citizen
 
 
-async def insert(conn: asyncpg.Connection, *, citizen_id: UUID, created_at: datetime) -> bool:
+async def insert(
+    conn: asyncpg.Connection,
+    *,
+    citizen_id: UUID,
+    created_at: datetime,
+    id_number_hmac: bytes | None = None,
+    id_number_enc: str | None = None,
+) -> bool:
     status = await conn.execute(
-        "INSERT INTO citizens (id, status, created_at) VALUES ($1, 'active', $2) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO citizens (id, status, created_at, id_number_hmac, id_number_enc)"
+        " VALUES ($1, 'active', $2, $3, $4) ON CONFLICT DO NOTHING",
         citizen_id,
         created_at,
+        id_number_hmac,
+        id_number_enc,
     )
     return bool(status.endswith(" 1"))
 
@@ -24,3 +34,13 @@ async def get(conn: asyncpg.Connection, citizen_id: UUID) -> Citizen | None:
     if row is None:
         return None
     return Citizen(id=row["id"], status=row["status"], created_at=row["created_at"])
+
+
+async def sealed_id_number(conn: asyncpg.Connection, citizen_id: UUID) -> str | None:
+    value: str | None = await conn.fetchval("SELECT id_number_enc FROM citizens WHERE id = $1", citizen_id)
+    return value
+
+
+async def find_by_id_number(conn: asyncpg.Connection, id_number_hmac: bytes) -> UUID | None:
+    value: UUID | None = await conn.fetchval("SELECT id FROM citizens WHERE id_number_hmac = $1", id_number_hmac)
+    return value

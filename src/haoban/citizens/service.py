@@ -11,18 +11,50 @@ from haoban.audit import repository as audit
 from haoban.audit.schemas import Actor
 from haoban.citizens import repository as repo
 from haoban.citizens.schemas import Citizen, Me, SessionView
-from haoban.kit.errors import NotFound
+from haoban.citizens.vault import IdNumberVault
+from haoban.kit.errors import Conflict, NotFound
 from haoban.tokens.schemas import Principal
 
 
-async def create_citizen(conn: asyncpg.Connection, *, citizen_id: UUID, now: datetime, actor: Actor) -> bool:
-    """Create an account; False when it already exists (idempotent)."""
-    created = await repo.insert(conn, citizen_id=citizen_id, created_at=now)
+async def create_citizen(
+    conn: asyncpg.Connection,
+    *,
+    citizen_id: UUID,
+    now: datetime,
+    actor: Actor,
+    id_number: str | None = None,
+    vault: IdNumberVault | None = None,
+) -> bool:
+    """Create an account; False when it already exists (idempotent).
+
+    With an ID number, the account is bound to it; one number, one account.
+    """
+    hmac_, sealed = None, None
+    if id_number is not None:
+        if vault is None:
+            raise ValueError("binding an ID number needs the vault")
+        hmac_, sealed = vault.index(id_number), vault.seal(citizen_id, id_number)
+        holder = await repo.find_by_id_number(conn, hmac_)
+        if holder is not None and holder != citizen_id:
+            raise Conflict("This ID number already belongs to another account.")
+        if holder == citizen_id:
+            return False
+    created = await repo.insert(conn, citizen_id=citizen_id, created_at=now, id_number_hmac=hmac_, id_number_enc=sealed)
+    if not created and id_number is not None:
+        raise Conflict("This account exists with another ID number.")
     if created:
         await audit.record(
             conn, actor=actor, action="citizen.created", subject_type="citizen", subject_id=str(citizen_id), at=now
         )
     return created
+
+
+async def id_number_of(conn: asyncpg.Connection, vault: IdNumberVault, citizen_id: UUID) -> str:
+    """The citizen's ID number, decrypted for a data pull; 409 when the account has none."""
+    sealed = await repo.sealed_id_number(conn, citizen_id)
+    if sealed is None:
+        raise Conflict("This account is not bound to an ID number yet.")
+    return vault.open(citizen_id, sealed)
 
 
 async def get_citizen(conn: asyncpg.Connection, citizen_id: UUID) -> Citizen:

@@ -5,12 +5,15 @@ from uuid import UUID
 
 import msgspec
 
+from haoban.kit.idnumber import IdNumberShape
+
 Scope = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_.:-]{0,63}$")]
 ALLOWED_SCOPES = ("openid", "profile", "identity.verified", "hpf.read", "applications.read", "applications.write")
 
 
 class TestCitizenCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     citizen_id: UUID | None = None
+    id_number: IdNumberShape | None = None
 
 
 class TestCitizen(msgspec.Struct, frozen=True, kw_only=True):

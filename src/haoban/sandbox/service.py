@@ -9,6 +9,7 @@ import asyncpg
 
 from haoban.audit.schemas import Actor
 from haoban.citizens import service as citizens
+from haoban.kit import idnumber
 from haoban.kit.errors import FieldError, ValidationFailed
 from haoban.runtime import Runtime
 from haoban.sandbox.schemas import ALLOWED_SCOPES, TestCitizen, TestCitizenCreate, TestTokenCreate
@@ -20,7 +21,16 @@ SANDBOX_CLIENT = "haoban-sandbox"
 
 async def create_test_citizen(conn: asyncpg.Connection, runtime: Runtime, data: TestCitizenCreate) -> TestCitizen:
     citizen_id = data.citizen_id or uuid.uuid4()
-    created = await citizens.create_citizen(conn, citizen_id=citizen_id, now=runtime.clock.now(), actor=SANDBOX_ACTOR)
+    if data.id_number is not None and (why := idnumber.problem(data.id_number)):
+        raise ValidationFailed(errors=[FieldError(field="id_number", reason=why)])
+    created = await citizens.create_citizen(
+        conn,
+        citizen_id=citizen_id,
+        now=runtime.clock.now(),
+        actor=SANDBOX_ACTOR,
+        id_number=data.id_number,
+        vault=runtime.vault,
+    )
     return TestCitizen(citizen_id=citizen_id, created=created)
 
 

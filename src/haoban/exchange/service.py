@@ -1,0 +1,193 @@
+"""Exchange use cases: consents, pulling linked data, the citizen's access log."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from haoban.audit import repository as audit
+from haoban.audit.schemas import Actor
+from haoban.citizens import service as citizens
+from haoban.exchange import access_log, catalog, provenance
+from haoban.exchange import repository as repo
+from haoban.exchange.consent_rules import missing_items
+from haoban.exchange.gather import Answer, gather
+from haoban.exchange.records import SourceName
+from haoban.exchange.schemas import AccessLogPage, Consent, ConsentCreate, LinkedData, Purpose, SourceData
+from haoban.kit.context import request_id_var
+from haoban.kit.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from haoban.runtime import Runtime
+
+
+class ConsentRequired(Forbidden):
+    code = "consent_required"
+
+
+class Pulled(msgspec.Struct, frozen=True, kw_only=True):
+    answers: list[Answer]
+    data: LinkedData
+
+
+# --- consents ---------------------------------------------------------------
+
+
+async def grant_consent(conn: asyncpg.Connection, runtime: Runtime, citizen_id: UUID, data: ConsentCreate) -> Consent:
+    errors = [
+        FieldError(field=f"items[{i}]", reason=f"unknown data item {item!r}")
+        for i, item in enumerate(data.items)
+        if not catalog.is_known_item(item)
+    ]
+    if data.purpose.kind == "self_view" and data.purpose.ref:
+        errors.append(FieldError(field="purpose.ref", reason="must be empty for self_view"))
+    if data.purpose.kind != "self_view" and not data.purpose.ref:
+        errors.append(FieldError(field="purpose.ref", reason="names the service or application"))
+    now = runtime.clock.now()
+    if data.expires_at is not None and data.expires_at <= now:
+        errors.append(FieldError(field="expires_at", reason="must be in the future"))
+    if errors:
+        raise ValidationFailed("The consent is not valid.", errors=errors)
+    consent = await repo.insert_consent(
+        conn,
+        consent_id=uuid.uuid4(),
+        citizen_id=citizen_id,
+        purpose=data.purpose,
+        items=list(dict.fromkeys(data.items)),
+        terms_version=data.terms_version,
+        granted_at=now,
+        expires_at=data.expires_at,
+    )
+    await audit.record(
+        conn,
+        actor=Actor(type="citizen", id=str(citizen_id)),
+        action="consent.granted",
+        subject_type="consent",
+        subject_id=str(consent.id),
+        at=now,
+        details={"purpose": msgspec.to_builtins(data.purpose), "items": consent.items},
+    )
+    return consent
+
+
+async def list_consents(conn: asyncpg.Connection, runtime: Runtime, citizen_id: UUID) -> list[Consent]:
+    return await repo.consents_of(conn, citizen_id, runtime.clock.now())
+
+
+async def revoke_consent(conn: asyncpg.Connection, runtime: Runtime, citizen_id: UUID, consent_id: UUID) -> None:
+    now = runtime.clock.now()
+    revoked = await repo.revoke_consent(conn, consent_id, citizen_id, now)
+    if revoked is None:
+        raise NotFound("No such consent.")
+    if revoked:
+        await audit.record(
+            conn,
+            actor=Actor(type="citizen", id=str(citizen_id)),
+            action="consent.revoked",
+            subject_type="consent",
+            subject_id=str(consent_id),
+            at=now,
+        )
+
+
+# --- pulling ----------------------------------------------------------------
+
+
+def _request_hash(requester: Actor, subject_id: UUID, source: str, items: list[str], purpose: Purpose) -> str:
+    body = msgspec.json.encode(
+        [requester.type, requester.id, str(subject_id), source, items, purpose.kind, purpose.ref]
+    )
+    return hashlib.sha256(body).hexdigest()
+
+
+async def _log_pulls(
+    conn: asyncpg.Connection,
+    runtime: Runtime,
+    *,
+    requester: Actor,
+    subject_id: UUID,
+    purpose: Purpose,
+    answers: list[Answer],
+    views: list[SourceData],
+) -> None:
+    now = runtime.clock.now()
+    last_seq, prev = await repo.lock_head(conn)
+    rows: list[access_log.LogRow] = []
+    for answer, view in zip(answers, views, strict=True):
+        items = catalog.item_names(answer.source)
+        fields = {
+            "seq": last_seq + len(rows) + 1,
+            "at": now,
+            "requester_type": requester.type,
+            "requester_id": requester.id,
+            "subject_id": subject_id,
+            "source": answer.source,
+            "items": tuple(items),
+            "purpose_kind": purpose.kind,
+            "purpose_ref": purpose.ref,
+            "outcome": view.status,
+            "request_hash": _request_hash(requester, subject_id, answer.source, items, purpose),
+            "response_hash": answer.fetched.response_hash if answer.fetched else None,
+            "request_id": request_id_var.get(),
+        }
+        row_hash = access_log.digest(prev_hash=prev, **fields)  # type: ignore[arg-type]
+        rows.append(access_log.LogRow(prev_hash=prev, row_hash=row_hash, **fields))  # type: ignore[arg-type]
+        prev = row_hash
+    if rows:
+        await repo.append(conn, rows)
+
+
+async def pull(
+    conn: asyncpg.Connection,
+    runtime: Runtime,
+    *,
+    citizen_id: UUID,
+    requester: Actor,
+    purpose: Purpose,
+    sources: list[SourceName],
+) -> Pulled:
+    """Pull `sources` for a citizen under a consent covering `purpose`; log every pull."""
+    items = catalog.all_item_names(sources)
+    grants = await repo.live_grants(conn, citizen_id, purpose)
+    now = runtime.clock.now()
+    if missing := missing_items(grants, purpose_kind=purpose.kind, purpose_ref=purpose.ref, items=items, now=now):
+        raise ConsentRequired(
+            "No consent of the citizen covers this purpose and these data items.",
+            extra={"purpose": msgspec.to_builtins(purpose), "missing_items": missing},
+        )
+    id_number = await citizens.id_number_of(conn, runtime.vault, citizen_id)
+    timeout_s = runtime.settings.exchange.source_timeout_ms / 1000
+    answers = await gather(runtime.sources, id_number, sources, timeout_s)
+    views = [
+        provenance.answered(a.source, a.fetched.record, system=a.fetched.system, subject_id_number=id_number)
+        if a.fetched is not None
+        else provenance.unavailable(a.source, a.reason or "unknown")
+        for a in answers
+    ]
+    await _log_pulls(
+        conn, runtime, requester=requester, subject_id=citizen_id, purpose=purpose, answers=answers, views=views
+    )
+    data = LinkedData(citizen_id=citizen_id, purpose=purpose, fetched_at=now, sources=views)
+    return Pulled(answers=answers, data=data)
+
+
+async def access_log_page(
+    conn: asyncpg.Connection, citizen_id: UUID, *, before: int | None, limit: int
+) -> AccessLogPage:
+    entries = await repo.entries_for(conn, citizen_id, before=before, limit=limit + 1)
+    more = len(entries) > limit
+    entries = entries[:limit]
+    return AccessLogPage(entries=entries, next_before=entries[-1].seq if more and entries else None)
+
+
+async def verify_chain(conn: asyncpg.Connection) -> access_log.VerifyResult:
+    """Check the whole chain (for `haoban audit verify`)."""
+    verifier = access_log.Verifier()
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        head = await repo.head(conn)
+        async for row in repo.all_rows(conn):
+            if not verifier.feed(row):
+                break
+    return verifier.finish(head)
