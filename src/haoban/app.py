@@ -17,6 +17,9 @@ from haoban.citizens.routes import router as citizens_router
 from haoban.db.pool import create_pool
 from haoban.deps import provide_conn, provide_runtime
 from haoban.docs.routes import router as docs_router
+from haoban.exchange.ingest_routes import router as ingest_router
+from haoban.exchange.routes import router as exchange_router
+from haoban.exchange.wiring import open_sources
 from haoban.health.routes import router as health_router
 from haoban.kit.clock import Clock, SystemClock
 from haoban.kit.problems import exception_handlers
@@ -25,6 +28,7 @@ from haoban.observability.middleware import RequestMiddleware
 from haoban.observability.routes import metrics as metrics_route
 from haoban.runtime import build_runtime
 from haoban.sandbox.routes import router as sandbox_router
+from haoban.sandbox.sources import router as sandbox_sources_router
 from haoban.settings import Settings
 from haoban.tokens.routes import router as tokens_router
 
@@ -49,7 +53,12 @@ def openapi_config() -> OpenAPIConfig:
                     scheme="bearer",
                     bearer_format="JWT",
                     description="An access token (typ at+jwt) in the Authorization header.",
-                )
+                ),
+                "departmentSecret": SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    description="A source department's secret (HAOBAN_DEPARTMENT_CREDENTIALS), for ingestion only.",
+                ),
             }
         ),
         security=[{"bearer": []}],
@@ -66,13 +75,26 @@ def create_app(settings: Settings, *, database_url: str, clock: Clock | None = N
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
         runtime._pool = await create_pool(database_url, settings.database)
         try:
-            yield
+            async with open_sources(settings, database_url, runtime.clock) as sources:
+                runtime._sources = sources
+                yield
         finally:
+            runtime._sources = None
             pool, runtime._pool = runtime._pool, None
             await pool.close()
 
     app = Litestar(
-        route_handlers=[health_router, tokens_router, citizens_router, sandbox_router, metrics_route, docs_router],
+        route_handlers=[
+            health_router,
+            tokens_router,
+            citizens_router,
+            exchange_router,
+            ingest_router,
+            sandbox_router,
+            sandbox_sources_router,
+            metrics_route,
+            docs_router,
+        ],
         lifespan=[lifespan],
         state=State({"runtime": runtime, "metrics": metrics}),
         dependencies={

@@ -70,6 +70,7 @@ class ExchangeSettings(msgspec.Struct, frozen=True, kw_only=True):
     frontdb_pool_max: int = 10
     source_timeout_ms: int = 1500
     http_sources: dict[str, str] = msgspec.field(default_factory=dict)
+    http_tokens: dict[str, str] = msgspec.field(default_factory=dict)
     http_retries: int = 2
     breaker_failures: int = 5
     breaker_reset_s: int = 30
@@ -191,17 +192,21 @@ def _exchange(env: Mapping[str, str], secret_env: Mapping[str, str]) -> Exchange
     if frontdb is not None and not frontdb.startswith(("postgres://", "postgresql://")):
         raise SettingsError("HAOBAN_FRONTDB_URL must start with postgresql://")
     http_sources: dict[str, str] = {}
+    http_tokens: dict[str, str] = {}
     for source in SOURCE_NAMES:
         var = f"HAOBAN_SOURCE_{source.upper()}_URL"
         if url := env.get(var):
             if not url.startswith(("http://", "https://")):
                 raise SettingsError(f"{var} must be an http(s) URL")
             http_sources[source] = url.rstrip("/")
+        if token := secret_env.get(f"HAOBAN_SOURCE_{source.upper()}_TOKEN"):
+            http_tokens[source] = token
     return ExchangeSettings(
         frontdb_url=frontdb,
         frontdb_pool_max=_int(env, "HAOBAN_FRONTDB_POOL_MAX", 10, 1, 200),
         source_timeout_ms=_int(env, "HAOBAN_SOURCE_TIMEOUT_MS", 1500, 50, 60_000),
         http_sources=http_sources,
+        http_tokens=http_tokens,
         http_retries=_int(env, "HAOBAN_SOURCE_RETRIES", 2, 0, 5),
         breaker_failures=_int(env, "HAOBAN_SOURCE_BREAKER_FAILURES", 5, 1, 1000),
         breaker_reset_s=_int(env, "HAOBAN_SOURCE_BREAKER_RESET_S", 30, 1, 3600),

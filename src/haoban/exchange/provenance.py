@@ -20,7 +20,7 @@ from haoban.exchange.records import (
     SocialSecurityRecord,
     SourceName,
 )
-from haoban.exchange.schemas import LinkedValue, SourceData, TrustLevel, UnavailableValue
+from haoban.exchange.schemas import SourceData, TrustLevel, linked_value, unavailable_value
 from haoban.kit.masking import mask_card, mask_id_number
 
 AGENCY_TRUST: TrustLevel = "A"
@@ -130,7 +130,7 @@ def answered(source: SourceName, record: Record, *, system: str, subject_id_numb
         status="no_record" if no_record else "ok",
         system=system,
         items={
-            name: LinkedValue(value=values[name], source=source, trust_level=AGENCY_TRUST, last_updated=stamp)
+            name: linked_value(values[name], source=source, trust_level=AGENCY_TRUST, last_updated=stamp)
             for name in ITEMS[source]
         },
     )
@@ -142,5 +142,5 @@ def unavailable(source: SourceName, reason: str) -> SourceData:
         agency=AGENCIES[source][0],
         status="unavailable",
         system=None,
-        items={name: UnavailableValue(unavailable=True, reason=reason) for name in ITEMS[source]},
+        items={name: unavailable_value(reason) for name in ITEMS[source]},
     )

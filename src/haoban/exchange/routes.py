@@ -48,7 +48,7 @@ def _parse_sources(raw: str | None) -> list[SourceName]:
     tags=["exchange"],
     responses={
         **success(200, LinkedData, "Linked data by source", example("demo citizen", LINKED_EXAMPLE)),
-        **problems(401, 403, 409, 422, codes={403: "consent_required"}),
+        **problems(400, 401, 403, 409, 422, codes={403: "consent_required"}),
     },
 )
 async def linked_data(
@@ -85,7 +85,7 @@ async def linked_data(
     tags=["exchange"],
     responses={
         **success(200, AccessLogPage, "One page of the access log", example("two pulls", ACCESS_LOG_EXAMPLE)),
-        **problems(401, 422),
+        **problems(400, 401, 422),
     },
 )
 async def data_access_log(
@@ -142,7 +142,7 @@ async def grant_consent(
     description="Later pulls under it are refused at once. Revoking twice is harmless.",
     tags=["exchange"],
     status_code=204,
-    responses=problems(401, 404),
+    responses=problems(400, 401, 404),
 )
 async def revoke_consent(principal: CurrentPrincipal, conn: Conn, state: State, consent_id: FromPath[UUID]) -> None:
     await service.revoke_consent(conn, state.runtime, principal.citizen_id, consent_id)

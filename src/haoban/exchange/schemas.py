@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from haoban.exchange.records import SourceName
 
@@ -47,20 +48,26 @@ class ConsentList(msgspec.Struct, frozen=True, kw_only=True):
     consents: list[Consent]
 
 
-class LinkedValue(msgspec.Struct, frozen=True, kw_only=True):
-    """A value with where it came from. `value` is null or [] when the source has no record."""
+class LinkedItem(msgspec.Struct, frozen=True, kw_only=True):
+    """Either `{value, source, trust_level, last_updated}` — `value` is null or [] when the source has no
+    record — or `{unavailable: true, reason}` when the source could not be asked. Never both."""
 
-    value: Any
-    source: SourceName
-    trust_level: TrustLevel
-    last_updated: datetime | None
+    value: Any | UnsetType = UNSET
+    source: SourceName | UnsetType = UNSET
+    trust_level: TrustLevel | UnsetType = UNSET
+    last_updated: datetime | UnsetType | None = UNSET
+    unavailable: bool | UnsetType = UNSET
+    reason: str | UnsetType = UNSET
 
 
-class UnavailableValue(msgspec.Struct, frozen=True, kw_only=True):
-    """The source could not be asked; says why. Never confused with "no record"."""
+def linked_value(
+    value: Any, *, source: SourceName, trust_level: TrustLevel, last_updated: datetime | None
+) -> LinkedItem:
+    return LinkedItem(value=value, source=source, trust_level=trust_level, last_updated=last_updated)
 
-    unavailable: bool
-    reason: str
+
+def unavailable_value(reason: str) -> LinkedItem:
+    return LinkedItem(unavailable=True, reason=reason)
 
 
 class SourceData(msgspec.Struct, frozen=True, kw_only=True):
@@ -68,7 +75,7 @@ class SourceData(msgspec.Struct, frozen=True, kw_only=True):
     agency: str
     status: Literal["ok", "no_record", "unavailable"]
     system: str | None
-    items: dict[str, LinkedValue | UnavailableValue]
+    items: dict[str, LinkedItem]
 
 
 class LinkedData(msgspec.Struct, frozen=True, kw_only=True):

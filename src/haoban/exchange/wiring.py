@@ -32,7 +32,7 @@ async def open_sources(settings: Settings, database_url: str, clock: Clock) -> A
             return
         from haoban.exchange.http_source import http_sources  # noqa: PLC0415
 
-        async with http_sources(exchange, clock) as adapters:
+        async with http_sources(exchange, clock, tokens=exchange.http_tokens) as adapters:
             yield msgspec.structs.replace(sources, **adapters)
     finally:
         await pool.close()

@@ -80,3 +80,6 @@ def configure_logging(level: str, *, stream: TextIO | None = None) -> None:
     # Our middleware writes the access line (route template, no query string);
     # uvicorn's own would carry the raw path and query, so keep it quiet.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # httpx logs every request URL at INFO; source URLs carry ID numbers.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

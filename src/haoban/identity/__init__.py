@@ -1,0 +1,1 @@
+"""Citizen identity: face challenge, registration and login."""

@@ -1,0 +1,160 @@
+"""The face engine port and its process-pool adapter.
+
+Detection and encoding are CPU-bound C++ (dlib) that would block the event loop for
+tens of milliseconds per frame, so each frame of an attempt is one task in a
+ProcessPoolExecutor and the frames run in parallel. The parent only runs the cheap
+cross-frame checks and the match on the small results. Nothing is stored: frames live
+only for the duration of the call, and the caller keeps templates and frame hashes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import multiprocessing
+import secrets
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Protocol
+
+import msgspec
+
+from haoban.identity.face import checks, errors, worker
+from haoban.identity.face.features import Encoding, FrameFeatures, FrameHash, FrameResult, template_from_bytes
+from haoban.identity.face.settings import FaceSettings
+
+
+class Verification(msgspec.Struct, frozen=True, kw_only=True):
+    """The outcome of an attempt that passed every check. A non-match is a result, not an error."""
+
+    matched: bool
+    distance: float  # mean distance of the encoded frames to the reference
+    threshold: float
+    encoded_frames: tuple[int, ...]  # which frames were encoded and matched
+    frame_hashes: tuple[FrameHash, ...]  # for the caller's 24-hour replay store, one per frame
+
+
+class FaceEngine(Protocol):
+    async def reference(self, photo: bytes) -> Encoding:
+        """The encoding of the one face in a reference (registry ID) photo."""
+        ...
+
+    async def verify(
+        self, frames: Sequence[bytes], reference: Encoding, *, seen: Sequence[FrameHash] = ()
+    ) -> Verification:
+        """Check an attempt's frames (raising a FaceError on the first problem) and match them."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class ProcessPoolFaceEngine:
+    """FaceEngine on a process pool, with a bounded number of frame tasks in flight.
+
+    An attempt takes one slot per distinct frame and gives each back when its task has
+    finished in the worker, not when the caller stops waiting: a cancelled request's frames
+    keep running, and they keep counting against the bound until they are done.
+    """
+
+    def __init__(self, settings: FaceSettings) -> None:
+        self._settings = settings
+        self._limits = worker.Limits(
+            max_pixels=settings.max_pixels, max_side=settings.max_side, hash_scale=settings.hash_scale
+        )
+        self._in_flight = 0
+        self._lock = threading.Lock()  # tasks end on the pool's manager thread
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        # spawn, not fork: forking a process that runs an event loop and threads is unsafe.
+        return ProcessPoolExecutor(
+            max_workers=self._settings.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=worker.init_worker,
+        )
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    async def warm_up(self) -> None:
+        """Start every worker and load its models now rather than on the first login."""
+        loop = asyncio.get_running_loop()
+        starts = [loop.run_in_executor(self._pool, worker.init_worker) for _ in range(self._settings.workers)]
+        await asyncio.gather(*starts)
+
+    async def reference(self, photo: bytes) -> Encoding:
+        self._check_sizes([photo], source="reference")
+        (result,) = await self._run([photo], encode={0})
+        (face,) = checks.usable_faces([result], self._settings, source="reference")
+        if face.template is None:
+            raise RuntimeError("the worker did not encode the reference photo")
+        return template_from_bytes(face.template)
+
+    async def verify(
+        self, frames: Sequence[bytes], reference: Encoding, *, seen: Sequence[FrameHash] = ()
+    ) -> Verification:
+        s = self._settings
+        if not s.min_frames <= len(frames) <= s.max_frames:
+            raise errors.FrameCount(None, f"send {s.min_frames} to {s.max_frames} frames, got {len(frames)}")
+        self._check_sizes(frames, source="frames")
+        # Which frames are matched is chosen by the server at random, per attempt.
+        chosen = set(secrets.SystemRandom().sample(range(len(frames)), min(s.encode_frames, len(frames))))
+        results = await self._run(frames, encode=chosen)
+        encoded = checks.assess(results, s, seen)
+        matched, mean = checks.match(list(encoded.values()), reference, s.match_threshold)
+        return Verification(
+            matched=matched,
+            distance=mean,
+            threshold=s.match_threshold,
+            encoded_frames=tuple(sorted(encoded)),
+            frame_hashes=tuple(r.hash for r in results if isinstance(r, FrameFeatures)),
+        )
+
+    def _check_sizes(self, frames: Sequence[bytes], *, source: str) -> None:
+        for i, frame in enumerate(frames):
+            if len(frame) > self._settings.max_frame_bytes:
+                raise errors.FrameTooLarge(i, f"{len(frame)} bytes > {self._settings.max_frame_bytes}", source=source)
+
+    async def _run(self, frames: Sequence[bytes], *, encode: set[int]) -> list[FrameResult]:
+        """One task per distinct frame (byte-identical frames share one), all in parallel."""
+        by_digest: dict[bytes, list[int]] = {}
+        for i, frame in enumerate(frames):
+            by_digest.setdefault(hashlib.sha256(frame).digest(), []).append(i)
+        with self._lock:
+            if self._in_flight + len(by_digest) > self._settings.queue_frames:
+                raise errors.FaceBusy()
+            self._in_flight += len(by_digest)
+        tasks: list[tuple[list[int], Future[FrameResult]]] = []
+        try:
+            for n, indices in enumerate(by_digest.values()):
+                first = indices[0]
+                try:
+                    future = self._pool.submit(
+                        worker.analyze, frames[first], first, bool(encode & set(indices)), self._limits
+                    )
+                except BaseException:
+                    self._release(len(by_digest) - n)
+                    raise
+                future.add_done_callback(lambda _f: self._release(1))
+                tasks.append((indices, future))
+            done = await asyncio.gather(*(asyncio.wrap_future(f) for _, f in tasks))
+        except BrokenProcessPool:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool()
+            raise errors.FaceEngineDown() from None
+        results: list[FrameResult | None] = [None] * len(frames)
+        for (indices, _), result in zip(tasks, done, strict=True):
+            for i in indices:
+                results[i] = msgspec.structs.replace(result, index=i)
+        return [r for r in results if r is not None]
+
+    def _release(self, slots: int) -> None:
+        with self._lock:
+            self._in_flight -= slots
+
+    async def close(self) -> None:
+        """Stop the workers; frames still queued are cancelled."""
+        await asyncio.to_thread(self._pool.shutdown, wait=True, cancel_futures=True)

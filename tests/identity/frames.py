@@ -1,0 +1,111 @@
+"""Make login frames from a still photo, deterministically by seed.
+
+A real login sends 3-5 camera frames of a moving face. Here each frame is the photo
+rotated by 3-8 degrees (alternating direction), shifted, scaled by 0.9-1.1, brightened or
+darkened, and recompressed as JPEG. Also: images that must be refused (no face, two
+faces, blur, a tiny face, a decompression bomb).
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import struct
+import zlib
+from importlib import resources
+
+import numpy as np
+from PIL import Image, ImageEnhance, ImageFilter
+
+PHOTOS = ("grace_hopper.jpg", "astronaut.jpg")
+
+
+def photo(name: str) -> bytes:
+    """One of the demo ID photos shipped in haoban.sandbox (public domain, one face each)."""
+    return resources.files("haoban.sandbox").joinpath("photos", name).read_bytes()
+
+
+def _open(data: bytes) -> Image.Image:
+    with Image.open(io.BytesIO(data)) as image:
+        return image.convert("RGB")
+
+
+def jpeg(image: Image.Image, quality: int = 90) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=quality)
+    return out.getvalue()
+
+
+def png(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def make_frames(base: bytes, n: int = 5, seed: int = 0) -> list[bytes]:
+    """N distinct frames of the face in `base`: small rotation, shift, scale, brightness, JPEG quality."""
+    rng = random.Random(seed)
+    source = _open(base)
+    width, height = source.size
+    fill = tuple(int(v) for v in np.asarray(source).reshape(-1, 3).mean(axis=0))
+    frames = []
+    for i in range(n):
+        angle = rng.uniform(3.0, 8.0) * (1 if i % 2 == 0 else -1)
+        dx, dy = rng.uniform(-0.05, 0.05) * width, rng.uniform(-0.05, 0.05) * height
+        moved = source.rotate(angle, resample=Image.Resampling.BICUBIC, translate=(dx, dy), fillcolor=fill)
+        scale = rng.uniform(0.9, 1.1)
+        moved = moved.resize((round(width * scale), round(height * scale)), Image.Resampling.LANCZOS)
+        moved = ImageEnhance.Brightness(moved).enhance(rng.uniform(0.85, 1.15))
+        frames.append(jpeg(moved, quality=rng.randint(75, 92)))
+    return frames
+
+
+def recompress(data: bytes, quality: int) -> bytes:
+    """The same picture saved again: different bytes, (nearly) the same pixels."""
+    return jpeg(_open(data), quality=quality)
+
+
+def blurred(data: bytes, radius: float = 4.0) -> bytes:
+    return jpeg(_open(data).filter(ImageFilter.GaussianBlur(radius)))
+
+
+def no_face() -> bytes:
+    """A real photo with no face in it (scikit-image's coffee cup)."""
+    from skimage import data
+
+    return jpeg(Image.fromarray(data.coffee()))
+
+
+def two_faces() -> bytes:
+    """Grace Hopper and the astronaut side by side, both faces well above the minimum size."""
+    grace = _open(photo("grace_hopper.jpg"))
+    astronaut = _open(photo("astronaut.jpg"))
+    astronaut = astronaut.resize((round(astronaut.width * grace.height / astronaut.height), grace.height))
+    both = Image.new("RGB", (grace.width + astronaut.width, grace.height))
+    both.paste(grace, (0, 0))
+    both.paste(astronaut, (grace.width, 0))
+    return jpeg(both)
+
+
+def tiny_face(data: bytes, factor: float = 0.25, canvas: int = 480) -> bytes:
+    """The photo shrunk by `factor` in the middle of a grey canvas: a face far from the camera."""
+    small = _open(data)
+    small = small.resize((round(small.width * factor), round(small.height * factor)), Image.Resampling.LANCZOS)
+    frame = Image.new("RGB", (canvas, canvas), (128, 128, 128))
+    frame.paste(small, ((canvas - small.width) // 2, (canvas - small.height) // 2))
+    return jpeg(frame, quality=95)
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def png_bomb(width: int, height: int) -> bytes:
+    """A PNG whose header claims width x height but holds a few bytes of pixels.
+
+    If a decoder trusted it and started decoding it would fail on truncated data, so a refusal
+    that names the pixel count proves the size was checked before any pixel was read.
+    """
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit greyscale
+    idat = zlib.compress(b"\x00" * 64)
+    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")

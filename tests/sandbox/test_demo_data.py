@@ -1,0 +1,61 @@
+"""Demo data goes through the sandbox use cases, and loading it again changes nothing."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from haoban.exchange import frontdb_repository as frontdb
+from haoban.kit.clock import FrozenClock
+from haoban.runtime import build_runtime
+from haoban.sandbox.demo import DEMO_ACCOUNTS, LI_SI, ZHANG_SAN, load_demo
+from haoban.settings import Settings
+
+TABLES = ("identities", "households", "household_members", "hpf_accounts", "estate_properties", "estate_owners")
+
+
+async def snapshot(db: asyncpg.Connection) -> dict[str, list[asyncpg.Record]]:
+    return {t: await db.fetch(f"SELECT * FROM shared.{t} ORDER BY 1, 2") for t in TABLES}  # noqa: S608
+
+
+async def load(db: asyncpg.Connection, settings: Settings, db_url: str, clock: FrozenClock) -> None:
+    runtime = build_runtime(settings, database_url=db_url, clock=clock)
+    async with db.transaction():
+        await load_demo(db, runtime)
+
+
+async def test_demo_citizens_have_records_in_every_source(
+    db: asyncpg.Connection, settings: Settings, db_url: str, clock: FrozenClock
+) -> None:
+    await load(db, settings, db_url, clock)
+    assert {a.id_number for a in DEMO_ACCOUNTS} == {ZHANG_SAN, LI_SI}
+
+    zhang_fund = await frontdb.housing_fund(db, ZHANG_SAN)
+    assert zhang_fund is not None
+    assert zhang_fund.status == "normal"
+    assert zhang_fund.balance_fen > 0
+    assert zhang_fund.contribution_months >= 3
+    assert zhang_fund.bank_card.card_no
+    assert await frontdb.properties_of(db, ZHANG_SAN) == []
+
+    li = await frontdb.identity(db, LI_SI)
+    assert li is not None
+    assert li.birth_date.year == 1960
+    (flat,) = await frontdb.properties_of(db, LI_SI)
+    assert flat.city == "郑州"
+    assert await frontdb.housing_fund(db, LI_SI) is not None
+
+    for person in (ZHANG_SAN, LI_SI):
+        assert await frontdb.identity_photo(db, person) is not None
+        assert await frontdb.household(db, person) is not None
+        assert await frontdb.marriage(db, person) is not None
+        assert await frontdb.social_security(db, person) is not None
+
+
+async def test_loading_twice_leaves_the_same_rows(
+    db: asyncpg.Connection, settings: Settings, db_url: str, clock: FrozenClock
+) -> None:
+    await load(db, settings, db_url, clock)
+    first = await snapshot(db)
+    await load(db, settings, db_url, clock)
+    assert await snapshot(db) == first
+    assert await db.fetchval("SELECT count(*) FROM citizens") == len(DEMO_ACCOUNTS)
