@@ -42,6 +42,22 @@ def png(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
+def _angles(rng: random.Random, n: int) -> list[float]:
+    """Alternating tilts of 3-8 degrees; tilts in the same direction are spread over the range.
+
+    Two random tilts a fraction of a degree apart, with similar shifts, make frames the engine
+    rightly calls copies (the pose differs by less than landmark jitter).
+    """
+    angles = [0.0] * n
+    for sign, indices in ((1, range(0, n, 2)), (-1, range(1, n, 2))):
+        count = len(indices)
+        spots = [3.0 + 5.0 * k / max(count - 1, 1) for k in range(count)]
+        rng.shuffle(spots)
+        for i, spot in zip(indices, spots, strict=True):
+            angles[i] = sign * min(8.0, max(3.0, spot + rng.uniform(-0.4, 0.4)))
+    return angles
+
+
 def make_frames(base: bytes, n: int = 5, seed: int = 0) -> list[bytes]:
     """N distinct frames of the face in `base`: small rotation, shift, scale, brightness, JPEG quality."""
     rng = random.Random(seed)
@@ -49,8 +65,7 @@ def make_frames(base: bytes, n: int = 5, seed: int = 0) -> list[bytes]:
     width, height = source.size
     fill = tuple(int(v) for v in np.asarray(source).reshape(-1, 3).mean(axis=0))
     frames = []
-    for i in range(n):
-        angle = rng.uniform(3.0, 8.0) * (1 if i % 2 == 0 else -1)
+    for i, angle in enumerate(_angles(rng, n)):
         dx, dy = rng.uniform(-0.05, 0.05) * width, rng.uniform(-0.05, 0.05) * height
         moved = source.rotate(angle, resample=Image.Resampling.BICUBIC, translate=(dx, dy), fillcolor=fill)
         scale = rng.uniform(0.9, 1.1)

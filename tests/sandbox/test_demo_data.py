@@ -59,3 +59,22 @@ async def test_loading_twice_leaves_the_same_rows(
     await load(db, settings, db_url, clock)
     assert await snapshot(db) == first
     assert await db.fetchval("SELECT count(*) FROM citizens") == len(DEMO_ACCOUNTS)
+
+
+async def test_a_demo_citizen_sees_their_linked_data(
+    db: asyncpg.Connection, settings: Settings, db_url: str, clock: FrozenClock, client: object
+) -> None:
+    from litestar.testing import AsyncTestClient
+
+    assert isinstance(client, AsyncTestClient)
+    await load(db, settings, db_url, clock)
+    await load(db, settings, db_url, clock)  # idempotent: still one consent each
+    renter = DEMO_ACCOUNTS[0]
+    assert await db.fetchval("SELECT count(*) FROM consents WHERE citizen_id = $1", renter.citizen_id) == 1
+    pair = (await client.post(f"/sandbox/citizens/{renter.citizen_id}/tokens", json={})).json()
+    response = await client.get("/v1/me/linked-data", headers={"Authorization": f"Bearer {pair['access_token']}"})
+    assert response.status_code == 200, response.text
+    sources = {s["source"]: s for s in response.json()["sources"]}
+    assert sources["identity"]["items"]["name"]["value"] == "张三"
+    assert sources["housing_fund"]["status"] == "ok"
+    assert sources["estate"]["status"] == "no_record"

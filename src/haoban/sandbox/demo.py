@@ -15,6 +15,8 @@ import asyncpg
 import msgspec
 
 from haoban.exchange import ingest
+from haoban.exchange import service as exchange
+from haoban.exchange.catalog import SOURCES
 from haoban.exchange.ingest_schemas import (
     BankCardIn,
     HouseholdIn,
@@ -27,6 +29,7 @@ from haoban.exchange.ingest_schemas import (
     SourceRecord,
 )
 from haoban.exchange.records import SourceName
+from haoban.exchange.schemas import ConsentCreate, Purpose
 from haoban.kit.idnumber import make
 from haoban.runtime import Runtime
 from haoban.sandbox import service
@@ -178,8 +181,27 @@ async def load_demo_sources(conn: asyncpg.Connection, runtime: Runtime) -> None:
         await ingest.put(conn, source, record, by="sandbox", actor=SANDBOX_ACTOR, now=now)
 
 
+DEMO_TERMS = "demo-2026-11"
+
+
+async def _ensure_self_view_consent(conn: asyncpg.Connection, runtime: Runtime, citizen_id: UUID) -> None:
+    """The demo citizens have agreed to see their own data, once."""
+    consents = await exchange.list_consents(conn, runtime, citizen_id)
+    if any(c.purpose.kind == "self_view" and c.status == "active" for c in consents):
+        return
+    await exchange.grant_consent(
+        conn,
+        runtime,
+        citizen_id,
+        ConsentCreate(purpose=Purpose(kind="self_view"), items=[f"{s}.*" for s in SOURCES], terms_version=DEMO_TERMS),
+    )
+
+
 async def load_demo(conn: asyncpg.Connection, runtime: Runtime) -> list[DemoAccount]:
     for account in DEMO_ACCOUNTS:
-        await service.create_test_citizen(conn, runtime, TestCitizenCreate(citizen_id=account.citizen_id))
+        await service.create_test_citizen(
+            conn, runtime, TestCitizenCreate(citizen_id=account.citizen_id, id_number=account.id_number)
+        )
+        await _ensure_self_view_consent(conn, runtime, account.citizen_id)
     await load_demo_sources(conn, runtime)
     return list(DEMO_ACCOUNTS)
