@@ -67,7 +67,8 @@ def _banner(settings: Settings, accounts: list[DemoAccount]) -> str:
     if accounts:
         lines.append("  Demo accounts (mint a token with the sandbox route):")
         for account in accounts:
-            lines.append(f"    {account.label}: citizen_id {account.citizen_id}, ID number {account.id_number} (synthetic)")
+            lines.append(f"    {account.label}: citizen_id {account.citizen_id}")
+            lines.append(f"      ID number {account.id_number} (synthetic)")
         first = accounts[0].citizen_id
         lines.append(
             f"    curl -s -X POST {base}/sandbox/citizens/{first}/tokens -H 'content-type: application/json' -d '{{}}'"
