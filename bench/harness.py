@@ -51,6 +51,11 @@ async def _admin(url: str, sql: str) -> Any:
         await conn.close()
 
 
+def scalar(url: str, sql: str) -> Any:
+    """One value from one query, on a short-lived connection (for checks around a scenario)."""
+    return asyncio.run(_admin(url, sql))
+
+
 def create_database(stack: contextlib.ExitStack, server_url: str) -> tuple[str, str]:
     """A fresh database for this run, dropped at the end; returns (url, server version)."""
     name = f"haoban_bench_{uuid.uuid4().hex[:12]}"
@@ -117,7 +122,9 @@ def _stop_group(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
-def start_server(stack: contextlib.ExitStack, env: dict[str, str], port: int, workers: int, log: Path) -> None:
+def start_server(
+    stack: contextlib.ExitStack, env: dict[str, str], port: int, workers: int, log: Path
+) -> subprocess.Popen[bytes]:
     """`haoban serve` in its own session (Ctrl-C reaches us, not it); returns once /health/ready is 200."""
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -140,26 +147,53 @@ def start_server(stack: contextlib.ExitStack, env: dict[str, str], port: int, wo
             start_new_session=True,
         )
     stack.callback(_stop_group, proc)
+    _wait_ready(proc, port, "/health/ready", "haoban serve", log)
+    return proc
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], port: int, path: str, what: str, log: Path) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"haoban serve exited with {proc.returncode}:\n{_tail(log)}")
+            raise RuntimeError(f"{what} exited with {proc.returncode}:\n{_tail(log)}")
         with contextlib.suppress(OSError, http.client.HTTPException):
-            status, _ = request(port, "GET", "/health/ready", timeout=2)
+            status, _ = request(port, "GET", path, timeout=2)
             if status == 200:
                 return
         time.sleep(0.1)
-    raise RuntimeError(f"haoban serve was not ready after {READY_TIMEOUT_S:.0f}s:\n{_tail(log)}")
+    raise RuntimeError(f"{what} was not ready after {READY_TIMEOUT_S:.0f}s:\n{_tail(log)}")
+
+
+def start_simulator(stack: contextlib.ExitStack, database_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+    """The source-department simulator (`haoban.exchange.simulator`) on `port`, reading `database_url`."""
+    cmd = [sys.executable, "-m", "haoban.exchange.simulator", "--database-url", database_url]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [*cmd, "--host", "127.0.0.1", "--port", f"{port}"],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    stack.callback(_stop_group, proc)
+    _wait_ready(proc, port, "/control", "the source simulator", log)
+    return proc
 
 
 def request(
-    port: int, method: str, path: str, body: dict[str, Any] | None = None, timeout: float = 10
+    port: int,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None = None,
+    *,
+    timeout: float = 10,
+    headers: dict[str, str] | None = None,
 ) -> tuple[int, Any]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         payload = None if body is None else json.dumps(body).encode()
-        headers = {} if body is None else {"Content-Type": "application/json"}
-        conn.request(method, path, body=payload, headers=headers)
+        sent = {**({} if body is None else {"Content-Type": "application/json"}), **(headers or {})}
+        conn.request(method, path, body=payload, headers=sent)
         response = conn.getresponse()
         raw = response.read()
         return response.status, json.loads(raw) if raw else None

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from haoban.settings import SettingsError, load_settings
+from haoban.kit.settings_error import SettingsError
+from haoban.settings import load_settings
 from tests.conftest import server_env
 
 URL = "postgresql://u@127.0.0.1/db"

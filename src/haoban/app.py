@@ -21,12 +21,16 @@ from haoban.exchange.ingest_routes import router as ingest_router
 from haoban.exchange.routes import router as exchange_router
 from haoban.exchange.wiring import open_sources
 from haoban.health.routes import router as health_router
+from haoban.identity.face.engine import FaceEngine
+from haoban.identity.routes import router as identity_router
 from haoban.kit.clock import Clock, SystemClock
 from haoban.kit.problems import exception_handlers
+from haoban.notifications.sandbox import SandboxNotifier
 from haoban.observability.metrics import Metrics
 from haoban.observability.middleware import RequestMiddleware
 from haoban.observability.routes import metrics as metrics_route
 from haoban.runtime import build_runtime
+from haoban.sandbox.identity import router as sandbox_identity_router
 from haoban.sandbox.routes import router as sandbox_router
 from haoban.sandbox.sources import router as sandbox_sources_router
 from haoban.settings import Settings
@@ -67,19 +71,28 @@ def openapi_config() -> OpenAPIConfig:
     )
 
 
-def create_app(settings: Settings, *, database_url: str, clock: Clock | None = None) -> Litestar:
+def create_app(
+    settings: Settings, *, database_url: str, clock: Clock | None = None, face_engine: FaceEngine | None = None
+) -> Litestar:
     runtime = build_runtime(settings, database_url=database_url, clock=clock or SystemClock())
+    if face_engine is not None:  # shared by the caller (tests), who closes it
+        runtime._face, runtime.owns_face = face_engine, False
     metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
         runtime._pool = await create_pool(database_url, settings.database)
         try:
+            if settings.sandbox:
+                runtime._notifier = SandboxNotifier(runtime._pool, runtime.clock)
             async with open_sources(settings, database_url, runtime.clock) as sources:
                 runtime._sources = sources
                 yield
         finally:
             runtime._sources = None
+            if runtime._face is not None and runtime.owns_face:
+                await runtime._face.close()
+                runtime._face = None
             pool, runtime._pool = runtime._pool, None
             await pool.close()
 
@@ -89,9 +102,11 @@ def create_app(settings: Settings, *, database_url: str, clock: Clock | None = N
             tokens_router,
             citizens_router,
             exchange_router,
+            identity_router,
             ingest_router,
             sandbox_router,
             sandbox_sources_router,
+            sandbox_identity_router,
             metrics_route,
             docs_router,
         ],

@@ -7,8 +7,9 @@ import os
 from litestar import Litestar
 
 from haoban.app import create_app
+from haoban.kit.settings_error import SettingsError
 from haoban.observability.logging import configure_logging
-from haoban.settings import SettingsError, load_settings
+from haoban.settings import load_settings
 
 
 def create_from_env() -> Litestar:

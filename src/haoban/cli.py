@@ -20,8 +20,9 @@ from haoban.db import migrations
 from haoban.db.embedded import EmbeddedPostgres
 from haoban.db.pool import connect
 from haoban.kit.clock import SystemClock
+from haoban.kit.settings_error import SettingsError
 from haoban.observability.logging import configure_logging
-from haoban.settings import Settings, SettingsError, load_settings
+from haoban.settings import Settings, load_settings
 
 T = TypeVar("T")
 CLI_ACTOR = Actor(type="cli", id=os.environ.get("USER", "operator"))

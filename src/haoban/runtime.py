@@ -8,9 +8,11 @@ import asyncpg
 
 from haoban.citizens.vault import IdNumberVault
 from haoban.exchange.ports import Sources
+from haoban.identity.face.engine import FaceEngine
 from haoban.kit.clock import Clock
 from haoban.kit.crypto import FieldCipher
 from haoban.kit.errors import Unavailable
+from haoban.notifications.ports import Notifier
 from haoban.settings import Settings
 from haoban.tokens.service import KeyRing, TokenService
 
@@ -26,12 +28,30 @@ class Runtime:
     vault: IdNumberVault
     _pool: asyncpg.Pool | None = field(default=None, repr=False)
     _sources: Sources | None = field(default=None, repr=False)
+    _face: FaceEngine | None = field(default=None, repr=False)
+    owns_face: bool = True
+    _notifier: Notifier | None = field(default=None, repr=False)
 
     @property
     def pool(self) -> asyncpg.Pool:
         if self._pool is None:
             raise Unavailable("database pool is not open")
         return self._pool
+
+    @property
+    def face(self) -> FaceEngine:
+        """The face engine, started on first use so routes without faces never pay for it."""
+        if self._face is None:
+            from haoban.identity.face.engine import ProcessPoolFaceEngine  # noqa: PLC0415
+
+            self._face = ProcessPoolFaceEngine(self.settings.face)
+        return self._face
+
+    @property
+    def notifier(self) -> Notifier:
+        if self._notifier is None:
+            raise Unavailable("no notification channel is configured")
+        return self._notifier
 
     @property
     def sources(self) -> Sources:

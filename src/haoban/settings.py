@@ -17,13 +17,12 @@ from typing import Literal
 
 import msgspec
 
+from haoban.identity.face.settings import FaceSettings, load_face_settings
+from haoban.kit.settings_error import SettingsError
+
 Mode = Literal["production", "demo"]
 
 MAX_ACCESS_TTL_S = 900
-
-
-class SettingsError(ValueError):
-    """A setting is missing or invalid; the message names the variable."""
 
 
 class FieldKey(msgspec.Struct, frozen=True):
@@ -86,6 +85,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     http: HttpSettings
     security: SecuritySettings
     exchange: ExchangeSettings = ExchangeSettings()
+    face: FaceSettings
 
     @property
     def demo(self) -> bool:
@@ -284,4 +284,9 @@ def load_settings(env: Mapping[str, str], *, demo: bool | None = None) -> Settin
         http=http,
         security=security,
         exchange=_exchange(env, secret_env),
+        face=_face(env),
     )
+
+
+def _face(env: Mapping[str, str]) -> FaceSettings:
+    return load_face_settings(env)

@@ -49,3 +49,31 @@ async def test_a_stalled_http_source_is_unavailable_and_the_response_still_comes
         # The contract bound, generous for a loaded 2-core machine; speed itself lives in bench/.
         assert elapsed_ms < TIMEOUT_MS + 1000
         assert await sim_server.requests() >= 2
+
+
+async def test_timeouts_through_gathering_open_the_breaker(
+    sim_server: Simulator, db_url: str, db: asyncpg.Connection, clock: FrozenClock
+) -> None:
+    """The adapter's own deadline must fire before gathering's outer bound, so timeouts count."""
+    me = seed.person(211)
+    await seed.everything(db, me, seed.person(212), seed.person(213))
+    settings = make_settings(
+        db_url,
+        HAOBAN_SOURCE_ESTATE_URL=sim_server.base_url,
+        HAOBAN_SOURCE_ESTATE_TOKEN=SIM_TOKEN,
+        HAOBAN_SOURCE_TIMEOUT_MS="300",
+        HAOBAN_SOURCE_RETRIES="0",
+        HAOBAN_SOURCE_BREAKER_FAILURES="2",
+    )
+    app = create_app(settings, database_url=db_url, clock=clock)
+    async with AsyncTestClient(app=app) as client:
+        _, auth = await bound_citizen(client, me)
+        await consent(client, auth, ALL_ITEMS)
+        await sim_server.control(stall=True)
+        for _ in range(2):
+            reason = by_source((await client.get("/v1/me/linked-data", headers=auth)).json())["estate"]
+            assert reason["items"]["properties"]["reason"] == "timeout"
+        asked = await sim_server.requests()
+        third = by_source((await client.get("/v1/me/linked-data", headers=auth)).json())["estate"]
+        assert third["items"]["properties"] == {"unavailable": True, "reason": "circuit_open"}
+        assert await sim_server.requests() == asked

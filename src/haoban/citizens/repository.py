@@ -55,3 +55,17 @@ async def bind_id_number(conn: asyncpg.Connection, citizen_id: UUID, id_number_h
         id_number_enc,
     )
     return bool(status.endswith(" 1"))
+
+
+async def set_phone(conn: asyncpg.Connection, citizen_id: UUID, phone_enc: str) -> None:
+    await conn.execute("UPDATE citizens SET phone_enc = $2 WHERE id = $1", citizen_id, phone_enc)
+
+
+async def sealed_phone(conn: asyncpg.Connection, citizen_id: UUID) -> str | None:
+    value: str | None = await conn.fetchval("SELECT phone_enc FROM citizens WHERE id = $1", citizen_id)
+    return value
+
+
+async def face_enrolled(conn: asyncpg.Connection, citizen_id: UUID) -> bool:
+    value: bool = await conn.fetchval("SELECT EXISTS (SELECT 1 FROM face_templates WHERE citizen_id = $1)", citizen_id)
+    return value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Router, get
+from litestar.datastructures import State
 
 from haoban.citizens import service
 from haoban.citizens.schemas import Me
@@ -14,6 +15,8 @@ _ME_EXAMPLE = {
     "citizen_id": "0b7e3c1a-5d2f-4e8a-9c61-2f4d8a7b3e90",
     "status": "active",
     "created_at": "2026-03-02T08:15:00Z",
+    "id_number_masked": "410105********0021",
+    "face_enrolled": True,
     "session": {
         "client_id": "haoban-sandbox",
         "scope": "openid profile",
@@ -35,8 +38,8 @@ _ME_EXAMPLE = {
         **problems(401),
     },
 )
-async def get_me(principal: CurrentPrincipal, conn: Conn) -> Me:
-    return await service.me(conn, principal)
+async def get_me(principal: CurrentPrincipal, conn: Conn, state: State) -> Me:
+    return await service.me(conn, state.runtime.vault, principal)
 
 
 router = Router(path="/v1", route_handlers=[get_me], guards=AUTH_GUARDS, dependencies=AUTH_DEPENDENCIES)

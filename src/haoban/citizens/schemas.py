@@ -26,4 +26,6 @@ class Me(msgspec.Struct, frozen=True, kw_only=True):
     citizen_id: UUID
     status: str
     created_at: datetime
+    id_number_masked: str | None
+    face_enrolled: bool
     session: SessionView

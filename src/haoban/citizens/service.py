@@ -13,6 +13,7 @@ from haoban.citizens import repository as repo
 from haoban.citizens.schemas import Citizen, Me, SessionView
 from haoban.citizens.vault import IdNumberVault
 from haoban.kit.errors import Conflict, NotFound
+from haoban.kit.masking import mask_id_number
 from haoban.tokens.schemas import Principal
 
 
@@ -73,12 +74,15 @@ async def get_citizen(conn: asyncpg.Connection, citizen_id: UUID) -> Citizen:
     return citizen
 
 
-async def me(conn: asyncpg.Connection, principal: Principal) -> Me:
+async def me(conn: asyncpg.Connection, vault: IdNumberVault, principal: Principal) -> Me:
     citizen = await get_citizen(conn, principal.citizen_id)
+    sealed = await repo.sealed_id_number(conn, citizen.id)
     return Me(
         citizen_id=citizen.id,
         status=citizen.status,
         created_at=citizen.created_at,
+        id_number_masked=mask_id_number(vault.open(citizen.id, sealed)) if sealed else None,
+        face_enrolled=await repo.face_enrolled(conn, citizen.id),
         session=SessionView(
             client_id=principal.client_id,
             scope=" ".join(principal.scope),

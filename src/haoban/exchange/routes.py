@@ -53,7 +53,6 @@ def _parse_sources(raw: str | None) -> list[SourceName]:
 )
 async def linked_data(
     principal: CurrentPrincipal,
-    conn: Conn,
     state: State,
     sources: Annotated[
         str | None,
@@ -67,7 +66,6 @@ async def linked_data(
 ) -> LinkedData:
     runtime: Runtime = state.runtime
     pulled = await service.pull(
-        conn,
         runtime,
         citizen_id=principal.citizen_id,
         requester=Actor(type="citizen", id=str(principal.citizen_id)),

@@ -12,6 +12,7 @@ import msgspec
 from haoban.audit import repository as audit
 from haoban.audit.schemas import Actor
 from haoban.citizens import service as citizens
+from haoban.db.pool import transaction
 from haoban.exchange import access_log, catalog, provenance
 from haoban.exchange import repository as repo
 from haoban.exchange.consent_rules import missing_items
@@ -140,7 +141,6 @@ async def _log_pulls(
 
 
 async def pull(
-    conn: asyncpg.Connection,
     runtime: Runtime,
     *,
     citizen_id: UUID,
@@ -148,16 +148,24 @@ async def pull(
     purpose: Purpose,
     sources: list[SourceName],
 ) -> Pulled:
-    """Pull `sources` for a citizen under a consent covering `purpose`; log every pull."""
+    """Pull `sources` for a citizen under a consent covering `purpose`; log every pull.
+
+    Three steps so no database connection waits on a slow source: a short
+    transaction checks the consent and reads the ID number, the sources are
+    asked with no transaction open, and a second short transaction appends the
+    access-log rows.
+    """
     items = catalog.all_item_names(sources)
-    grants = await repo.live_grants(conn, citizen_id, purpose)
     now = runtime.clock.now()
-    if missing := missing_items(grants, purpose_kind=purpose.kind, purpose_ref=purpose.ref, items=items, now=now):
-        raise ConsentRequired(
-            "No consent of the citizen covers this purpose and these data items.",
-            extra={"purpose": msgspec.to_builtins(purpose), "missing_items": missing},
-        )
-    id_number = await citizens.id_number_of(conn, runtime.vault, citizen_id)
+    async for conn in transaction(runtime.pool):
+        grants = await repo.live_grants(conn, citizen_id, purpose)
+        missing = missing_items(grants, purpose_kind=purpose.kind, purpose_ref=purpose.ref, items=items, now=now)
+        if missing:
+            raise ConsentRequired(
+                "No consent of the citizen covers this purpose and these data items.",
+                extra={"purpose": msgspec.to_builtins(purpose), "missing_items": missing},
+            )
+        id_number = await citizens.id_number_of(conn, runtime.vault, citizen_id)
     timeout_s = runtime.settings.exchange.source_timeout_ms / 1000
     answers = await gather(runtime.sources, id_number, sources, timeout_s)
     views = [
@@ -166,9 +174,10 @@ async def pull(
         else provenance.unavailable(a.source, a.reason or "unknown")
         for a in answers
     ]
-    await _log_pulls(
-        conn, runtime, requester=requester, subject_id=citizen_id, purpose=purpose, answers=answers, views=views
-    )
+    async for conn in transaction(runtime.pool):
+        await _log_pulls(
+            conn, runtime, requester=requester, subject_id=citizen_id, purpose=purpose, answers=answers, views=views
+        )
     data = LinkedData(citizen_id=citizen_id, purpose=purpose, fetched_at=now, sources=views)
     return Pulled(answers=answers, data=data)
 

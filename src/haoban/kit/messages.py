@@ -19,6 +19,15 @@ TITLES: dict[str, tuple[str, str]] = {
     "too_many_requests": ("请求过于频繁", "Too many requests"),
     "internal_error": ("服务器内部错误", "Internal server error"),
     "service_unavailable": ("服务暂不可用", "Service unavailable"),
+    "consent_required": ("未获得您对此用途和数据项的授权", "No consent covers this purpose and these data items"),
+    "step_up_required": ("请先刷脸验证", "A recent face verification is required"),
+    "face_verification_failed": ("刷脸验证未通过", "Face verification failed"),
+    "face_login_locked": ("验证失败次数过多，请稍后再试", "Too many failed attempts; wait and retry"),
+    "face_busy": ("刷脸服务繁忙，请稍后再试", "Face verification is busy; retry shortly"),
+    "challenge_invalid": ("验证挑战无效或已过期", "The challenge is invalid, used or expired"),
+    "attestation_invalid": ("设备证明无效", "Device attestation is missing or invalid"),
+    "frame_invalid": ("照片不符合要求", "A frame does not meet the requirements"),
+    "otp_invalid": ("验证码错误或已过期", "The code is wrong or expired"),
 }
 
 

@@ -14,6 +14,7 @@ from itertools import combinations
 
 from haoban.identity.face import errors
 from haoban.identity.face.features import (
+    TEMPLATE_DIM,
     Encoding,
     FrameFailure,
     FrameFeatures,
@@ -29,22 +30,29 @@ DECODE_CODES = ("frame_too_many_pixels", "frame_undecodable")
 FACE_CODES = ("no_face", "multiple_faces")
 
 
-def usable_faces(results: Sequence[FrameResult], s: FaceSettings, *, source: str = "frames") -> list[FrameFeatures]:
-    """Stages 1-3: each frame decodes, then has exactly one face, then that face is big and sharp enough."""
+def usable_faces(results: Sequence[FrameResult], s: FaceSettings, *, reference: bool = False) -> list[FrameFeatures]:
+    """Stages 1-3: each frame decodes, then has exactly one face, then that face is big and sharp enough.
+
+    With `reference=True` the one result is the reference photo and errors name `reference`.
+    """
+
+    def fail(error: type[errors.FaceError], index: int, detail: str) -> errors.FaceError:
+        return error(None, detail, source="reference") if reference else error(index, detail)
+
     for stage in (DECODE_CODES, FACE_CODES):
         for result in results:
             if isinstance(result, FrameFailure) and result.code in stage:
-                raise errors.BY_CODE[result.code](result.index, result.detail, source=source)
+                raise fail(errors.BY_CODE[result.code], result.index, result.detail)
     faces = [r for r in results if isinstance(r, FrameFeatures)]
     if len(faces) != len(results):  # a code outside the stages above: refuse rather than guess
         failure = next(r for r in results if isinstance(r, FrameFailure))
-        raise errors.FrameUndecodable(failure.index, failure.detail, source=source)
+        raise fail(errors.FrameUndecodable, failure.index, failure.detail)
     for face in faces:
         if face.face_px < s.min_face_px:
-            raise errors.FaceTooSmall(face.index, f"face is {face.face_px} px, needs {s.min_face_px}", source=source)
+            raise fail(errors.FaceTooSmall, face.index, f"face is {face.face_px} px, needs {s.min_face_px}")
     for face in faces:
         if face.sharpness < s.min_sharpness:
-            raise errors.TooBlurry(face.index, f"sharpness {face.sharpness:.0f} < {s.min_sharpness:.0f}", source=source)
+            raise fail(errors.TooBlurry, face.index, f"sharpness {face.sharpness:.0f} < {s.min_sharpness:.0f}")
     return faces
 
 
@@ -113,5 +121,7 @@ def match(probes: Sequence[Encoding], reference: Encoding, threshold: float) -> 
     """
     if not probes:
         raise ValueError("match needs at least one probe encoding")
+    if reference.shape != (TEMPLATE_DIM,):
+        raise ValueError(f"the reference is a {TEMPLATE_DIM}-d encoding")
     mean = sum(distance(p, reference) for p in probes) / len(probes)
     return mean < threshold, mean

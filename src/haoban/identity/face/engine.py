@@ -14,8 +14,8 @@ import hashlib
 import multiprocessing
 import secrets
 import threading
-from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Protocol
 
@@ -50,6 +50,11 @@ class FaceEngine(Protocol):
     async def close(self) -> None: ...
 
 
+def random_frames(n: int, k: int) -> set[int]:
+    """Which k of n frames are encoded and matched: unpredictable to the client, new per attempt."""
+    return set(secrets.SystemRandom().sample(range(n), k))
+
+
 class ProcessPoolFaceEngine:
     """FaceEngine on a process pool, with a bounded number of frame tasks in flight.
 
@@ -58,13 +63,15 @@ class ProcessPoolFaceEngine:
     keep running, and they keep counting against the bound until they are done.
     """
 
-    def __init__(self, settings: FaceSettings) -> None:
+    def __init__(self, settings: FaceSettings, *, choose: Callable[[int, int], set[int]] | None = None) -> None:
         self._settings = settings
+        self._choose = choose or random_frames
         self._limits = worker.Limits(
             max_pixels=settings.max_pixels, max_side=settings.max_side, hash_scale=settings.hash_scale
         )
         self._in_flight = 0
         self._lock = threading.Lock()  # tasks end on the pool's manager thread
+        self._closed = False
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
@@ -86,9 +93,12 @@ class ProcessPoolFaceEngine:
         await asyncio.gather(*starts)
 
     async def reference(self, photo: bytes) -> Encoding:
-        self._check_sizes([photo], source="reference")
+        if len(photo) > self._settings.max_frame_bytes:
+            raise errors.FrameTooLarge(
+                None, f"{len(photo)} bytes > {self._settings.max_frame_bytes}", source="reference"
+            )
         (result,) = await self._run([photo], encode={0})
-        (face,) = checks.usable_faces([result], self._settings, source="reference")
+        (face,) = checks.usable_faces([result], self._settings, reference=True)
         if face.template is None:
             raise RuntimeError("the worker did not encode the reference photo")
         return template_from_bytes(face.template)
@@ -99,9 +109,8 @@ class ProcessPoolFaceEngine:
         s = self._settings
         if not s.min_frames <= len(frames) <= s.max_frames:
             raise errors.FrameCount(None, f"send {s.min_frames} to {s.max_frames} frames, got {len(frames)}")
-        self._check_sizes(frames, source="frames")
-        # Which frames are matched is chosen by the server at random, per attempt.
-        chosen = set(secrets.SystemRandom().sample(range(len(frames)), min(s.encode_frames, len(frames))))
+        self._check_sizes(frames)
+        chosen = self._choose(len(frames), min(s.encode_frames, len(frames)))
         results = await self._run(frames, encode=chosen)
         encoded = checks.assess(results, s, seen)
         matched, mean = checks.match(list(encoded.values()), reference, s.match_threshold)
@@ -113,13 +122,15 @@ class ProcessPoolFaceEngine:
             frame_hashes=tuple(r.hash for r in results if isinstance(r, FrameFeatures)),
         )
 
-    def _check_sizes(self, frames: Sequence[bytes], *, source: str) -> None:
+    def _check_sizes(self, frames: Sequence[bytes]) -> None:
         for i, frame in enumerate(frames):
             if len(frame) > self._settings.max_frame_bytes:
-                raise errors.FrameTooLarge(i, f"{len(frame)} bytes > {self._settings.max_frame_bytes}", source=source)
+                raise errors.FrameTooLarge(i, f"{len(frame)} bytes > {self._settings.max_frame_bytes}")
 
     async def _run(self, frames: Sequence[bytes], *, encode: set[int]) -> list[FrameResult]:
         """One task per distinct frame (byte-identical frames share one), all in parallel."""
+        if self._closed:
+            raise errors.FaceEngineDown()
         by_digest: dict[bytes, list[int]] = {}
         for i, frame in enumerate(frames):
             by_digest.setdefault(hashlib.sha256(frame).digest(), []).append(i)
@@ -127,12 +138,13 @@ class ProcessPoolFaceEngine:
             if self._in_flight + len(by_digest) > self._settings.queue_frames:
                 raise errors.FaceBusy()
             self._in_flight += len(by_digest)
+        pool = self._pool
         tasks: list[tuple[list[int], Future[FrameResult]]] = []
         try:
             for n, indices in enumerate(by_digest.values()):
                 first = indices[0]
                 try:
-                    future = self._pool.submit(
+                    future = pool.submit(
                         worker.analyze, frames[first], first, bool(encode & set(indices)), self._limits
                     )
                 except BaseException:
@@ -140,10 +152,19 @@ class ProcessPoolFaceEngine:
                     raise
                 future.add_done_callback(lambda _f: self._release(1))
                 tasks.append((indices, future))
-            done = await asyncio.gather(*(asyncio.wrap_future(f) for _, f in tasks))
+            # Wait for every frame even when one fails, so no task outlives the call unawaited.
+            outcomes = await asyncio.gather(*(asyncio.wrap_future(f) for _, f in tasks), return_exceptions=True)
+            done: list[FrameResult] = []
+            for outcome in outcomes:
+                if isinstance(outcome, asyncio.CancelledError | CancelledError):
+                    raise BrokenProcessPool("the pool was shut down under this attempt")
+                if isinstance(outcome, BaseException):
+                    raise outcome
+                done.append(outcome)
         except BrokenProcessPool:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = self._new_pool()
+            if self._pool is pool and not self._closed:  # the first caller to see the break replaces it
+                pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._new_pool()
             raise errors.FaceEngineDown() from None
         results: list[FrameResult | None] = [None] * len(frames)
         for (indices, _), result in zip(tasks, done, strict=True):
@@ -156,5 +177,6 @@ class ProcessPoolFaceEngine:
             self._in_flight -= slots
 
     async def close(self) -> None:
-        """Stop the workers; frames still queued are cancelled."""
+        """Stop the workers; frames still queued are cancelled and later calls fail with FaceEngineDown."""
+        self._closed = True
         await asyncio.to_thread(self._pool.shutdown, wait=True, cancel_futures=True)

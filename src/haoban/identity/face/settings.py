@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import msgspec
 
-from haoban.settings import SettingsError
+from haoban.kit.settings_error import SettingsError
 
 
 def _cpus() -> int:
@@ -31,12 +31,12 @@ class FaceSettings(msgspec.Struct, frozen=True, kw_only=True):
     min_face_px: int = 80  # short side of the detector box, after downscaling
     min_sharpness: float = 40.0  # variance of the Laplacian of the face box
     hash_scale: float = 3.0  # the hashed face square is this many eye distances wide
-    min_roll_deg: float = 4.0  # motion: some pair of frames differs this much in roll...
-    min_shift: float = 0.2  # ...or its eye midpoints are this many eye distances apart
-    same_bits: int = 10  # same picture: dHash within this many bits...
-    same_roll_deg: float = 1.5  # ...and roll, position and size within landmark jitter
+    min_roll_deg: float = 3.0  # motion: some pair of frames differs this much in roll...
+    min_shift: float = 0.15  # ...or its eye midpoints are this many eye distances apart
+    same_bits: int = 12  # same picture: dHash within this many bits...
+    same_roll_deg: float = 1.8  # ...and roll, position and size within landmark jitter
     same_shift: float = 0.05
-    same_scale: float = 0.05
+    same_scale: float = 0.06
 
     @property
     def queue_frames(self) -> int:

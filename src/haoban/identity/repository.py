@@ -1,0 +1,229 @@
+"""SQL for app clients, face challenges, templates, throttles, frame hashes and one-time codes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from haoban.identity.schemas import AppClient, ChallengeRow, OtpRow
+from haoban.identity.throttle import ThrottleState
+
+Executor = asyncpg.Pool | asyncpg.Connection
+
+
+# --- app clients ------------------------------------------------------------
+
+
+async def upsert_client(
+    conn: asyncpg.Connection, *, client_id: str, name: str, attestation: str, jwk: dict[str, Any] | None, at: datetime
+) -> None:
+    await conn.execute(
+        "INSERT INTO app_clients (client_id, name, attestation, attestation_jwk, created_at)"
+        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (client_id) DO UPDATE"
+        " SET name = EXCLUDED.name, attestation = EXCLUDED.attestation, attestation_jwk = EXCLUDED.attestation_jwk",
+        client_id,
+        name,
+        attestation,
+        jwk,
+        at,
+    )
+
+
+async def get_client(db: Executor, client_id: str) -> AppClient | None:
+    row = await db.fetchrow(
+        "SELECT client_id, name, attestation, attestation_jwk FROM app_clients WHERE client_id = $1", client_id
+    )
+    return None if row is None else AppClient(**dict(row))
+
+
+# --- challenges -------------------------------------------------------------
+
+
+async def insert_challenge(
+    conn: asyncpg.Connection,
+    *,
+    challenge_id: UUID,
+    nonce: str,
+    id_number_hmac: bytes,
+    purpose: str,
+    client_id: str,
+    created_at: datetime,
+    expires_at: datetime,
+) -> None:
+    await conn.execute(
+        "INSERT INTO face_challenges (id, nonce, id_number_hmac, purpose, client_id, created_at, expires_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        challenge_id,
+        nonce,
+        id_number_hmac,
+        purpose,
+        client_id,
+        created_at,
+        expires_at,
+    )
+
+
+async def get_challenge(db: Executor, challenge_id: UUID, *, for_update: bool = False) -> ChallengeRow | None:
+    sql = "SELECT id, nonce, id_number_hmac, purpose, client_id, expires_at, used_at FROM face_challenges WHERE id = $1"
+    row = await db.fetchrow(sql + (" FOR UPDATE" if for_update else ""), challenge_id)
+    return None if row is None else ChallengeRow(**dict(row))
+
+
+async def use_challenge(conn: asyncpg.Connection, challenge_id: UUID, at: datetime) -> None:
+    await conn.execute("UPDATE face_challenges SET used_at = $2 WHERE id = $1", challenge_id, at)
+
+
+async def purge_challenges(conn: asyncpg.Connection, before: datetime) -> None:
+    await conn.execute("DELETE FROM face_challenges WHERE expires_at < $1", before)
+
+
+# --- throttles --------------------------------------------------------------
+
+
+async def lock_throttle(conn: asyncpg.Connection, id_number_hmac: bytes, now: datetime) -> ThrottleState:
+    """The identity's counters, row-locked until the transaction ends (created on first use)."""
+    await conn.execute(
+        "INSERT INTO face_throttles (id_number_hmac, updated_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        id_number_hmac,
+        now,
+    )
+    row = await conn.fetchrow(
+        "SELECT consecutive_failures, locked_until, disabled_at FROM face_throttles"
+        " WHERE id_number_hmac = $1 FOR UPDATE",
+        id_number_hmac,
+    )
+    if row is None:
+        raise RuntimeError("throttle row vanished")
+    return ThrottleState(**dict(row))
+
+
+async def read_throttle(db: Executor, id_number_hmac: bytes) -> ThrottleState:
+    row = await db.fetchrow(
+        "SELECT consecutive_failures, locked_until, disabled_at FROM face_throttles WHERE id_number_hmac = $1",
+        id_number_hmac,
+    )
+    return ThrottleState() if row is None else ThrottleState(**dict(row))
+
+
+async def save_throttle(conn: asyncpg.Connection, id_number_hmac: bytes, state: ThrottleState, now: datetime) -> None:
+    await conn.execute(
+        "UPDATE face_throttles SET consecutive_failures = $2, locked_until = $3, disabled_at = $4, updated_at = $5"
+        " WHERE id_number_hmac = $1",
+        id_number_hmac,
+        state.consecutive_failures,
+        state.locked_until,
+        state.disabled_at,
+        now,
+    )
+
+
+async def count_bad_input(conn: asyncpg.Connection, client_id: str, window_start: datetime) -> int:
+    count: int = await conn.fetchval(
+        "INSERT INTO client_bad_input (client_id, window_start, count) VALUES ($1, $2, 1)"
+        " ON CONFLICT (client_id, window_start) DO UPDATE SET count = client_bad_input.count + 1 RETURNING count",
+        client_id,
+        window_start,
+    )
+    return count
+
+
+async def bad_input_count(db: Executor, client_id: str, window_start: datetime) -> int:
+    count: int | None = await db.fetchval(
+        "SELECT count FROM client_bad_input WHERE client_id = $1 AND window_start = $2", client_id, window_start
+    )
+    return count or 0
+
+
+# --- frame hashes -----------------------------------------------------------
+
+
+async def recent_frame_hashes(db: Executor, id_number_hmac: bytes, since: datetime) -> list[bytes]:
+    rows = await db.fetch(
+        "SELECT frame_hash FROM face_frame_hashes WHERE id_number_hmac = $1 AND seen_at > $2", id_number_hmac, since
+    )
+    return [r["frame_hash"] for r in rows]
+
+
+async def remember_frame_hashes(
+    conn: asyncpg.Connection, id_number_hmac: bytes, hashes: list[bytes], at: datetime
+) -> None:
+    await conn.executemany(
+        "INSERT INTO face_frame_hashes (id_number_hmac, frame_hash, seen_at) VALUES ($1, $2, $3)",
+        [(id_number_hmac, h, at) for h in hashes],
+    )
+
+
+# --- templates --------------------------------------------------------------
+
+
+async def upsert_template(
+    conn: asyncpg.Connection,
+    *,
+    citizen_id: UUID,
+    template_enc: str,
+    model: str,
+    terms_version: str,
+    at: datetime,
+) -> None:
+    await conn.execute(
+        "INSERT INTO face_templates (citizen_id, template_enc, model, terms_version, consented_at, enrolled_at)"
+        " VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (citizen_id) DO UPDATE SET template_enc = EXCLUDED.template_enc,"
+        " model = EXCLUDED.model, terms_version = EXCLUDED.terms_version, consented_at = EXCLUDED.consented_at,"
+        " enrolled_at = EXCLUDED.enrolled_at",
+        citizen_id,
+        template_enc,
+        model,
+        terms_version,
+        at,
+    )
+
+
+async def template_of(db: Executor, citizen_id: UUID) -> str | None:
+    value: str | None = await db.fetchval("SELECT template_enc FROM face_templates WHERE citizen_id = $1", citizen_id)
+    return value
+
+
+async def delete_template(conn: asyncpg.Connection, citizen_id: UUID) -> bool:
+    status = await conn.execute("DELETE FROM face_templates WHERE citizen_id = $1", citizen_id)
+    return bool(status.endswith(" 1"))
+
+
+# --- one-time codes ---------------------------------------------------------
+
+
+async def insert_otp(
+    conn: asyncpg.Connection,
+    *,
+    otp_id: UUID,
+    citizen_id: UUID | None,
+    code_hmac: bytes,
+    created_at: datetime,
+    expires_at: datetime,
+) -> None:
+    await conn.execute(
+        "INSERT INTO otp_requests (id, citizen_id, code_hmac, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        otp_id,
+        citizen_id,
+        code_hmac,
+        created_at,
+        expires_at,
+    )
+
+
+async def lock_otp(conn: asyncpg.Connection, otp_id: UUID) -> OtpRow | None:
+    row = await conn.fetchrow(
+        "SELECT id, citizen_id, code_hmac, expires_at, attempts, used_at FROM otp_requests WHERE id = $1 FOR UPDATE",
+        otp_id,
+    )
+    return None if row is None else OtpRow(**dict(row))
+
+
+async def otp_attempted(conn: asyncpg.Connection, otp_id: UUID, *, used_at: datetime | None) -> None:
+    await conn.execute(
+        "UPDATE otp_requests SET attempts = attempts + 1, used_at = COALESCE($2, used_at) WHERE id = $1",
+        otp_id,
+        used_at,
+    )

@@ -1,0 +1,124 @@
+"""Wire and row types of face-verified identity."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import msgspec
+
+from haoban.kit.idnumber import IdNumberShape
+
+Purpose = Literal["register", "login", "step_up"]
+# A frame is base64 of a JPEG or PNG of at most 1 MB (base64 adds a third).
+FrameB64 = Annotated[str, msgspec.Meta(min_length=16, max_length=1_400_000)]
+Frames = Annotated[list[FrameB64], msgspec.Meta(min_length=1, max_length=10)]
+AttestationJws = Annotated[str, msgspec.Meta(max_length=8192)]
+Phone = Annotated[str, msgspec.Meta(pattern=r"^1[3-9]\d{9}$", examples=["13812345678"])]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+
+class ChallengeCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    id_number: IdNumberShape
+    purpose: Purpose
+
+
+class Challenge(msgspec.Struct, frozen=True, kw_only=True):
+    challenge_id: UUID
+    nonce: str
+    expires_at: datetime
+    min_frames: int
+    max_frames: int
+
+
+class BiometricConsent(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    biometric: bool
+    terms_version: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+
+
+class RegisterRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    challenge_id: UUID
+    id_number: IdNumberShape
+    name: Name
+    phone: Phone | None = None
+    frames: Frames
+    consent: BiometricConsent
+    attestation: AttestationJws | None = None
+
+
+class FaceLoginRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    challenge_id: UUID
+    id_number: IdNumberShape
+    frames: Frames
+    attestation: AttestationJws | None = None
+
+
+class StepUpRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    challenge_id: UUID
+    frames: Frames
+    attestation: AttestationJws | None = None
+
+
+class AuthTokens(msgspec.Struct, frozen=True, kw_only=True):
+    citizen_id: UUID
+    access_token: str
+    refresh_token: str
+    token_type: str
+    expires_in: int
+    acr: str
+    refresh_token_expires_at: datetime
+
+
+class OtpStart(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    id_number: IdNumberShape
+
+
+class OtpStarted(msgspec.Struct, frozen=True, kw_only=True):
+    request_id: UUID
+    expires_at: datetime
+
+
+class OtpVerify(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    request_id: UUID
+    code: Annotated[str, msgspec.Meta(pattern=r"^\d{6}$")]
+
+
+class SandboxTokenRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    id_number: IdNumberShape
+
+
+class AppClientCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    client_id: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")]
+    name: Name
+    attestation: Literal["required", "optional"]
+    attestation_jwk: dict[str, Any] | None = None
+
+
+# --- rows -------------------------------------------------------------------
+
+
+class AppClient(msgspec.Struct, frozen=True, kw_only=True):
+    client_id: str
+    name: str
+    attestation: str
+    attestation_jwk: dict[str, Any] | None
+
+
+class ChallengeRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    nonce: str
+    id_number_hmac: bytes
+    purpose: str
+    client_id: str
+    expires_at: datetime
+    used_at: datetime | None
+
+
+class OtpRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    citizen_id: UUID | None
+    code_hmac: bytes
+    expires_at: datetime
+    attempts: int
+    used_at: datetime | None

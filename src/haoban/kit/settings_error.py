@@ -1,0 +1,2 @@
+class SettingsError(ValueError):
+    """A setting is missing or invalid; the message names the variable."""

@@ -1,0 +1,147 @@
+"""Sandbox routes for identity testers: tokens without a camera, app clients, the phone inbox."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from litestar import Response, Router, get, post
+from litestar.datastructures import State
+from litestar.params import Body, QueryParameter
+
+from haoban.citizens import repository as citizens_repo
+from haoban.deps import Conn
+from haoban.identity import repository as identity_repo
+from haoban.identity.schemas import AppClientCreate, SandboxTokenRequest
+from haoban.kit.errors import FieldError, NotFound, ValidationFailed
+from haoban.kit.openapi import PUBLIC, example, problems, success
+from haoban.notifications import repository as messages
+from haoban.notifications.repository import SandboxMessage
+from haoban.runtime import Runtime
+from haoban.sandbox.guard import sandbox_only
+from haoban.sandbox.service import SANDBOX_ACTOR, SANDBOX_CLIENT
+from haoban.tokens.schemas import SessionGrant, TokenPair
+
+_PAIR = {
+    "access_token": "eyJhbGciOiJFUzI1NiIsImtpZCI6Ii4uLiIsInR5cCI6ImF0K2p3dCJ9...",
+    "token_type": "Bearer",
+    "expires_in": 600,
+    "refresh_token": "hbr_x0m1Yf3kQ2bq8Jw7W2VZ0ZxRk7h0qB9Uu4n2b5cF1sE",
+    "refresh_token_expires_at": "2026-12-28T10:30:00Z",
+    "scope": "openid profile",
+}
+
+
+class SandboxInbox(msgspec.Struct, frozen=True, kw_only=True):
+    messages: list[SandboxMessage]
+
+
+@post(
+    "/tokens",
+    operation_id="sandboxTokensForIdNumber",
+    summary="Mint tokens for a registered test citizen, by ID number",
+    description='Sandbox only: no camera needed. Tokens carry `amr: ["sandbox"]`, never the face level.',
+    responses={
+        **success(201, TokenPair, "Tokens", example("tokens", _PAIR)),
+        **problems(400, 404, 422),
+    },
+)
+async def tokens_for(
+    data: Annotated[SandboxTokenRequest, Body(examples=example("demo renter", {"id_number": "11010519491231002X"}))],
+    conn: Conn,
+    state: State,
+) -> Response[TokenPair]:
+    runtime: Runtime = state.runtime
+    citizen_id = await citizens_repo.find_by_id_number(conn, runtime.vault.index(data.id_number))
+    if citizen_id is None:
+        raise NotFound("No citizen account is registered with this ID number.")
+    grant = SessionGrant(
+        citizen_id=citizen_id,
+        client_id=SANDBOX_CLIENT,
+        scope=("openid", "profile"),
+        acr="urn:haoban:loa:sandbox",
+        amr=("sandbox",),
+        auth_time=runtime.clock.now(),
+    )
+    pair = await runtime.tokens.issue(conn, grant, actor=SANDBOX_ACTOR)
+    return Response(pair, status_code=201, headers={"Cache-Control": "no-store"})
+
+
+@post(
+    "/app-clients",
+    operation_id="sandboxRegisterAppClient",
+    summary="Register an app client (with an ES256 attestation key when attestation is required)",
+    responses={**problems(400, 422)},
+    status_code=204,
+)
+async def register_client(
+    data: Annotated[
+        AppClientCreate,
+        Body(examples=example("demo app", {"client_id": "my-app", "name": "My app", "attestation": "optional"})),
+    ],
+    conn: Conn,
+    state: State,
+) -> None:
+    jwk = data.attestation_jwk
+    if data.attestation == "required" and not (jwk and jwk.get("kty") == "EC" and jwk.get("crv") == "P-256"):
+        raise ValidationFailed(
+            errors=[FieldError(field="attestation_jwk", reason="an EC P-256 public JWK is required")]
+        )
+    if jwk is not None and "d" in jwk:
+        raise ValidationFailed(errors=[FieldError(field="attestation_jwk", reason="send the public key only")])
+    await register_app_client(conn, state.runtime, data)
+
+
+async def register_app_client(conn: Conn, runtime: Runtime, data: AppClientCreate) -> None:
+    await identity_repo.upsert_client(
+        conn,
+        client_id=data.client_id,
+        name=data.name,
+        attestation=data.attestation,
+        jwk=data.attestation_jwk,
+        at=runtime.clock.now(),
+    )
+
+
+@get(
+    "/messages",
+    operation_id="sandboxMessages",
+    summary="What the sandbox phone received (one-time codes, notices)",
+    responses={
+        **success(
+            200,
+            SandboxInbox,
+            "Newest first",
+            example(
+                "one code",
+                {
+                    "messages": [
+                        {
+                            "id": 1,
+                            "channel": "sms",
+                            "recipient": "13812345678",
+                            "body": "【好办】登录验证码 042137，5 分钟内有效。",
+                            "sent_at": "2026-11-28T10:30:00Z",
+                        }
+                    ]
+                },
+            ),
+        ),
+        **problems(400, 422),
+    },
+)
+async def inbox(
+    conn: Conn,
+    recipient: Annotated[str, QueryParameter(name="recipient", pattern=r"^1[3-9]\d{9}$")],
+    limit: Annotated[int, QueryParameter(name="limit", ge=1, le=50)] = 10,
+) -> SandboxInbox:
+    return SandboxInbox(messages=await messages.for_recipient(conn, recipient, limit))
+
+
+router = Router(
+    path="/sandbox",
+    route_handlers=[tokens_for, register_client, inbox],
+    guards=[sandbox_only],
+    tags=["sandbox"],
+    security=PUBLIC,
+)
