@@ -30,9 +30,11 @@ from haoban.exchange.ingest_schemas import (
 )
 from haoban.exchange.records import SourceName
 from haoban.exchange.schemas import ConsentCreate, Purpose
+from haoban.identity.schemas import AppClientCreate
 from haoban.kit.idnumber import make
 from haoban.runtime import Runtime
 from haoban.sandbox import service
+from haoban.sandbox.identity import register_app_client
 from haoban.sandbox.schemas import TestCitizenCreate
 from haoban.sandbox.service import SANDBOX_ACTOR
 
@@ -197,7 +199,11 @@ async def _ensure_self_view_consent(conn: asyncpg.Connection, runtime: Runtime, 
     )
 
 
+DEMO_APP = AppClientCreate(client_id="haoban-app", name="好办 App (demo)", attestation="optional")
+
+
 async def load_demo(conn: asyncpg.Connection, runtime: Runtime) -> list[DemoAccount]:
+    await register_app_client(conn, runtime, DEMO_APP)
     for account in DEMO_ACCOUNTS:
         await service.create_test_citizen(
             conn, runtime, TestCitizenCreate(citizen_id=account.citizen_id, id_number=account.id_number)
