@@ -113,6 +113,31 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 1
 
 
+# --- faces ----------------------------------------------------------------
+
+
+def cmd_faces(args: argparse.Namespace) -> int:
+    from haoban.identity.admin import reenable_face_login  # noqa: PLC0415
+    from haoban.kit import idnumber  # noqa: PLC0415
+
+    if why := idnumber.problem(args.id_number):
+        raise CliError(f"--id-number {why}")
+    settings = _settings(args)
+    url, _embedded = _database_url(settings)
+
+    async def work(conn: asyncpg.Connection) -> bool:
+        async with conn.transaction():
+            return await reenable_face_login(
+                conn, settings, args.id_number, staff_id=args.staff, reason=args.reason, now=SystemClock().now()
+            )
+
+    if _with_conn(url, work):
+        print("face login re-enabled; the failure count is reset")
+        return 0
+    print("face login was not disabled or locked for this identity", file=sys.stderr)
+    return 1
+
+
 # --- openapi --------------------------------------------------------------
 
 
@@ -189,6 +214,14 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("action", choices=["verify"])
     audit.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
     audit.set_defaults(func=cmd_audit)
+
+    faces = sub.add_parser("faces", help="face login administration")
+    faces.add_argument("action", choices=["reenable"])
+    faces.add_argument("--id-number", required=True)
+    faces.add_argument("--staff", required=True, help="the staff member doing it (audited)")
+    faces.add_argument("--reason", required=True, help="why (audited), e.g. identity checked at a service centre")
+    faces.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
+    faces.set_defaults(func=cmd_faces)
 
     openapi = sub.add_parser("openapi", help="the OpenAPI contract")
     openapi.add_argument("action", choices=["export"])

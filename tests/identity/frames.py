@@ -43,11 +43,7 @@ def png(image: Image.Image) -> bytes:
 
 
 def _angles(rng: random.Random, n: int) -> list[float]:
-    """Alternating tilts of 3-8 degrees; tilts in the same direction are spread over the range.
-
-    Two random tilts a fraction of a degree apart, with similar shifts, make frames the engine
-    rightly calls copies (the pose differs by less than landmark jitter).
-    """
+    """Alternating tilts of 3-8 degrees; tilts in the same direction are spread over the range."""
     angles = [0.0] * n
     for sign, indices in ((1, range(0, n, 2)), (-1, range(1, n, 2))):
         count = len(indices)
@@ -58,18 +54,41 @@ def _angles(rng: random.Random, n: int) -> list[float]:
     return angles
 
 
+def _spread(rng: random.Random, n: int, limit: float) -> list[float]:
+    """N sideways shifts within +-limit, evenly spaced and shuffled.
+
+    Two frames tilted the same way a degree apart and shifted alike differ by less than
+    landmark jitter, and the engine rightly calls them copies; spacing the shifts prevents that.
+    """
+    spots = [-limit + 2 * limit * k / max(n - 1, 1) + rng.uniform(-0.002, 0.002) for k in range(n)]
+    rng.shuffle(spots)
+    return spots
+
+
 def make_frames(base: bytes, n: int = 5, seed: int = 0) -> list[bytes]:
-    """N distinct frames of the face in `base`: small rotation, shift, scale, brightness, JPEG quality."""
+    """N distinct frames of the face in `base`: small rotation, shift, scale, brightness, JPEG quality.
+
+    A seed is also a session: where the face sits in the picture (up to 7 % off) and how close
+    the camera is (up to 12 % closer) are drawn once per seed, as two logins frame a face
+    differently. Without that, every attempt would be the same photo within a few pixels, and
+    frames of two attempts would look like replays of each other far more often than real ones.
+    """
     rng = random.Random(seed)
     source = _open(base)
     width, height = source.size
     fill = tuple(int(v) for v in np.asarray(source).reshape(-1, 3).mean(axis=0))
+    session_x, session_y = rng.uniform(-0.07, 0.07) * width, rng.uniform(-0.07, 0.07) * height
+    zoom = rng.uniform(1.0, 1.12)
+    view = (width * (1 - 1 / zoom) / 2, height * (1 - 1 / zoom) / 2)
+    view_box = (view[0], view[1], width - view[0], height - view[1])
     frames = []
-    for i, angle in enumerate(_angles(rng, n)):
-        dx, dy = rng.uniform(-0.05, 0.05) * width, rng.uniform(-0.05, 0.05) * height
+    for angle, shift in zip(_angles(rng, n), _spread(rng, n, 0.05), strict=True):
+        dx = round(session_x + shift * width)
+        dy = round(session_y + rng.uniform(-0.05, 0.05) * height)
         moved = source.rotate(angle, resample=Image.Resampling.BICUBIC, translate=(dx, dy), fillcolor=fill)
         scale = rng.uniform(0.9, 1.1)
-        moved = moved.resize((round(width * scale), round(height * scale)), Image.Resampling.LANCZOS)
+        size = (round(width * scale), round(height * scale))
+        moved = moved.resize(size, Image.Resampling.LANCZOS, box=view_box)
         moved = ImageEnhance.Brightness(moved).enhance(rng.uniform(0.85, 1.15))
         frames.append(jpeg(moved, quality=rng.randint(75, 92)))
     return frames
@@ -88,7 +107,7 @@ def no_face() -> bytes:
     """A real photo with no face in it (scikit-image's coffee cup)."""
     from skimage import data
 
-    return jpeg(Image.fromarray(data.coffee()))
+    return jpeg(Image.fromarray(data.coffee()))  # type: ignore[no-untyped-call]
 
 
 def two_faces() -> bytes:

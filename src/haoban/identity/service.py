@@ -260,7 +260,9 @@ async def _settle(
     success = ref.refusal is None and result.matched
     state = throttle.after_success() if success else throttle.after_failure(state, now)
     await repo.save_throttle(conn, index, state, now)
-    await repo.remember_frame_hashes(conn, index, [h.to_bytes() for h in result.frame_hashes], now)
+    if success:
+        # Frames that opened a session are what an attacker would record and replay.
+        await repo.remember_frame_hashes(conn, index, [h.to_bytes() for h in result.frame_hashes], now)
     await audit.record(
         conn,
         actor=Actor(type="client", id=attempt.client_id),

@@ -28,6 +28,19 @@ TITLES: dict[str, tuple[str, str]] = {
     "attestation_invalid": ("设备证明无效", "Device attestation is missing or invalid"),
     "frame_invalid": ("照片不符合要求", "A frame does not meet the requirements"),
     "otp_invalid": ("验证码错误或已过期", "The code is wrong or expired"),
+    "frame_count": ("照片数量不正确", "Wrong number of frames"),
+    "frame_too_large": ("照片文件过大", "Frame file too large"),
+    "frame_too_many_pixels": ("照片像素过多", "Frame has too many pixels"),
+    "frame_undecodable": ("照片无法解析", "Frame is not a readable JPEG or PNG"),
+    "no_face": ("未检测到人脸", "No face found"),
+    "multiple_faces": ("检测到多张人脸", "More than one face found"),
+    "face_too_small": ("人脸过小", "Face too small; move closer"),
+    "too_blurry": ("照片模糊", "Frame too blurry; hold still"),
+    "different_people": ("照片中不是同一个人", "Frames show different people"),
+    "no_motion": ("未检测到头部动作", "No head movement between frames"),
+    "replayed_frame": ("照片已被使用过", "Frame was already used"),
+    "face_engine_down": ("人脸服务正在重启", "Face service restarting; retry shortly"),
+    "unknown_client": ("未知的应用", "Unknown app client"),
 }
 
 

@@ -22,7 +22,14 @@ from typing import Protocol
 import msgspec
 
 from haoban.identity.face import checks, errors, worker
-from haoban.identity.face.features import Encoding, FrameFeatures, FrameHash, FrameResult, template_from_bytes
+from haoban.identity.face.features import (
+    TEMPLATE_DIM,
+    Encoding,
+    FrameFeatures,
+    FrameHash,
+    FrameResult,
+    template_from_bytes,
+)
 from haoban.identity.face.settings import FaceSettings
 
 
@@ -107,6 +114,8 @@ class ProcessPoolFaceEngine:
         self, frames: Sequence[bytes], reference: Encoding, *, seen: Sequence[FrameHash] = ()
     ) -> Verification:
         s = self._settings
+        if reference.shape != (TEMPLATE_DIM,):
+            raise ValueError(f"the reference is a {TEMPLATE_DIM}-d encoding")
         if not s.min_frames <= len(frames) <= s.max_frames:
             raise errors.FrameCount(None, f"send {s.min_frames} to {s.max_frames} frames, got {len(frames)}")
         self._check_sizes(frames)

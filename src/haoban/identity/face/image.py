@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 RGB = npt.NDArray[np.uint8]
 Gray = npt.NDArray[np.float32]
@@ -36,6 +36,9 @@ def decode_frame(data: bytes, *, max_pixels: int, max_side: int) -> RGB:
     JPEGs are decoded straight at a reduced DCT scale (`draft`) when they are much larger than
     `max_side`, then everything is downscaled so the long side is at most `max_side`.
     """
+    # `import face_recognition` sets Pillow's LOAD_TRUNCATED_IMAGES for the whole
+    # process; a truncated frame must be refused, not padded with grey.
+    lenient, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
     try:
         with Image.open(io.BytesIO(data), formats=FORMATS) as image:
             width, height = image.size
@@ -53,6 +56,8 @@ def decode_frame(data: bytes, *, max_pixels: int, max_side: int) -> RGB:
         raise DecodeRefused("frame_undecodable", "not a JPEG or PNG") from None
     except Exception as exc:  # noqa: BLE001 - any failure on untrusted bytes (struct.error, EOFError...) is the same refusal
         raise DecodeRefused("frame_undecodable", f"could not decode ({type(exc).__name__})") from None
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = lenient
     upright.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     return np.asarray(upright, dtype=np.uint8)
 

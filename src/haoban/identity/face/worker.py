@@ -57,7 +57,7 @@ def _eyes(rgb: image.RGB, box: image.Box) -> tuple[tuple[float, float], tuple[fl
     re-encoded copy of a frame can get a box 20 % larger and landmarks that differ by 2-3
     degrees of roll. Refitting on a box built from the eyes themselves converges to the same
     landmarks whatever box the detector gave: on re-encoded and resized copies, roll jitter
-    fell from 2.5 to 1.4 degrees and size jitter from 21 % to 5 % (bench/README.md).
+    fell from 2.5 to about 1.5 degrees and size jitter from 21 % to 5 % (bench/README.md).
     """
     for refit in range(REFITS + 1):
         marks: dict[str, list[image.Point]] = _fr.face_landmarks(rgb, [box], model="large")[0]
