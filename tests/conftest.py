@@ -13,7 +13,7 @@ import base64
 import os
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -163,3 +163,71 @@ async def db(db_url: str) -> AsyncIterator[asyncpg.Connection]:
         yield conn
     finally:
         await conn.close()
+
+
+class LiveServer:
+    """`haoban serve` in a subprocess on a free loopback port: real HTTP, real concurrency."""
+
+    def __init__(self, database_url: str, **extra_env: str) -> None:
+        import socket
+        import subprocess
+        import sys
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        keep = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TMPDIR") if k in os.environ}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "haoban.cli", "serve", "--port", str(self.port)],
+            env={**keep, **server_env(database_url, **extra_env)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        import time
+
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                out, err = self.proc.communicate()
+                pytest.fail(f"server exited early ({self.proc.returncode}):\n{out}\n{err[-4000:]}")
+            try:
+                if httpx.get(f"{self.base_url}/health/ready", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        pytest.fail("server did not become ready")
+
+    def stop(self) -> tuple[str, str]:
+        import signal
+        import subprocess
+
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.communicate()
+
+
+@pytest.fixture
+def live_server(db_url: str) -> Iterator[Callable[..., LiveServer]]:
+    """Start servers on this test's database: `live_server(HAOBAN_X="y")`."""
+    started: list[LiveServer] = []
+
+    def start(**extra_env: str) -> LiveServer:
+        server = LiveServer(db_url, **extra_env)
+        started.append(server)
+        server.wait_ready()
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

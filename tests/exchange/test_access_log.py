@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import asyncpg
+import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from haoban.cli import main
 from haoban.exchange.catalog import SOURCES
-from tests.conftest import server_env
+from haoban.exchange.service import verify_chain
+from tests.conftest import LiveServer, server_env
 from tests.exchange import seed
 from tests.exchange.test_linked_data import ALL_ITEMS, bound_citizen, consent
 
@@ -57,15 +60,20 @@ async def test_each_pull_is_logged_and_readable_by_its_citizen_only(
 
 
 async def test_concurrent_pulls_keep_one_unbroken_chain(
-    client: AsyncTestClient[Litestar], db: asyncpg.Connection
+    live_server: Callable[..., LiveServer], db: asyncpg.Connection
 ) -> None:
-    citizens = [await _pulling_citizen(client, db, 110 + i) for i in range(4)]
-    responses = await asyncio.gather(
-        *(client.get("/v1/me/linked-data", headers=auth) for auth in citizens for _ in range(3))
-    )
+    """Against a real server process, so the twelve pulls really overlap on the chain's head."""
+    server = live_server()
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+        citizens = [await _pulling_citizen(http, db, 110 + i) for i in range(4)]
+        responses = await asyncio.gather(
+            *(http.get("/v1/me/linked-data", headers=auth) for auth in citizens for _ in range(3))
+        )
     assert {r.status_code for r in responses} == {200}
     seqs = [r["seq"] for r in await db.fetch("SELECT seq FROM data_access_log ORDER BY seq")]
     assert seqs == list(range(1, 12 * len(SOURCES) + 1))
+    conn_result = await verify_chain(db)
+    assert conn_result.ok, conn_result
 
 
 def _verify(db_url: str, monkeypatch: pytest.MonkeyPatch) -> int:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+import httpx
 from httpx import Response
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from tests.identity import frames
 from tests.sandbox import bodies
@@ -21,14 +20,14 @@ def b64(frame_list: list[bytes]) -> list[str]:
     return [base64.b64encode(f).decode() for f in frame_list]
 
 
-async def add_client(client: AsyncTestClient[Litestar], **over: Any) -> None:
+async def add_client(client: httpx.AsyncClient, **over: Any) -> None:
     body = {"client_id": APP, "name": "好办 App", "attestation": "optional", **over}
     response = await client.post("/sandbox/app-clients", json=body)
     assert response.status_code == 204, response.text
 
 
 async def add_identity(
-    client: AsyncTestClient[Litestar], id_number: str, *, photo: str = "grace_hopper.jpg", **over: Any
+    client: httpx.AsyncClient, id_number: str, *, photo: str = "grace_hopper.jpg", **over: Any
 ) -> None:
     body = bodies.identity(id_number, name="格蕾丝", photo=bodies.b64(frames.photo(photo)), **over)
     response = await client.post("/sandbox/identities", json=body)
@@ -36,7 +35,7 @@ async def add_identity(
 
 
 async def challenge(
-    client: AsyncTestClient[Litestar], id_number: str, purpose: str, headers: dict[str, str] | None = None
+    client: httpx.AsyncClient, id_number: str, purpose: str, headers: dict[str, str] | None = None
 ) -> dict[str, Any]:
     response = await client.post(
         "/v1/auth/face/challenges", json={"id_number": id_number, "purpose": purpose}, headers=headers or CLIENT
@@ -47,7 +46,7 @@ async def challenge(
 
 
 async def register(
-    client: AsyncTestClient[Litestar],
+    client: httpx.AsyncClient,
     id_number: str,
     frame_list: list[bytes],
     *,
@@ -66,7 +65,7 @@ async def register(
     return await client.post("/v1/auth/register", json=body, headers=CLIENT)
 
 
-async def login(client: AsyncTestClient[Litestar], id_number: str, frame_list: list[bytes], **over: Any) -> Response:
+async def login(client: httpx.AsyncClient, id_number: str, frame_list: list[bytes], **over: Any) -> Response:
     ch = await challenge(client, id_number, "login")
     body = {"challenge_id": ch["challenge_id"], "id_number": id_number, "frames": b64(frame_list), **over}
     return await client.post("/v1/auth/face-login", json=body, headers=CLIENT)

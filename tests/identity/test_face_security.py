@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from typing import Any
 
 import asyncpg
+import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -23,7 +24,7 @@ from haoban.identity.face.engine import ProcessPoolFaceEngine
 from haoban.identity.stepup import require_recent_face
 from haoban.kit.clock import FrozenClock
 from haoban.tokens.guard import AUTH_DEPENDENCIES, AUTH_GUARDS, CurrentPrincipal
-from tests.conftest import make_settings, server_env
+from tests.conftest import LiveServer, make_settings, server_env
 from tests.factories import bearer
 from tests.identity import flows
 from tests.sandbox.bodies import person
@@ -46,7 +47,7 @@ async def face_client(
         yield client
 
 
-async def _registered(client: AsyncTestClient[Litestar], seq: int, **over: Any) -> tuple[str, dict[str, Any]]:
+async def _registered(client: httpx.AsyncClient, seq: int, **over: Any) -> tuple[str, dict[str, Any]]:
     me = person(seq)
     await flows.add_identity(client, me)
     response = await flows.register(client, me, flows.grace(100 + seq), **over)
@@ -60,22 +61,34 @@ async def _failures(db: asyncpg.Connection) -> int:
 
 
 async def test_five_failures_lock_and_the_count_is_exact_under_concurrency(
+    live_server: Callable[..., LiveServer], db: asyncpg.Connection
+) -> None:
+    """Against a real server process with two face workers, so attempts really overlap."""
+    server = live_server(HAOBAN_FACE_WORKERS="2", HAOBAN_FACE_QUEUE_PER_WORKER="4")
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=60) as http:
+        await flows.add_client(http)
+        me, _ = await _registered(http, 401)
+        first = await asyncio.gather(*(flows.login(http, me, flows.astronaut(200 + i)) for i in range(3)))
+        assert [r.status_code for r in first] == [401, 401, 401]
+        assert await _failures(db) == 3
+
+        second = await asyncio.gather(*(flows.login(http, me, flows.astronaut(210 + i)) for i in range(4)))
+        codes = sorted(r.status_code for r in second)
+        assert codes == [401, 401, 423, 423], [r.json().get("code") for r in second]
+        assert await _failures(db) == 5
+
+        locked = await flows.login(http, me, flows.grace(220))
+        assert locked.status_code == 423
+        assert int(locked.headers["retry-after"]) >= 25
+
+
+async def test_the_lock_expires_and_a_success_resets_the_count(
     face_client: AsyncTestClient[Litestar], db: asyncpg.Connection, clock: FrozenClock
 ) -> None:
-    me, _ = await _registered(face_client, 401)
-    first = await asyncio.gather(*(flows.login(face_client, me, flows.astronaut(200 + i)) for i in range(3)))
-    assert [r.status_code for r in first] == [401, 401, 401]
-    assert await _failures(db) == 3
-
-    second = await asyncio.gather(*(flows.login(face_client, me, flows.astronaut(210 + i)) for i in range(3)))
-    codes = sorted(r.status_code for r in second)
-    assert codes == [401, 401, 423], [r.json().get("code") for r in second]
-    assert await _failures(db) == 5
-
-    locked = await flows.login(face_client, me, flows.grace(220))
-    assert locked.status_code == 423
-    assert int(locked.headers["retry-after"]) >= 29
-
+    me, _ = await _registered(face_client, 411)
+    for i in range(5):
+        assert (await flows.login(face_client, me, flows.astronaut(260 + i))).status_code == 401
+    assert (await flows.login(face_client, me, flows.grace(270))).status_code == 423
     clock.advance(timedelta(seconds=31))
     ok = await flows.login(face_client, me, flows.grace(221))
     assert ok.status_code == 200, ok.text
@@ -229,3 +242,35 @@ async def test_sandbox_tokens_need_a_registered_citizen(face_client: AsyncTestCl
     assert minted.status_code == 201
     assert (await face_client.get("/v1/me", headers=bearer(minted.json()["access_token"]))).status_code == 200
     assert (await face_client.post("/sandbox/tokens", json={"id_number": person(408)})).status_code == 404
+
+
+async def test_unusable_frames_are_rate_limited_per_client(
+    face_client: AsyncTestClient[Litestar], monkeypatch: pytest.MonkeyPatch, db: asyncpg.Connection
+) -> None:
+    from haoban.identity import service
+    from tests.identity import frames
+
+    monkeypatch.setattr(service, "BAD_INPUT_PER_MINUTE", 2)
+    me, _ = await _registered(face_client, 409)
+    blank = [frames.no_face()] * 3
+    codes = [(await flows.login(face_client, me, blank)).status_code for _ in range(4)]
+    assert codes[:2] == [422, 422]
+    assert 429 in codes[2:]
+    # Unusable frames are not failed matches: the identity's count is untouched.
+    assert await _failures(db) == 0
+
+
+async def test_a_full_face_queue_answers_503_with_retry_after(live_server: Callable[..., LiveServer]) -> None:
+    """One worker with room for one five-frame attempt: concurrent attempts beyond it are turned away at once."""
+    server = live_server(HAOBAN_FACE_WORKERS="1", HAOBAN_FACE_QUEUE_PER_WORKER="1")
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=60) as http:
+        await flows.add_client(http)
+        me, _ = await _registered(http, 410)
+        answers = await asyncio.gather(*(flows.login(http, me, flows.astronaut(500 + i, n=5)) for i in range(4)))
+        codes = [a.status_code for a in answers]
+        assert 503 in codes, codes
+        assert set(codes) <= {401, 503}
+        busy = next(a for a in answers if a.status_code == 503)
+        assert busy.json()["code"] == "face_busy"
+        assert int(busy.headers["retry-after"]) >= 1
+        assert (await http.get("/health/ready")).status_code == 200

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 
 import asyncpg
+import httpx
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from haoban.kit.clock import FrozenClock
+from tests.conftest import LiveServer
 from tests.factories import bearer, citizen_with_tokens
 
 
@@ -91,16 +94,25 @@ async def test_refresh_tokens_are_stored_only_as_hmac(
     )
 
 
-async def test_concurrent_refreshes_of_one_token_yield_at_most_one_pair(client: AsyncTestClient[Litestar]) -> None:
-    _, pair = await citizen_with_tokens(client)
-    results = await asyncio.gather(*[_refresh(client, pair["refresh_token"]) for _ in range(5)])
-    winners = [body for status, body in results if status == 200]
-    assert len(winners) <= 1
-    assert all(body["code"] == "invalid_grant" for status, body in results if status != 200)
-    # Someone replayed the token, so the family is revoked: even the winner is dead.
-    for body in winners:
-        status, _ = await _refresh(client, str(body["refresh_token"]))
-        assert status == 400
+async def test_concurrent_refreshes_of_one_token_yield_at_most_one_pair(
+    live_server: Callable[..., LiveServer],
+) -> None:
+    """Against a real server process, so the eight requests really overlap."""
+    server = live_server()
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+        citizen = (await http.post("/sandbox/citizens", json={})).json()["citizen_id"]
+        pair = (await http.post(f"/sandbox/citizens/{citizen}/tokens", json={})).json()
+        results = await asyncio.gather(
+            *(http.post("/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}) for _ in range(8))
+        )
+        statuses = sorted(r.status_code for r in results)
+        winners = [r.json() for r in results if r.status_code == 200]
+        assert len(winners) <= 1, statuses
+        assert all(r.json()["code"] == "invalid_grant" for r in results if r.status_code != 200)
+        # Someone replayed the token, so the family is revoked: even the winner is dead.
+        for body in winners:
+            again = await http.post("/v1/auth/refresh", json={"refresh_token": body["refresh_token"]})
+            assert again.status_code == 400
 
 
 async def test_logout_ends_the_session(client: AsyncTestClient[Litestar]) -> None:
