@@ -37,8 +37,8 @@ from typing import Any
 
 import face_frames
 import face_report
+import face_watch
 import harness
-import probe as pgprobe
 from haoban.kit import idnumber
 
 BENCH = Path(__file__).resolve().parent
@@ -109,60 +109,7 @@ def enrol(port: int, file: face_frames.FrameFile) -> str:
     return token
 
 
-class Watch:
-    """CPU and run-queue wait of the server's event loop, its face workers and its database backends."""
-
-    def __init__(self, server_pid: int, db_url: str) -> None:
-        self.server_pid, self.db_url = server_pid, db_url
-
-    def _pids(self) -> tuple[list[int], list[int]]:
-        face = [p for p in pgprobe._group(self.server_pid) if p != self.server_pid and _is_face_worker(p)]
-        db = harness.scalar(
-            self.db_url,
-            "SELECT coalesce(array_agg(pid), '{}') FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()",
-        )
-        return face, list(db)
-
-    def __enter__(self) -> Watch:
-        self.face, self.db = self._pids()
-        self.before = {p: pgprobe._cpu_s(p) for p in [self.server_pid, *self.face, *self.db]}
-        self.runq = _runq_s(self.server_pid)
-        self.start = time.monotonic()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        wall = time.monotonic() - self.start
-        used = {p: pgprobe._cpu_s(p) - before for p, before in self.before.items()}
-        runq = _runq_s(self.server_pid) - self.runq
-        self.result = {
-            "wall_s": round(wall, 2),
-            "loop_cpu_pct": 100 * used[self.server_pid] / wall,
-            "loop_runq_ms": 1000 * runq,
-            "loop_runq_ms_per_s": 1000 * runq / wall,
-            "face_workers": len(self.face),
-            "face_cpu_pct": 100 * sum(used[p] for p in self.face) / wall,
-            "db_cpu_pct": 100 * sum(used[p] for p in self.db) / wall,
-        }
-
-
-def _is_face_worker(pid: int) -> bool:
-    try:
-        cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-    return b"multiprocessing.spawn" in cmd
-
-
-def _runq_s(pid: int) -> float:
-    """Seconds the process's main thread has spent runnable but waiting for a CPU (schedstat)."""
-    try:
-        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
-    except (OSError, IndexError, ValueError):
-        return 0.0
-
-
-def measure_logins(port: int, file: face_frames.FrameFile, watch: Watch) -> dict[str, Any]:
+def measure_logins(port: int, file: face_frames.FrameFile, watch: face_watch.Watch) -> dict[str, Any]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     login_s, challenge_s, statuses = [], [], Counter[str]()
     try:
@@ -186,7 +133,7 @@ def run_json(cmd: list[str], timeout: float) -> dict[str, Any]:
     return result
 
 
-def probe_me(args: argparse.Namespace, port: int, token: str, phase: str, watch: Watch) -> dict[str, Any]:
+def probe_me(args: argparse.Namespace, port: int, token: str, phase: str, watch: face_watch.Watch) -> dict[str, Any]:
     cmd = [sys.executable, str(BENCH / "face_load.py"), "probe", "--port", str(port), "--path", "/v1/me"]
     cmd += ["-H", f"Authorization: Bearer {token}", "--rate", str(args.probe_rate)]
     cmd += ["--duration", str(args.probe_duration), "--warmup", "1"]
@@ -196,7 +143,7 @@ def probe_me(args: argparse.Namespace, port: int, token: str, phase: str, watch:
     return {"phase": phase, **result, "evidence": watch.result}
 
 
-def saturated(args: argparse.Namespace, port: int, token: str, frames: Path, watch: Watch) -> dict[str, Any]:
+def saturated(args: argparse.Namespace, port: int, token: str, frames: Path, watch: face_watch.Watch) -> dict[str, Any]:
     seconds = args.ramp + 1 + args.probe_duration + 1
     cmd = [sys.executable, str(BENCH / "face_load.py"), "saturate", "--port", str(port), "--frames", str(frames)]
     cmd += ["--concurrency", str(args.saturate_concurrency), "--duration", str(seconds)]
@@ -260,7 +207,7 @@ def main() -> int:
         print(f"haoban serve on 127.0.0.1:{port}, HAOBAN_FACE_WORKERS={args.face_workers} ...", file=sys.stderr)
         server = harness.start_server(stack, env, port, 1, tmp / "server.log")
         token = enrol(port, file)
-        watch = Watch(server.pid, db_url)
+        watch = face_watch.Watch(server.pid, db_url)
         print("baseline: raw face_recognition in a separate process ...", file=sys.stderr)
         base_cmd = [sys.executable, str(BENCH / "face_baseline.py"), str(frames_path)]
         report["baseline"] = run_json([*base_cmd, "--workers", str(args.face_workers)], 600)

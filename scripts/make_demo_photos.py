@@ -66,7 +66,7 @@ def main() -> int:
         failed |= not ok
         (OUT / name).write_bytes(jpeg)
         note = "" if ok else "  <-- want exactly 1 face and < 100 KB"
-        print(f"{name}: {len(jpeg)} bytes, {faces} face(s){note}")  # noqa: T201
+        print(f"{name}: {len(jpeg)} bytes, {faces} face(s){note}")
     return 1 if failed else 0
 
 
