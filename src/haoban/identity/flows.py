@@ -28,10 +28,10 @@ from haoban.identity.service import (
     FACE_MODEL,
     Attempt,
     Reference,
-    _enrolled_reference,
-    _registration_reference,
-    _template_aad,
-    _tokens,
+    enrolled_reference,
+    issue_face_tokens,
+    registration_reference,
+    template_aad,
     verify_face,
 )
 from haoban.kit.crypto import keyed_hash
@@ -65,7 +65,7 @@ async def register(runtime: Runtime, client_id: str, data: RegisterRequest) -> A
     )
 
     async def load() -> Reference:
-        return await _registration_reference(runtime, data.id_number, data.name)
+        return await registration_reference(runtime, data.id_number, data.name)
 
     async def enrol(conn: asyncpg.Connection, ref: Reference) -> AuthTokens:
         now = runtime.clock.now()
@@ -79,7 +79,7 @@ async def register(runtime: Runtime, client_id: str, data: RegisterRequest) -> A
         if data.phone is not None:
             sealed = runtime.cipher.encrypt(data.phone.encode(), aad=f"citizens:phone:{citizen_id}")
             await citizens_repo.set_phone(conn, citizen_id, sealed)
-        template = runtime.cipher.encrypt(template_bytes(ref.encoding), aad=_template_aad(citizen_id))
+        template = runtime.cipher.encrypt(template_bytes(ref.encoding), aad=template_aad(citizen_id))
         await repo.upsert_template(
             conn,
             citizen_id=citizen_id,
@@ -97,7 +97,7 @@ async def register(runtime: Runtime, client_id: str, data: RegisterRequest) -> A
             at=now,
             details={"terms_version": data.consent.terms_version, "client_id": client_id},
         )
-        return await _tokens(conn, runtime, citizen_id, client_id, actor)
+        return await issue_face_tokens(conn, runtime, citizen_id, client_id, actor)
 
     return await verify_face(runtime, attempt, load, enrol)
 
@@ -113,12 +113,12 @@ async def login(runtime: Runtime, client_id: str, data: FaceLoginRequest) -> Aut
     )
 
     async def load() -> Reference:
-        return await _enrolled_reference(runtime, runtime.vault.index(data.id_number))
+        return await enrolled_reference(runtime, runtime.vault.index(data.id_number))
 
     async def issue(conn: asyncpg.Connection, ref: Reference) -> AuthTokens:
         if ref.citizen_id is None:  # unreachable: a reference without a citizen always refuses
             raise RuntimeError("matched without a citizen")
-        return await _tokens(conn, runtime, ref.citizen_id, client_id, Actor(type="client", id=client_id))
+        return await issue_face_tokens(conn, runtime, ref.citizen_id, client_id, Actor(type="client", id=client_id))
 
     return await verify_face(runtime, attempt, load, issue)
 
@@ -137,10 +137,12 @@ async def step_up(
     )
 
     async def load() -> Reference:
-        return await _enrolled_reference(runtime, runtime.vault.index(id_number), expected=principal.citizen_id)
+        return await enrolled_reference(runtime, runtime.vault.index(id_number), expected=principal.citizen_id)
 
     async def issue(conn: asyncpg.Connection, ref: Reference) -> AuthTokens:
-        return await _tokens(conn, runtime, principal.citizen_id, client_id, Actor(type="client", id=client_id))
+        return await issue_face_tokens(
+            conn, runtime, principal.citizen_id, client_id, Actor(type="client", id=client_id)
+        )
 
     return await verify_face(runtime, attempt, load, issue)
 

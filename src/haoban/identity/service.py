@@ -79,7 +79,7 @@ class Attempt(msgspec.Struct, frozen=True, kw_only=True):
     attestation: str | None
 
 
-def _template_aad(citizen_id: UUID) -> str:
+def template_aad(citizen_id: UUID) -> str:
     return f"face_templates:{citizen_id}"
 
 
@@ -207,7 +207,7 @@ def _decoy() -> Encoding:
     return np.ones(128, dtype=np.float64)
 
 
-async def _registration_reference(runtime: Runtime, id_number: str, name: str) -> Reference:
+async def registration_reference(runtime: Runtime, id_number: str, name: str) -> Reference:
     try:
         fetched = await runtime.sources.identity.lookup(id_number)
         record = fetched.record
@@ -227,7 +227,7 @@ async def _registration_reference(runtime: Runtime, id_number: str, name: str) -
     return Reference(encoding=encoding, citizen_id=None, refusal=None)
 
 
-async def _enrolled_reference(runtime: Runtime, index: bytes, expected: UUID | None = None) -> Reference:
+async def enrolled_reference(runtime: Runtime, index: bytes, expected: UUID | None = None) -> Reference:
     async for conn in transaction(runtime.pool):
         citizen_id = await citizens_repo.find_by_id_number(conn, index)
         sealed = await repo.template_of(conn, citizen_id) if citizen_id is not None else None
@@ -235,7 +235,7 @@ async def _enrolled_reference(runtime: Runtime, index: bytes, expected: UUID | N
         return Reference(encoding=_decoy(), citizen_id=None, refusal="no_account")
     if sealed is None:
         return Reference(encoding=_decoy(), citizen_id=citizen_id, refusal="no_face_enrolled")
-    raw = runtime.cipher.decrypt(sealed, aad=_template_aad(citizen_id))
+    raw = runtime.cipher.decrypt(sealed, aad=template_aad(citizen_id))
     return Reference(encoding=template_from_bytes(raw), citizen_id=citizen_id, refusal=None)
 
 
@@ -280,7 +280,7 @@ async def _settle(
     return ("success" if success else "failure"), state
 
 
-async def _tokens(
+async def issue_face_tokens(
     conn: asyncpg.Connection, runtime: Runtime, citizen_id: UUID, client_id: str, actor: Actor
 ) -> AuthTokens:
     now = runtime.clock.now()
