@@ -107,6 +107,14 @@ def percentile(values: list[float], pct: float) -> float | None:
     return ordered[min(len(ordered), max(1, round(pct / 100 * len(ordered)))) - 1]
 
 
+def _runq_s() -> float:
+    """Seconds this process has waited runnable for a CPU: the client's own share of a latency."""
+    try:
+        return int(Path("/proc/self/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def probe(args: argparse.Namespace) -> dict[str, Any]:
     headers = dict(h.split(": ", 1) for h in args.header)
     conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
@@ -118,6 +126,7 @@ def probe(args: argparse.Namespace) -> dict[str, Any]:
     end = measure_from + args.duration
     tick = 0
     late = 0
+    runq = None
     while (due := begin + tick * interval) < end:
         tick += 1
         if (now := time.perf_counter()) < due:
@@ -131,10 +140,13 @@ def probe(args: argparse.Namespace) -> dict[str, Any]:
         ms = (time.perf_counter() - sent) * 1000
         if sent < measure_from:
             continue
+        if runq is None:
+            runq = _runq_s()
         statuses[str(response.status)] += 1
         if 200 <= response.status < 300:
             latencies.append(ms)
     conn.close()
+    waited = _runq_s() - (runq or 0.0)
     ok = len(latencies)
     return {
         "path": args.path,
@@ -144,6 +156,7 @@ def probe(args: argparse.Namespace) -> dict[str, Any]:
         "errors": sum(statuses.values()) - ok,
         "statuses": dict(statuses),
         "sent_late": late,
+        "client_runq_ms_per_s": 1000 * waited / args.duration,
         "p50_ms": percentile(latencies, 50),
         "p90_ms": percentile(latencies, 90),
         "p99_ms": percentile(latencies, 99),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 from typing import Any
 
@@ -69,11 +70,13 @@ def probe_table(rows: list[dict[str, Any]], idle_p99: float | None) -> list[str]
     return lines
 
 
-def _evidence(name: str, ev: dict[str, Any]) -> str:
+def _evidence(name: str, ev: dict[str, Any], client_runq: float | None = None) -> str:
+    client = "" if client_runq is None else f"; the probe client itself {client_runq:.0f} ms per s"
     return (
-        f"- {name}: event loop CPU {ev['loop_cpu_pct']:.0f}% of a core, waited {ev['loop_runq_ms']:.0f} ms "
-        f"runnable but not running ({ev['loop_runq_ms_per_s']:.0f} ms per s); face workers CPU "
-        f"{ev['face_cpu_pct']:.0f}% ({ev['face_workers']} processes); PostgreSQL backends CPU {ev['db_cpu_pct']:.0f}%"
+        f"- {name}: CPU: event loop {ev['loop_cpu_pct']:.0f}%, face workers {ev['face_cpu_pct']:.0f}% "
+        f"({ev['face_workers']} processes), PostgreSQL backends {ev['db_cpu_pct']:.0f}%, whole machine "
+        f"{ev['machine_cpu_pct']:.0f}% of {os.cpu_count()}00%; runnable but waiting for a CPU: event loop "
+        f"{ev['loop_runq_ms_per_s']:.0f} ms per s{client}; CPU pressure (some) {ev['cpu_pressure_pct']:.0f}%"
     )
 
 
@@ -124,6 +127,6 @@ def render(report: dict[str, Any]) -> str:
                 f"numbers) got {load['answers']} in {load['seconds']:.0f} s "
                 f"({load['attempts_per_s']:.1f} face attempts/s; 503 face_busy: {load['face_busy']})"
             )
-    lines += [_evidence(p["phase"], p["evidence"]) for p in probes]
+    lines += [_evidence(p["phase"], p["evidence"], p["client_runq_ms_per_s"]) for p in probes]
     lines += ["", *(f"- {key}: {value}" for key, value in report["machine"].items())]
     return "\n".join(lines)

@@ -16,6 +16,8 @@ from pathlib import Path
 import harness
 import probe as pgprobe
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
 
 class Watch:
     """CPU and run-queue wait of the server's event loop, its face workers and its database backends."""
@@ -36,6 +38,7 @@ class Watch:
         self.face, self.db = self._pids()
         self.before = {p: pgprobe._cpu_s(p) for p in [self.server_pid, *self.face, *self.db]}
         self.runq = _runq_s(self.server_pid)
+        self.machine, self.psi = _machine_busy_s(), _psi_some_s()
         self.start = time.monotonic()
         return self
 
@@ -43,6 +46,7 @@ class Watch:
         wall = time.monotonic() - self.start
         used = {p: pgprobe._cpu_s(p) - before for p, before in self.before.items()}
         runq = _runq_s(self.server_pid) - self.runq
+        machine, psi = _machine_busy_s() - self.machine, _psi_some_s() - self.psi
         self.result = {
             "wall_s": round(wall, 2),
             "loop_cpu_pct": 100 * used[self.server_pid] / wall,
@@ -51,6 +55,8 @@ class Watch:
             "face_workers": len(self.face),
             "face_cpu_pct": 100 * sum(used[p] for p in self.face) / wall,
             "db_cpu_pct": 100 * sum(used[p] for p in self.db) / wall,
+            "machine_cpu_pct": 100 * machine / wall,  # every process on the machine, ours included
+            "cpu_pressure_pct": 100 * psi / wall,  # share of the time some task waited for a CPU
         }
 
 
@@ -66,6 +72,21 @@ def _runq_s(pid: int) -> float:
     """Seconds the process's main thread has spent runnable but waiting for a CPU (schedstat)."""
     try:
         return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _machine_busy_s() -> float:
+    """CPU-seconds spent busy on all CPUs since boot (/proc/stat: everything but idle and iowait)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / _TICK
+
+
+def _psi_some_s() -> float:
+    """Seconds in which at least one runnable task waited for a CPU (/proc/pressure/cpu), 0 without PSI."""
+    try:
+        some = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+        return int(some.rsplit("total=", 1)[1]) / 1e6
     except (OSError, IndexError, ValueError):
         return 0.0
 

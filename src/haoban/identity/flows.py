@@ -30,6 +30,7 @@ from haoban.identity.service import (
     Reference,
     enrolled_reference,
     issue_face_tokens,
+    issue_tokens,
     registration_reference,
     template_aad,
     verify_face,
@@ -214,13 +215,4 @@ async def verify_otp(conn: asyncpg.Connection, runtime: Runtime, data: OtpVerify
         amr=("otp",),
         auth_time=now,
     )
-    pair = await runtime.tokens.issue(conn, grant, actor=Actor(type="citizen", id=str(row.citizen_id)))
-    return AuthTokens(
-        citizen_id=row.citizen_id,
-        access_token=pair.access_token,
-        refresh_token=pair.refresh_token,
-        token_type=pair.token_type,
-        expires_in=pair.expires_in,
-        acr=OTP_ACR,
-        refresh_token_expires_at=pair.refresh_token_expires_at,
-    )
+    return await issue_tokens(conn, runtime, grant, actor=Actor(type="citizen", id=str(row.citizen_id)))

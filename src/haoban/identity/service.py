@@ -280,23 +280,37 @@ async def _settle(
     return ("success" if success else "failure"), state
 
 
-async def issue_face_tokens(
-    conn: asyncpg.Connection, runtime: Runtime, citizen_id: UUID, client_id: str, actor: Actor
+async def issue_tokens(
+    conn: asyncpg.Connection,
+    runtime: Runtime,
+    grant: SessionGrant,
+    *,
+    actor: Actor,
 ) -> AuthTokens:
-    now = runtime.clock.now()
-    grant = SessionGrant(
-        citizen_id=citizen_id, client_id=client_id, scope=FACE_SCOPE, acr=FACE_ACR, amr=("face",), auth_time=now
-    )
     pair = await runtime.tokens.issue(conn, grant, actor=actor)
     return AuthTokens(
-        citizen_id=citizen_id,
+        citizen_id=grant.citizen_id,
         access_token=pair.access_token,
         refresh_token=pair.refresh_token,
         token_type=pair.token_type,
         expires_in=pair.expires_in,
-        acr=FACE_ACR,
+        acr=grant.acr,
         refresh_token_expires_at=pair.refresh_token_expires_at,
     )
+
+
+async def issue_face_tokens(
+    conn: asyncpg.Connection, runtime: Runtime, citizen_id: UUID, client_id: str, actor: Actor
+) -> AuthTokens:
+    grant = SessionGrant(
+        citizen_id=citizen_id,
+        client_id=client_id,
+        scope=FACE_SCOPE,
+        acr=FACE_ACR,
+        amr=("face",),
+        auth_time=runtime.clock.now(),
+    )
+    return await issue_tokens(conn, runtime, grant, actor=actor)
 
 
 async def verify_face(
