@@ -70,13 +70,18 @@ def probe_table(rows: list[dict[str, Any]], idle_p99: float | None) -> list[str]
     return lines
 
 
+def _processes(n: int) -> str:
+    return f"{n} process" if n == 1 else f"{n} processes"
+
+
 def _evidence(name: str, ev: dict[str, Any], client_runq: float | None = None) -> str:
     client = "" if client_runq is None else f"; the probe client itself {client_runq:.0f} ms per s"
     return (
         f"- {name}: CPU: event loop {ev['loop_cpu_pct']:.0f}%, face workers {ev['face_cpu_pct']:.0f}% "
-        f"({ev['face_workers']} processes), PostgreSQL backends {ev['db_cpu_pct']:.0f}%, whole machine "
+        f"({_processes(ev['face_workers'])}), PostgreSQL backends {ev['db_cpu_pct']:.0f}%, whole machine "
         f"{ev['machine_cpu_pct']:.0f}% of {os.cpu_count()}00%; runnable but waiting for a CPU: event loop "
-        f"{ev['loop_runq_ms_per_s']:.0f} ms per s{client}; CPU pressure (some) {ev['cpu_pressure_pct']:.0f}%"
+        f"{ev['loop_runq_ms_per_s']:.0f} ms per s, PostgreSQL backends {ev['db_runq_ms_per_s']:.0f} ms per s"
+        f"{client}; CPU pressure (some) {ev['cpu_pressure_pct']:.0f}%"
     )
 
 
@@ -85,7 +90,7 @@ def render(report: dict[str, Any]) -> str:
     seq_rows = latency_row("raw face_recognition, 1 process, sequential", base["sequential"]["seconds"])
     workers = base["workers"]
     par_rows = latency_row(
-        f"raw face_recognition, {workers} processes, best schedule (fair baseline)", base["parallel"]["seconds"]
+        f"raw face_recognition, {_processes(workers)}, best schedule (fair baseline)", base["parallel"]["seconds"]
     )
     login = latency_row("POST /v1/auth/face-login over HTTP (end to end)", report["logins"]["login_s"])
     challenge = latency_row("POST /v1/auth/face/challenges (before each login)", report["logins"]["challenge_s"])

@@ -38,6 +38,7 @@ class Watch:
         self.face, self.db = self._pids()
         self.before = {p: pgprobe._cpu_s(p) for p in [self.server_pid, *self.face, *self.db]}
         self.runq = _runq_s(self.server_pid)
+        self.db_runq = {p: _runq_s(p) for p in self.db}
         self.machine, self.psi = _machine_busy_s(), _psi_some_s()
         self.start = time.monotonic()
         return self
@@ -46,12 +47,14 @@ class Watch:
         wall = time.monotonic() - self.start
         used = {p: pgprobe._cpu_s(p) - before for p, before in self.before.items()}
         runq = _runq_s(self.server_pid) - self.runq
+        db_runq = sum(max(0.0, _runq_s(p) - before) for p, before in self.db_runq.items())  # 0 once gone
         machine, psi = _machine_busy_s() - self.machine, _psi_some_s() - self.psi
         self.result = {
             "wall_s": round(wall, 2),
             "loop_cpu_pct": 100 * used[self.server_pid] / wall,
             "loop_runq_ms": 1000 * runq,
             "loop_runq_ms_per_s": 1000 * runq / wall,
+            "db_runq_ms_per_s": 1000 * db_runq / wall,  # all the server's backends together
             "face_workers": len(self.face),
             "face_cpu_pct": 100 * sum(used[p] for p in self.face) / wall,
             "db_cpu_pct": 100 * sum(used[p] for p in self.db) / wall,

@@ -26,6 +26,7 @@ from haoban.identity.routes import router as identity_router
 from haoban.kit.clock import Clock, SystemClock
 from haoban.kit.problems import exception_handlers
 from haoban.notifications.sandbox import SandboxNotifier
+from haoban.oauth.routes import router as oauth_router
 from haoban.observability.metrics import Metrics
 from haoban.observability.middleware import RequestMiddleware
 from haoban.observability.routes import metrics as metrics_route
@@ -104,6 +105,7 @@ def create_app(
             exchange_router,
             identity_router,
             ingest_router,
+            oauth_router,
             sandbox_router,
             sandbox_sources_router,
             sandbox_identity_router,

@@ -93,6 +93,46 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- oauth ----------------------------------------------------------------
+
+
+def cmd_oauth(args: argparse.Namespace) -> int:
+    from haoban.oauth.clients import ClientSpecError, create_client  # noqa: PLC0415
+
+    settings = _settings(args)
+    url, _embedded = _database_url(settings)
+    secret: str | None = None
+    if args.secret_env:
+        secret = os.environ.get(args.secret_env)
+        if not secret:
+            raise CliError(f"{args.secret_env} is not set")
+
+    async def work(conn: asyncpg.Connection) -> str | None:
+        async with conn.transaction():
+            return await create_client(
+                conn,
+                hmac_key=settings.security.token_hmac_key,
+                client_id=args.client_id,
+                client_type=args.type,
+                display_name=args.name,
+                purpose=args.purpose,
+                redirect_uris=args.redirect_uri or [],
+                scopes=args.scope,
+                secret=secret,
+                now=SystemClock().now(),
+                actor=CLI_ACTOR,
+            )
+
+    try:
+        generated = _with_conn(url, work)
+    except ClientSpecError as exc:
+        raise CliError(str(exc)) from None
+    print(f"oauth client {args.client_id} ({args.type}) saved")
+    if generated is not None:
+        print(f"client secret (shown once; only its hash is stored): {generated}")
+    return 0
+
+
 # --- audit ----------------------------------------------------------------
 
 
@@ -209,6 +249,20 @@ def build_parser() -> argparse.ArgumentParser:
     keys.add_argument("action", choices=["rotate"])
     keys.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
     keys.set_defaults(func=cmd_keys)
+
+    oauth = sub.add_parser("oauth", help="OAuth clients (mini-programs, department systems)")
+    oauth_sub = oauth.add_subparsers(dest="oauth_command", required=True)
+    oauth_client = oauth_sub.add_parser("client", help="OAuth clients").add_subparsers(dest="action", required=True)
+    create = oauth_client.add_parser("create", help="register or replace a client")
+    create.add_argument("client_id")
+    create.add_argument("--type", choices=["public", "confidential"], required=True)
+    create.add_argument("--name", required=True, help="display name shown to citizens")
+    create.add_argument("--purpose", required=True, help="why it asks, shown to citizens")
+    create.add_argument("--redirect-uri", action="append", help="exact https redirect URI (repeatable)")
+    create.add_argument("--scope", action="append", required=True, help="allowed scope (repeatable)")
+    create.add_argument("--secret-env", help="confidential: read the secret from this variable instead of generating")
+    create.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
+    create.set_defaults(func=cmd_oauth)
 
     audit = sub.add_parser("audit", help="the data-access log")
     audit.add_argument("action", choices=["verify"])

@@ -179,3 +179,15 @@ async def test_a_dead_worker_is_reported_and_the_pool_is_rebuilt(
         await engine.close()
     with pytest.raises(errors.FaceEngineDown):  # closed stays closed: no pool is started again
         await engine.verify(grace_frames, grace_reference)
+
+
+def test_face_workers_run_at_a_lower_priority() -> None:
+    """Face work must not take the CPU from the event loop and the database."""
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    from haoban.identity.face import worker
+
+    with ProcessPoolExecutor(1, initializer=worker.init_worker) as pool:
+        niceness = pool.submit(os.nice, 0).result(timeout=60)
+    assert niceness >= os.nice(0) + worker.WORKER_NICENESS

@@ -8,9 +8,9 @@ from haoban.identity.face.settings import FaceSettings, load_face_settings
 from haoban.kit.settings_error import SettingsError
 
 
-def test_defaults_use_every_cpu_and_the_measured_threshold() -> None:
+def test_defaults_leave_one_cpu_free_and_use_the_measured_threshold() -> None:
     settings = load_face_settings({})
-    assert settings.workers == (os.cpu_count() or 1)
+    assert settings.workers == max(1, (os.cpu_count() or 1) - 1)
     assert settings == FaceSettings()
     assert settings.queue_frames == settings.workers * 4 * 5
 

@@ -15,7 +15,8 @@ from haoban.kit.settings_error import SettingsError
 
 
 def _cpus() -> int:
-    return os.cpu_count() or 1
+    """One face worker per core but one, so the event loop and the database keep a core."""
+    return max(1, (os.cpu_count() or 1) - 1)
 
 
 class FaceSettings(msgspec.Struct, frozen=True, kw_only=True):

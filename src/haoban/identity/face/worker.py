@@ -6,8 +6,10 @@ once per process (the pool's initializer) and `analyze` reuses it for every fram
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import math
+import os
 import warnings
 from typing import Any
 
@@ -25,9 +27,15 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True):
     hash_scale: float
 
 
+WORKER_NICENESS = 10
+
+
 def init_worker() -> None:
     """Load the dlib models (detector, landmark predictors, ResNet encoder) once in this process."""
     global _fr  # noqa: PLW0603 - one loaded model set per process is the point
+    # Face work yields the CPU to the event loop and the database: other routes must not wait on it.
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # face_recognition_models imports the deprecated pkg_resources
         _fr = importlib.import_module("face_recognition")

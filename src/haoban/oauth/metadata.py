@@ -1,0 +1,35 @@
+"""OpenID Connect Discovery 1.0 / RFC 8414 metadata."""
+
+from __future__ import annotations
+
+from haoban.oauth.schemas import SCOPES, ProviderMetadata
+
+GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials"]
+AUTH_METHODS = ["none", "client_secret_basic"]
+
+
+def provider_metadata(issuer: str) -> ProviderMetadata:
+    """Every URL is built from the issuer, which is byte-identical to the `iss` of every token."""
+    return ProviderMetadata(
+        issuer=issuer,
+        authorization_endpoint=f"{issuer}/oauth/authorize",
+        pushed_authorization_request_endpoint=f"{issuer}/oauth/par",
+        require_pushed_authorization_requests=True,
+        token_endpoint=f"{issuer}/oauth/token",
+        revocation_endpoint=f"{issuer}/oauth/revoke",
+        introspection_endpoint=f"{issuer}/oauth/introspect",
+        userinfo_endpoint=f"{issuer}/oauth/userinfo",
+        jwks_uri=f"{issuer}/.well-known/jwks.json",
+        scopes_supported=list(SCOPES),
+        response_types_supported=["code"],
+        response_modes_supported=["query"],
+        grant_types_supported=list(GRANT_TYPES),
+        code_challenge_methods_supported=["S256"],
+        token_endpoint_auth_methods_supported=list(AUTH_METHODS),
+        revocation_endpoint_auth_methods_supported=list(AUTH_METHODS),
+        introspection_endpoint_auth_methods_supported=["client_secret_basic"],
+        subject_types_supported=["pairwise"],
+        id_token_signing_alg_values_supported=["ES256"],
+        claims_supported=["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "name"],
+        authorization_response_iss_parameter_supported=True,
+    )

@@ -1,0 +1,246 @@
+"""SQL for OAuth clients, pushed requests, codes and approvals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from haoban.oauth.schemas import Approval, Client, CodeRow, ParRequest
+
+Executor = asyncpg.Connection | asyncpg.Pool
+
+_CLIENT_COLUMNS = (
+    "client_id, client_type, secret_hmac, display_name, purpose, redirect_uris, allowed_scopes, disabled_at"
+)
+
+
+async def upsert_client(
+    conn: asyncpg.Connection,
+    *,
+    client_id: str,
+    client_type: str,
+    secret_hmac: bytes | None,
+    display_name: str,
+    purpose: str,
+    redirect_uris: list[str],
+    allowed_scopes: list[str],
+    now: datetime,
+) -> bool:
+    """Insert or replace a client; True when it was new."""
+    inserted = await conn.fetchval(
+        """
+        INSERT INTO oauth_clients
+            (client_id, client_type, secret_hmac, display_name, purpose, redirect_uris, allowed_scopes, created_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        ON CONFLICT (client_id) DO UPDATE SET
+            client_type = EXCLUDED.client_type, secret_hmac = EXCLUDED.secret_hmac,
+            display_name = EXCLUDED.display_name, purpose = EXCLUDED.purpose,
+            redirect_uris = EXCLUDED.redirect_uris, allowed_scopes = EXCLUDED.allowed_scopes
+        RETURNING (xmax = 0)
+        """,
+        client_id,
+        client_type,
+        secret_hmac,
+        display_name,
+        purpose,
+        redirect_uris,
+        allowed_scopes,
+        now,
+    )
+    return bool(inserted)
+
+
+async def get_client(conn: Executor, client_id: str) -> Client | None:
+    row = await conn.fetchrow(
+        f"SELECT {_CLIENT_COLUMNS} FROM oauth_clients WHERE client_id = $1",  # noqa: S608 (constant columns)
+        client_id,
+    )
+    return None if row is None else msgspec.convert(dict(row), Client)
+
+
+async def insert_par(
+    conn: asyncpg.Connection,
+    *,
+    id_hmac: bytes,
+    client_id: str,
+    redirect_uri: str,
+    scope: list[str],
+    state: str,
+    nonce: str | None,
+    code_challenge: str,
+    created_at: datetime,
+    expires_at: datetime,
+) -> None:
+    await conn.execute(
+        """
+        INSERT INTO oauth_par_requests
+            (id_hmac, client_id, redirect_uri, scope, state, nonce, code_challenge, created_at, expires_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        """,
+        id_hmac,
+        client_id,
+        redirect_uri,
+        scope,
+        state,
+        nonce,
+        code_challenge,
+        created_at,
+        expires_at,
+    )
+
+
+_PAR_COLUMNS = "client_id, redirect_uri, scope, state, nonce, code_challenge, expires_at, used_at"
+
+
+async def get_par(conn: asyncpg.Connection, id_hmac: bytes, *, for_update: bool = False) -> ParRequest | None:
+    sql = f"SELECT {_PAR_COLUMNS} FROM oauth_par_requests WHERE id_hmac = $1"  # noqa: S608 (constant columns)
+    row = await conn.fetchrow(sql + (" FOR UPDATE" if for_update else ""), id_hmac)
+    return None if row is None else msgspec.convert(dict(row), ParRequest)
+
+
+async def mark_par_used(conn: asyncpg.Connection, id_hmac: bytes, at: datetime) -> None:
+    await conn.execute("UPDATE oauth_par_requests SET used_at = $2 WHERE id_hmac = $1", id_hmac, at)
+
+
+async def insert_code(
+    conn: asyncpg.Connection,
+    *,
+    code_hmac: bytes,
+    par: ParRequest,
+    citizen_id: UUID,
+    acr: str,
+    amr: list[str],
+    auth_time: datetime,
+    issued_at: datetime,
+    expires_at: datetime,
+) -> None:
+    await conn.execute(
+        """
+        INSERT INTO oauth_codes
+            (code_hmac, client_id, citizen_id, redirect_uri, scope, nonce, code_challenge,
+             acr, amr, auth_time, issued_at, expires_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+        """,
+        code_hmac,
+        par.client_id,
+        citizen_id,
+        par.redirect_uri,
+        par.scope,
+        par.nonce,
+        par.code_challenge,
+        acr,
+        amr,
+        auth_time,
+        issued_at,
+        expires_at,
+    )
+
+
+_CODE_COLUMNS = (
+    "client_id, citizen_id, redirect_uri, scope, nonce, code_challenge, acr, amr, auth_time,"
+    " expires_at, redeemed_at, family_id"
+)
+
+
+async def lock_code(conn: asyncpg.Connection, code_hmac: bytes) -> CodeRow | None:
+    row = await conn.fetchrow(
+        f"SELECT {_CODE_COLUMNS} FROM oauth_codes WHERE code_hmac = $1 FOR UPDATE",  # noqa: S608 (constant columns)
+        code_hmac,
+    )
+    return None if row is None else msgspec.convert(dict(row), CodeRow)
+
+
+async def mark_code_redeemed(conn: asyncpg.Connection, code_hmac: bytes, *, at: datetime, family_id: UUID) -> None:
+    await conn.execute(
+        "UPDATE oauth_codes SET redeemed_at = $2, family_id = $3 WHERE code_hmac = $1", code_hmac, at, family_id
+    )
+
+
+async def burn_code(conn: asyncpg.Connection, code_hmac: bytes, *, at: datetime) -> None:
+    """A code presented with a wrong verifier or by the wrong client can never be redeemed."""
+    await conn.execute(
+        "UPDATE oauth_codes SET redeemed_at = $2 WHERE code_hmac = $1 AND redeemed_at IS NULL", code_hmac, at
+    )
+
+
+async def remember_approval(
+    conn: asyncpg.Connection, *, citizen_id: UUID, client_id: str, scope: list[str], at: datetime
+) -> None:
+    await conn.execute(
+        """
+        INSERT INTO oauth_approvals (citizen_id, client_id, scope, scope_key, approved_at)
+        VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (citizen_id, client_id, scope_key) DO UPDATE SET approved_at = EXCLUDED.approved_at
+        """,
+        citizen_id,
+        client_id,
+        scope,
+        " ".join(sorted(scope)),
+        at,
+    )
+
+
+async def list_approvals(conn: asyncpg.Connection, citizen_id: UUID) -> list[Approval]:
+    rows = await conn.fetch(
+        """
+        SELECT a.client_id, c.display_name AS client_name, c.purpose, a.scope AS scopes, a.approved_at
+        FROM oauth_approvals a JOIN oauth_clients c ON c.client_id = a.client_id
+        WHERE a.citizen_id = $1
+        ORDER BY a.approved_at DESC, a.client_id
+        """,
+        citizen_id,
+    )
+    return [msgspec.convert(dict(r), Approval) for r in rows]
+
+
+async def delete_approvals(conn: asyncpg.Connection, *, citizen_id: UUID, client_id: str) -> int:
+    status = await conn.execute(
+        "DELETE FROM oauth_approvals WHERE citizen_id = $1 AND client_id = $2", citizen_id, client_id
+    )
+    return int(status.split()[-1])
+
+
+async def revoke_client_families(
+    conn: asyncpg.Connection, *, citizen_id: UUID, client_id: str, at: datetime, reason: str
+) -> int:
+    status = await conn.execute(
+        """
+        UPDATE token_families SET revoked_at = $3, revoke_reason = $4
+        WHERE citizen_id = $1 AND client_id = $2 AND revoked_at IS NULL
+        """,
+        citizen_id,
+        client_id,
+        at,
+        reason,
+    )
+    return int(status.split()[-1])
+
+
+async def family_client(conn: asyncpg.Connection, family_id: UUID) -> str | None:
+    value = await conn.fetchval("SELECT client_id FROM token_families WHERE id = $1", family_id)
+    return None if value is None else str(value)
+
+
+async def revoke_client_families_by_id(conn: asyncpg.Connection, *, family_id: UUID, at: datetime, reason: str) -> bool:
+    status = await conn.execute(
+        "UPDATE token_families SET revoked_at = $2, revoke_reason = $3 WHERE id = $1 AND revoked_at IS NULL",
+        family_id,
+        at,
+        reason,
+    )
+    return bool(status.endswith(" 1"))
+
+
+async def refresh_family(conn: asyncpg.Connection, token_hmac: bytes) -> tuple[str, str] | None:
+    """(client_id, scope) of the family a refresh token belongs to."""
+    row = await conn.fetchrow(
+        """
+        SELECT f.client_id, f.scope FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id
+        WHERE r.token_hmac = $1
+        """,
+        token_hmac,
+    )
+    return None if row is None else (str(row["client_id"]), str(row["scope"]))

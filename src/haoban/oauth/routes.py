@@ -1,0 +1,240 @@
+"""HTTP for the OAuth 2 / OpenID Connect provider (one module per spec behind these routes)."""
+
+from __future__ import annotations
+
+from typing import Annotated, cast
+
+from litestar import Request, Response, Router, delete, get, post
+from litestar.datastructures import State
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, PathParameter, QueryParameter
+
+from haoban.deps import Conn
+from haoban.kit.openapi import PUBLIC, example, problems, success
+from haoban.oauth import authorize, clients, examples, par, token
+from haoban.oauth.errors import EXCEPTION_HANDLERS, NO_STORE, OAuthError, oauth_response
+from haoban.oauth.metadata import provider_metadata
+from haoban.oauth.schemas import (
+    ApprovalList,
+    AuthorizationDecision,
+    AuthorizationRedirect,
+    AuthorizationView,
+    OAuthTokenResponse,
+    ParResponse,
+    ProviderMetadata,
+)
+from haoban.runtime import Runtime
+from haoban.tokens.guard import AUTH_DEPENDENCIES, AUTH_GUARDS, CurrentPrincipal
+
+Form = dict[str, str]
+_OAUTH_400 = {400: "invalid_request", 401: "invalid_client"}
+
+
+@get(
+    "/.well-known/openid-configuration",
+    operation_id="getOpenIdConfiguration",
+    summary="OpenID Connect discovery metadata",
+    description="`issuer` is byte-identical to the `iss` of every token this server signs.",
+    tags=["oauth"],
+    security=PUBLIC,
+    responses={
+        **success(200, ProviderMetadata, "Provider metadata", example("metadata", examples.METADATA)),
+        **problems(),
+    },
+    cache=False,
+)
+async def openid_configuration(state: State) -> ProviderMetadata:
+    runtime: Runtime = state.runtime
+    return provider_metadata(runtime.settings.security.issuer)
+
+
+@post(
+    "/oauth/par",
+    operation_id="pushAuthorizationRequest",
+    summary="Push an authorization request (RFC 9126)",
+    description=(
+        "Form-encoded. Public clients send `client_id`; confidential clients authenticate with HTTP Basic. "
+        "Only `response_type=code` with an S256 `code_challenge`, a `state` and an exactly registered "
+        "`redirect_uri`. Errors are never redirected."
+    ),
+    tags=["oauth"],
+    security=PUBLIC,
+    status_code=201,
+    responses={
+        **success(
+            201, ParResponse, "The request_uri to open the citizen's app with", example("pushed", examples.PAR_RESPONSE)
+        ),
+        **problems(400, 401, 422, codes=_OAUTH_400),
+    },
+)
+async def push_authorization_request(
+    data: Annotated[Form, Body(media_type=RequestEncodingType.URL_ENCODED, examples=example("PAR", examples.PAR_FORM))],
+    conn: Conn,
+    state: State,
+    request: Request[object, object, State],
+) -> Response[ParResponse]:
+    runtime: Runtime = state.runtime
+    key = runtime.settings.security.token_hmac_key
+    client = await clients.authenticate_client(
+        conn, hmac_key=key, authorization=request.headers.get("authorization"), form_client_id=data.get("client_id")
+    )
+    body = await par.push(conn, client=client, params=data, hmac_key=key, clock=runtime.clock)
+    return Response(body, status_code=201, headers=NO_STORE)
+
+
+@get(
+    "/oauth/authorize",
+    operation_id="describeAuthorizationRequest",
+    summary="Describe a pushed authorization request",
+    description=(
+        "Called by the citizen's Haoban app (opened by the mini-program with `client_id` and `request_uri`) "
+        "to show who asks for what before the citizen decides at `POST /v1/oauth/authorizations`. "
+        "It never redirects: a bad request is an error here."
+    ),
+    tags=["oauth"],
+    security=PUBLIC,
+    responses={
+        **success(200, AuthorizationView, "What the app shows the citizen", example("request", examples.VIEW)),
+        **problems(400, codes=_OAUTH_400),
+    },
+)
+async def describe_authorization_request(
+    client_id: Annotated[str, QueryParameter(name="client_id", min_length=3, max_length=64)],
+    request_uri: Annotated[str, QueryParameter(name="request_uri", min_length=40, max_length=120)],
+    conn: Conn,
+    state: State,
+) -> AuthorizationView:
+    runtime: Runtime = state.runtime
+    return await authorize.describe(
+        conn,
+        client_id=client_id,
+        request_uri=request_uri,
+        hmac_key=runtime.settings.security.token_hmac_key,
+        clock=runtime.clock,
+    )
+
+
+@post(
+    "/v1/oauth/authorizations",
+    operation_id="decideAuthorization",
+    summary="Approve or deny a client's request",
+    description=(
+        "Approving needs a face verification in the last five minutes (401 `step_up_required`). "
+        "Returns where the app sends the citizen: the client's redirect URI with `code`, `state` and `iss`, "
+        "or `error=access_denied`."
+    ),
+    tags=["oauth"],
+    status_code=200,
+    guards=AUTH_GUARDS,
+    dependencies=AUTH_DEPENDENCIES,
+    responses={
+        **success(200, AuthorizationRedirect, "Where to send the citizen", example("approved", examples.REDIRECT)),
+        **problems(400, 401, 422, codes={400: "invalid_request"}),
+    },
+)
+async def decide_authorization(
+    data: Annotated[AuthorizationDecision, Body(examples=example("approve", examples.DECISION))],
+    principal: CurrentPrincipal,
+    conn: Conn,
+    state: State,
+) -> AuthorizationRedirect:
+    runtime: Runtime = state.runtime
+    security = runtime.settings.security
+    target = await authorize.decide(
+        conn,
+        principal=principal,
+        request_uri=data.request_uri,
+        approve=data.decision == "approve",
+        hmac_key=security.token_hmac_key,
+        issuer=security.issuer,
+        clock=runtime.clock,
+    )
+    return AuthorizationRedirect(redirect_to=target)
+
+
+@get(
+    "/v1/me/authorizations",
+    operation_id="listMyAuthorizations",
+    summary="Clients I have approved",
+    tags=["oauth"],
+    guards=AUTH_GUARDS,
+    dependencies=AUTH_DEPENDENCIES,
+    responses={**success(200, ApprovalList, "Approvals", example("one client", examples.APPROVALS)), **problems(401)},
+)
+async def list_my_authorizations(principal: CurrentPrincipal, conn: Conn) -> ApprovalList:
+    return ApprovalList(items=await authorize.approvals(conn, principal))
+
+
+@delete(
+    "/v1/me/authorizations/{client_id:str}",
+    operation_id="withdrawAuthorization",
+    summary="Withdraw a client's approval",
+    description="Forgets the approvals and revokes every token the client holds for me.",
+    tags=["oauth"],
+    status_code=204,
+    guards=AUTH_GUARDS,
+    dependencies=AUTH_DEPENDENCIES,
+    responses=problems(400, 401, 404, codes={400: "validation_failed"}),
+)
+async def withdraw_authorization(
+    client_id: Annotated[str, PathParameter(min_length=3, max_length=64)],
+    principal: CurrentPrincipal,
+    conn: Conn,
+    state: State,
+) -> None:
+    runtime: Runtime = state.runtime
+    await authorize.withdraw(conn, principal=principal, client_id=client_id, clock=runtime.clock)
+
+
+@post(
+    "/oauth/token",
+    operation_id="oauthToken",
+    summary="Token endpoint",
+    description=(
+        "Form-encoded. `authorization_code` (with the PKCE `code_verifier`), `refresh_token` (rotated; reuse "
+        "revokes the grant) and `client_credentials` (confidential clients only). A second redemption of a code "
+        "fails with `invalid_grant` and revokes the tokens of the first."
+    ),
+    tags=["oauth"],
+    security=PUBLIC,
+    status_code=200,
+    responses={
+        **success(200, OAuthTokenResponse, "Tokens", example("code exchange", examples.TOKEN_RESPONSE)),
+        **problems(400, 401, 422, codes={400: "invalid_grant", 401: "invalid_client"}),
+    },
+)
+async def oauth_token(
+    data: Annotated[
+        Form, Body(media_type=RequestEncodingType.URL_ENCODED, examples=example("code", examples.TOKEN_FORM))
+    ],
+    conn: Conn,
+    state: State,
+    request: Request[object, object, State],
+) -> Response[OAuthTokenResponse]:
+    runtime: Runtime = state.runtime
+    client = await clients.authenticate_client(
+        conn,
+        hmac_key=runtime.settings.security.token_hmac_key,
+        authorization=request.headers.get("authorization"),
+        form_client_id=data.get("client_id"),
+    )
+    result = await token.exchange(conn, runtime, client, data)
+    if isinstance(result, OAuthError):
+        # Returned, not raised: revoking the reused grant must commit.
+        return cast("Response[OAuthTokenResponse]", oauth_response(request, result))
+    return Response(result, status_code=200, headers=NO_STORE)
+
+
+router = Router(
+    path="/",
+    route_handlers=[
+        openid_configuration,
+        push_authorization_request,
+        describe_authorization_request,
+        decide_authorization,
+        list_my_authorizations,
+        withdraw_authorization,
+        oauth_token,
+    ],
+    exception_handlers=EXCEPTION_HANDLERS,
+)
