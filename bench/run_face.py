@@ -1,6 +1,6 @@
 """Face login over HTTP against the raw face work it needs, and a non-face route while face work saturates.
 
-    uv run python bench/run_face.py [--face-workers 2] [--logins 30] [--probe-duration 10]
+    uv run python bench/run_face.py [--face-workers N] [--logins 30] [--probe-duration 10]
 
 1. Makes distinct, replay-screened frame sets (face_frames.py), starts a database and a
    `haoban serve` (one uvicorn worker, HAOBAN_FACE_WORKERS set), registers the bench citizen.
@@ -171,7 +171,12 @@ def saturated(
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add = parser.add_argument
-    add("--face-workers", type=int, default=os.cpu_count() or 1, help="HAOBAN_FACE_WORKERS (default: CPU count)")
+    add(
+        "--face-workers",
+        type=int,
+        default=max(1, (os.cpu_count() or 1) - 1),
+        help="HAOBAN_FACE_WORKERS (default: the server's own, one per CPU but one)",
+    )
     add("--logins", type=int, default=30, help="measured logins (default 30)")
     add("--frames", type=int, default=5, choices=(3, 4, 5), help="frames per attempt (default 5)")
     add("--probe-rate", type=float, default=100.0, help="GET /v1/me per second (default 100)")
