@@ -75,14 +75,16 @@ async def get_citizen(conn: asyncpg.Connection, citizen_id: UUID) -> Citizen:
 
 
 async def me(conn: asyncpg.Connection, vault: IdNumberVault, principal: Principal) -> Me:
-    citizen = await get_citizen(conn, principal.citizen_id)
-    sealed = await repo.sealed_id_number(conn, citizen.id)
+    found = await repo.profile(conn, principal.citizen_id)
+    if found is None:
+        raise NotFound("No such citizen.")
+    citizen, sealed, enrolled = found
     return Me(
         citizen_id=citizen.id,
         status=citizen.status,
         created_at=citizen.created_at,
         id_number_masked=mask_id_number(vault.open(citizen.id, sealed)) if sealed else None,
-        face_enrolled=await repo.face_enrolled(conn, citizen.id),
+        face_enrolled=enrolled,
         session=SessionView(
             client_id=principal.client_id,
             scope=" ".join(principal.scope),
