@@ -59,6 +59,11 @@ def openapi_config() -> OpenAPIConfig:
                     bearer_format="JWT",
                     description="An access token (typ at+jwt) in the Authorization header.",
                 ),
+                "clientSecretBasic": SecurityScheme(
+                    type="http",
+                    scheme="basic",
+                    description="An OAuth confidential client's id and secret (RFC 6749 section 2.3.1).",
+                ),
                 "departmentSecret": SecurityScheme(
                     type="http",
                     scheme="bearer",

@@ -9,9 +9,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
+import httpx
 from httpx import Response
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from haoban.audit.schemas import Actor
 from haoban.identity.stepup import FACE_ACR
@@ -23,7 +22,7 @@ from haoban.tokens.schemas import SessionGrant
 from haoban.tokens.service import KeyRing, TokenService
 from tests.factories import bearer
 
-Client = AsyncTestClient[Litestar]
+Client = httpx.AsyncClient  # the in-process test client or a live server's
 
 PUBLIC_ID = "demo-miniprogram"
 REDIRECT = "https://miniprogram.example/callback"
@@ -49,7 +48,7 @@ async def register_clients(db: asyncpg.Connection, hmac_key: bytes, now: Any) ->
                 display_name=f"{client_id} 小程序",
                 purpose="Show the citizen's housing fund balance",
                 redirect_uris=[uri],
-                scopes=["openid", "profile", "hpf.read", "applications.read"],
+                scopes=["openid", "profile", "identity.verified", "hpf.read", "applications.read"],
                 secret=None,
                 now=now,
                 actor=actor,
@@ -116,8 +115,8 @@ def par_form(**over: str | None) -> dict[str, str]:
     return {k: v for k, v in form.items() if v is not None}
 
 
-async def push(client: Client, headers: dict[str, str] | None = None, **over: str | None) -> Response:
-    return await client.post("/oauth/par", data=par_form(**over), headers=headers or {})
+async def push(client: Client, **over: str | None) -> Response:
+    return await client.post("/oauth/par", data=par_form(**over))
 
 
 async def request_uri(client: Client, **over: str | None) -> str:

@@ -85,11 +85,11 @@ async def test_approvals_are_listed_and_withdrawing_revokes_the_clients_tokens(
     body = await flows.tokens(oauth, citizen_access)
     listed = (await oauth.get("/v1/me/authorizations", headers=bearer(citizen_access))).json()["items"]
     assert [(a["client_id"], a["scopes"]) for a in listed] == [(flows.PUBLIC_ID, ["openid", "profile"])]
-    assert (await oauth.get("/v1/me", headers=bearer(body["access_token"]))).status_code == 200
+    assert (await oauth.get("/oauth/userinfo", headers=bearer(body["access_token"]))).status_code == 200
 
     gone = await oauth.delete(f"/v1/me/authorizations/{flows.PUBLIC_ID}", headers=bearer(citizen_access))
     assert gone.status_code == 204
-    assert (await oauth.get("/v1/me", headers=bearer(body["access_token"]))).status_code == 401
+    assert (await oauth.get("/oauth/userinfo", headers=bearer(body["access_token"]))).status_code == 401
     refreshed = await oauth.post(
         "/oauth/token",
         data={"grant_type": "refresh_token", "client_id": flows.PUBLIC_ID, "refresh_token": body["refresh_token"]},

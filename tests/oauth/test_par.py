@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -83,3 +85,15 @@ async def test_the_app_sees_who_asks_for_what(oauth: AsyncTestClient[Litestar]) 
         "/oauth/authorize", params={"client_id": flows.PUBLIC_ID, "request_uri": uri[:-4] + "AAAA"}
     )
     assert unknown.status_code == 400
+
+
+async def test_a_repeated_parameter_is_invalid_request(oauth: AsyncTestClient[Litestar]) -> None:
+    form = [*flows.par_form().items(), ("scope", "openid hpf.read")]
+    response = await oauth.post(
+        "/oauth/par",
+        content=urlencode(form),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "invalid_request"
+    assert "scope" in response.json()["error_description"]

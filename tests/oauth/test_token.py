@@ -17,6 +17,10 @@ from tests.factories import bearer
 from tests.oauth import flows
 
 
+async def citizen_id_of(client: AsyncTestClient[Litestar], first_party_access: str) -> str:
+    return str((await client.get("/v1/me", headers=bearer(first_party_access))).json()["citizen_id"])
+
+
 def test_s256_matches_the_rfc_7636_appendix_b_vector() -> None:
     assert s256(flows.VERIFIER) == flows.CHALLENGE
 
@@ -30,11 +34,11 @@ async def test_code_exchange_issues_tokens_and_an_id_token(
     body = response.json()
     assert body["token_type"] == "Bearer"
     assert body["scope"] == "openid profile"
-    assert body["refresh_token"].startswith("hbr_")
+    assert body["refresh_token"].startswith("hbo_")
     access_header = jwt.get_unverified_header(body["access_token"])
     assert access_header["typ"] == "at+jwt"
     access = jwt.decode(body["access_token"], options={"verify_signature": False})
-    assert access["aud"] == "haoban-api"
+    assert access["aud"] == "haoban-api:delegated"
     assert access["client_id"] == flows.PUBLIC_ID
     assert access["scope"] == "openid profile"
     id_header = jwt.get_unverified_header(body["id_token"])
@@ -47,7 +51,8 @@ async def test_code_exchange_issues_tokens_and_an_id_token(
     assert claims["acr"] == "urn:haoban:loa:face"
     assert claims["amr"] == ["face"]
     assert isinstance(claims["auth_time"], int)
-    assert claims["sub"] != access["sub"]  # pairwise, not the internal citizen id
+    assert claims["sub"] == access["sub"]  # the pairwise subject, never the internal citizen id
+    assert claims["sub"] != await citizen_id_of(oauth, citizen_access)
 
 
 async def test_id_token_verifies_against_the_jwks(oauth: AsyncTestClient[Litestar], citizen_access: str) -> None:
@@ -109,12 +114,12 @@ async def test_a_second_redemption_fails_and_revokes_the_first_tokens(
     first = await flows.exchange(oauth, code)
     assert first.status_code == 200
     tokens = first.json()
-    assert (await oauth.get("/v1/me", headers=bearer(tokens["access_token"]))).status_code == 200
+    assert (await oauth.get("/oauth/userinfo", headers=bearer(tokens["access_token"]))).status_code == 200
 
     second = await flows.exchange(oauth, code)
     assert second.status_code == 400
     assert second.json()["error"] == "invalid_grant"
-    assert (await oauth.get("/v1/me", headers=bearer(tokens["access_token"]))).status_code == 401
+    assert (await oauth.get("/oauth/userinfo", headers=bearer(tokens["access_token"]))).status_code == 401
     refresh = await oauth.post(
         "/oauth/token",
         data={"grant_type": "refresh_token", "client_id": flows.PUBLIC_ID, "refresh_token": tokens["refresh_token"]},
@@ -184,11 +189,11 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(
     assert second["refresh_token"] != r1
     status, third = await refresh(second["refresh_token"])
     assert status == 200
-    assert (await oauth.get("/v1/me", headers=bearer(third["access_token"]))).status_code == 200
+    assert (await oauth.get("/oauth/userinfo", headers=bearer(third["access_token"]))).status_code == 200
 
     status, body = await refresh(r1)  # replay of a used token
     assert (status, body["error"]) == (400, "invalid_grant")
-    assert (await oauth.get("/v1/me", headers=bearer(third["access_token"]))).status_code == 401
+    assert (await oauth.get("/oauth/userinfo", headers=bearer(third["access_token"]))).status_code == 401
     status, _ = await refresh(third["refresh_token"])
     assert status == 400
 
@@ -228,8 +233,21 @@ async def test_client_credentials_only_for_confidential_clients(oauth: AsyncTest
     claims = jwt.decode(body["access_token"], options={"verify_signature": False})
     assert claims["sub"] == flows.CONF_ID
     # A machine token speaks for no citizen: the citizen routes refuse it.
-    assert (await oauth.get("/v1/me", headers=bearer(body["access_token"]))).status_code == 401
+    assert (await oauth.get("/oauth/userinfo", headers=bearer(body["access_token"]))).status_code == 401
 
     wrong = await oauth.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=flows.basic(secret="x"))
     assert wrong.status_code == 401
     assert wrong.json()["error"] == "invalid_client"
+
+
+async def test_delegated_tokens_cannot_be_used_as_first_party_tokens(
+    oauth: AsyncTestClient[Litestar], citizen_access: str
+) -> None:
+    body = await flows.tokens(oauth, citizen_access)
+    assert (await oauth.get("/oauth/userinfo", headers=bearer(body["access_token"]))).status_code == 200
+    me = await oauth.get("/v1/me", headers=bearer(body["access_token"]))
+    assert me.status_code == 401  # audience haoban-api:delegated is not haoban-api
+    first_party = await oauth.post("/v1/auth/refresh", json={"refresh_token": body["refresh_token"]})
+    assert first_party.status_code == 422
+    id_as_bearer = await oauth.get("/oauth/userinfo", headers=bearer(body["id_token"]))
+    assert id_as_bearer.status_code == 401

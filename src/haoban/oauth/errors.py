@@ -75,6 +75,14 @@ class InvalidRedirectUri(OAuthError):
         return "invalid_request"
 
 
+def single_valued(form: dict[str, str | list[str]]) -> dict[str, str]:
+    """RFC 6749 §3.1: a parameter sent more than once is invalid_request."""
+    repeated = sorted(k for k, v in form.items() if isinstance(v, list))
+    if repeated:
+        raise InvalidRequest(f"Parameters sent more than once: {', '.join(repeated)}.")
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
 def oauth_response(request: Request[Any, Any, Any], exc: OAuthError) -> Response[OAuthProblem]:
     error = getattr(exc, "error", exc.code)
     headers = {**NO_STORE, **exc.headers}

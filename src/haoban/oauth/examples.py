@@ -63,3 +63,19 @@ TOKEN_RESPONSE = {
     "refresh_token": "hbr_x0m1Yf3kQ2bq8Jw7W2VZ0ZxRk7h0qB9Uu4n2b5cF1sE",
     "id_token": "eyJhbGciOiJFUzI1NiIsImtpZCI6Ii4uLiIsInR5cCI6IkpXVCJ9...",
 }
+
+REVOKE_FORM = {"token": "hbo_x0m1Yf3kQ2bq8Jw7W2VZ0ZxRk7h0qB9Uu4n2b5cF1sE", "token_type_hint": "refresh_token"}
+INTROSPECT_FORM = {"token": "eyJhbGciOiJFUzI1NiIsImtpZCI6Ii4uLiIsInR5cCI6ImF0K2p3dCJ9..."}
+INTROSPECTION = {
+    "active": True,
+    "scope": "hpf.read",
+    "client_id": "demo-department",
+    "token_type": "Bearer",
+    "exp": 1795860000,
+    "iat": 1795859400,
+    "sub": "demo-department",
+    "aud": "haoban-api",
+    "iss": "https://haoban.example.cn",
+}
+INACTIVE = {"active": False}
+USERINFO = {"sub": "3q2-7wEjq0h1v8k5Yd9V0bS2s3QeRjZx4mWn6Xc1pTg", "real_name_verified": True, "real_name_level": "face"}

@@ -159,13 +159,6 @@ async def mark_code_redeemed(conn: asyncpg.Connection, code_hmac: bytes, *, at: 
     )
 
 
-async def burn_code(conn: asyncpg.Connection, code_hmac: bytes, *, at: datetime) -> None:
-    """A code presented with a wrong verifier or by the wrong client can never be redeemed."""
-    await conn.execute(
-        "UPDATE oauth_codes SET redeemed_at = $2 WHERE code_hmac = $1 AND redeemed_at IS NULL", code_hmac, at
-    )
-
-
 async def remember_approval(
     conn: asyncpg.Connection, *, citizen_id: UUID, client_id: str, scope: list[str], at: datetime
 ) -> None:
@@ -219,11 +212,6 @@ async def revoke_client_families(
     return int(status.split()[-1])
 
 
-async def family_client(conn: asyncpg.Connection, family_id: UUID) -> str | None:
-    value = await conn.fetchval("SELECT client_id FROM token_families WHERE id = $1", family_id)
-    return None if value is None else str(value)
-
-
 async def revoke_client_families_by_id(conn: asyncpg.Connection, *, family_id: UUID, at: datetime, reason: str) -> bool:
     status = await conn.execute(
         "UPDATE token_families SET revoked_at = $2, revoke_reason = $3 WHERE id = $1 AND revoked_at IS NULL",
@@ -234,13 +222,15 @@ async def revoke_client_families_by_id(conn: asyncpg.Connection, *, family_id: U
     return bool(status.endswith(" 1"))
 
 
-async def refresh_family(conn: asyncpg.Connection, token_hmac: bytes) -> tuple[str, str] | None:
-    """(client_id, scope) of the family a refresh token belongs to."""
-    row = await conn.fetchrow(
+async def live_grant_citizen(pool: Executor, family_id: UUID, client_id: str, now: datetime) -> UUID | None:
+    """The citizen behind a delegated token while its grant is live, its client's, and the citizen active."""
+    value = await pool.fetchval(
         """
-        SELECT f.client_id, f.scope FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id
-        WHERE r.token_hmac = $1
+        SELECT f.citizen_id FROM token_families f JOIN citizens c ON c.id = f.citizen_id
+        WHERE f.id = $1 AND f.client_id = $2 AND f.revoked_at IS NULL AND f.expires_at > $3 AND c.status = 'active'
         """,
-        token_hmac,
+        family_id,
+        client_id,
+        now,
     )
-    return None if row is None else (str(row["client_id"]), str(row["scope"]))
+    return None if value is None else UUID(str(value))

@@ -6,27 +6,30 @@ from typing import Annotated, cast
 
 from litestar import Request, Response, Router, delete, get, post
 from litestar.datastructures import State
-from litestar.enums import RequestEncodingType
+from litestar.enums import MediaType, RequestEncodingType
 from litestar.params import Body, PathParameter, QueryParameter
 
 from haoban.deps import Conn
 from haoban.kit.openapi import PUBLIC, example, problems, success
-from haoban.oauth import authorize, clients, examples, par, token
-from haoban.oauth.errors import EXCEPTION_HANDLERS, NO_STORE, OAuthError, oauth_response
+from haoban.oauth import authorize, clients, examples, introspect, par, revoke, token, userinfo
+from haoban.oauth.errors import EXCEPTION_HANDLERS, NO_STORE, OAuthError, oauth_response, single_valued
+from haoban.oauth.guard import SCOPED_DEPENDENCIES, SCOPED_GUARDS
 from haoban.oauth.metadata import provider_metadata
 from haoban.oauth.schemas import (
     ApprovalList,
     AuthorizationDecision,
     AuthorizationRedirect,
     AuthorizationView,
+    Introspection,
     OAuthTokenResponse,
     ParResponse,
     ProviderMetadata,
+    UserInfo,
 )
 from haoban.runtime import Runtime
 from haoban.tokens.guard import AUTH_DEPENDENCIES, AUTH_GUARDS, CurrentPrincipal
 
-Form = dict[str, str]
+Form = dict[str, str | list[str]]
 _OAUTH_400 = {400: "invalid_request", 401: "invalid_client"}
 
 
@@ -74,11 +77,12 @@ async def push_authorization_request(
     request: Request[object, object, State],
 ) -> Response[ParResponse]:
     runtime: Runtime = state.runtime
+    params = single_valued(data)
     key = runtime.settings.security.token_hmac_key
     client = await clients.authenticate_client(
-        conn, hmac_key=key, authorization=request.headers.get("authorization"), form_client_id=data.get("client_id")
+        conn, hmac_key=key, authorization=request.headers.get("authorization"), form_client_id=params.get("client_id")
     )
-    body = await par.push(conn, client=client, params=data, hmac_key=key, clock=runtime.clock)
+    body = await par.push(conn, client=client, params=params, hmac_key=key, clock=runtime.clock)
     return Response(body, status_code=201, headers=NO_STORE)
 
 
@@ -212,17 +216,114 @@ async def oauth_token(
     request: Request[object, object, State],
 ) -> Response[OAuthTokenResponse]:
     runtime: Runtime = state.runtime
+    params = single_valued(data)
     client = await clients.authenticate_client(
         conn,
         hmac_key=runtime.settings.security.token_hmac_key,
         authorization=request.headers.get("authorization"),
-        form_client_id=data.get("client_id"),
+        form_client_id=params.get("client_id"),
     )
-    result = await token.exchange(conn, runtime, client, data)
+    result = await token.exchange(conn, runtime, client, params)
     if isinstance(result, OAuthError):
         # Returned, not raised: revoking the reused grant must commit.
         return cast("Response[OAuthTokenResponse]", oauth_response(request, result))
     return Response(result, status_code=200, headers=NO_STORE)
+
+
+@post(
+    "/oauth/revoke",
+    operation_id="oauthRevoke",
+    summary="Revoke a token (RFC 7009)",
+    description=(
+        "Form-encoded, same client authentication as the token endpoint. Revoking a refresh or access token "
+        "ends the whole grant. Answers 200 for unknown tokens and for other clients' tokens (which stay valid)."
+    ),
+    tags=["oauth"],
+    security=PUBLIC,
+    status_code=200,
+    media_type=MediaType.TEXT,
+    responses=problems(400, 401, 422, codes={400: "invalid_request", 401: "invalid_client"}),
+)
+async def oauth_revoke(
+    data: Annotated[
+        Form, Body(media_type=RequestEncodingType.URL_ENCODED, examples=example("refresh token", examples.REVOKE_FORM))
+    ],
+    conn: Conn,
+    state: State,
+    request: Request[object, object, State],
+) -> Response[str]:
+    runtime: Runtime = state.runtime
+    params = single_valued(data)
+    client = await clients.authenticate_client(
+        conn,
+        hmac_key=runtime.settings.security.token_hmac_key,
+        authorization=request.headers.get("authorization"),
+        form_client_id=params.get("client_id"),
+    )
+    await revoke.revoke(conn, runtime, client, params.get("token", ""))
+    return Response("", status_code=200, headers=NO_STORE)
+
+
+@post(
+    "/oauth/introspect",
+    operation_id="oauthIntrospect",
+    summary="Introspect a token (RFC 7662)",
+    description=(
+        "Only for confidential clients (HTTP Basic), and only about their own tokens. "
+        'Anything inactive, unknown or issued to another client is exactly `{"active": false}`.'
+    ),
+    tags=["oauth"],
+    security=[{"clientSecretBasic": []}],
+    status_code=200,
+    responses={
+        **success(
+            200,
+            Introspection,
+            "The token's state",
+            [*example("active", examples.INTROSPECTION), *example("inactive", examples.INACTIVE)],
+        ),
+        **problems(400, 401, 422, codes={400: "invalid_request", 401: "invalid_client"}),
+    },
+)
+async def oauth_introspect(
+    data: Annotated[
+        Form, Body(media_type=RequestEncodingType.URL_ENCODED, examples=example("token", examples.INTROSPECT_FORM))
+    ],
+    conn: Conn,
+    state: State,
+    request: Request[object, object, State],
+) -> Response[Introspection]:
+    runtime: Runtime = state.runtime
+    params = single_valued(data)
+    client = await clients.authenticate_client(
+        conn,
+        hmac_key=runtime.settings.security.token_hmac_key,
+        authorization=request.headers.get("authorization"),
+        form_client_id=params.get("client_id"),
+        require_confidential=True,
+    )
+    result = await introspect.introspect(conn, runtime, client, params.get("token", ""))
+    return Response(result, status_code=200, headers=NO_STORE)
+
+
+@get(
+    "/oauth/userinfo",
+    operation_id="oauthUserinfo",
+    summary="OpenID Connect userinfo",
+    description=(
+        "A delegated access token with `openid`. `sub` is pairwise (per client); with `identity.verified`, "
+        "whether and how the real name was verified. Never the ID number."
+    ),
+    tags=["oauth"],
+    guards=SCOPED_GUARDS,
+    dependencies=SCOPED_DEPENDENCIES,
+    responses={**success(200, UserInfo, "Claims", example("verified", examples.USERINFO)), **problems(401, 403)},
+    cache=False,
+)
+async def oauth_userinfo(principal: CurrentPrincipal, conn: Conn, state: State) -> Response[UserInfo]:
+    runtime: Runtime = state.runtime
+    info = await userinfo.userinfo(conn, principal, hmac_key=runtime.settings.security.token_hmac_key)
+    return Response(info, status_code=200, headers=NO_STORE)
 
 
 router = Router(
@@ -235,6 +336,9 @@ router = Router(
         list_my_authorizations,
         withdraw_authorization,
         oauth_token,
+        oauth_revoke,
+        oauth_introspect,
+        oauth_userinfo,
     ],
     exception_handlers=EXCEPTION_HANDLERS,
 )

@@ -136,3 +136,28 @@ class OAuthTokenResponse(msgspec.Struct, frozen=True, kw_only=True, omit_default
     scope: str
     refresh_token: str | None = None
     id_token: str | None = None
+
+
+class UserInfo(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """OIDC userinfo: the pairwise `sub`, and with `identity.verified` how the real name was verified.
+
+    Never the ID number, and never the internal citizen id.
+    """
+
+    sub: str
+    real_name_verified: bool | None = None
+    real_name_level: str | None = None
+
+
+class Introspection(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """RFC 7662; an inactive token is exactly `{"active": false}`."""
+
+    active: bool
+    scope: str | None = None
+    client_id: str | None = None
+    token_type: str | None = None
+    exp: int | None = None
+    iat: int | None = None
+    sub: str | None = None
+    aud: str | None = None
+    iss: str | None = None

@@ -32,6 +32,7 @@ from haoban.exchange.records import SourceName
 from haoban.exchange.schemas import ConsentCreate, Purpose
 from haoban.identity.schemas import AppClientCreate
 from haoban.kit.idnumber import make
+from haoban.oauth.clients import create_client
 from haoban.runtime import Runtime
 from haoban.sandbox import service
 from haoban.sandbox.identity import register_app_client
@@ -202,8 +203,44 @@ async def _ensure_self_view_consent(conn: asyncpg.Connection, runtime: Runtime, 
 DEMO_APP = AppClientCreate(client_id="haoban-app", name="好办 App (demo)", attestation="optional")
 
 
+DEMO_MINIPROGRAM_REDIRECT = "https://miniprogram.example/callback"
+DEMO_DEPARTMENT_SECRET = "demo-department-secret"  # noqa: S105 (pinned demo secret, sandbox mode only)
+
+
+async def load_demo_oauth_clients(conn: asyncpg.Connection, runtime: Runtime) -> None:
+    """A public mini-program and a confidential department system, pinned (docs/oauth.md)."""
+    key, now = runtime.settings.security.token_hmac_key, runtime.clock.now()
+    await create_client(
+        conn,
+        client_id="demo-miniprogram",
+        client_type="public",
+        display_name="好办小程序 (demo)",
+        purpose="Show your housing fund balance and applications in the mini-program",
+        redirect_uris=[DEMO_MINIPROGRAM_REDIRECT],
+        scopes=["openid", "profile", "identity.verified", "hpf.read", "applications.read", "applications.write"],
+        secret=None,
+        hmac_key=key,
+        now=now,
+        actor=SANDBOX_ACTOR,
+    )
+    await create_client(
+        conn,
+        client_id="demo-department",
+        client_type="confidential",
+        display_name="住房公积金中心 (demo)",
+        purpose="Department system: checks tokens and calls Haoban machine-to-machine",
+        redirect_uris=[],
+        scopes=["openid", "identity.verified", "hpf.read", "applications.read"],
+        secret=DEMO_DEPARTMENT_SECRET,
+        hmac_key=key,
+        now=now,
+        actor=SANDBOX_ACTOR,
+    )
+
+
 async def load_demo(conn: asyncpg.Connection, runtime: Runtime) -> list[DemoAccount]:
     await register_app_client(conn, runtime, DEMO_APP)
+    await load_demo_oauth_clients(conn, runtime)
     for account in DEMO_ACCOUNTS:
         await service.create_test_citizen(
             conn, runtime, TestCitizenCreate(citizen_id=account.citizen_id, id_number=account.id_number)
