@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
@@ -10,13 +11,14 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme, Server
+from litestar.openapi.spec import Components, OAuthFlow, OAuthFlows, SecurityScheme, Server
 
 from haoban import __version__
 from haoban.citizens.routes import router as citizens_router
 from haoban.db.pool import create_pool
 from haoban.deps import provide_conn, provide_runtime
 from haoban.docs.routes import router as docs_router
+from haoban.exchange.fund_routes import router as fund_router
 from haoban.exchange.ingest_routes import router as ingest_router
 from haoban.exchange.routes import router as exchange_router
 from haoban.exchange.wiring import open_sources
@@ -25,8 +27,13 @@ from haoban.identity.face.engine import FaceEngine
 from haoban.identity.routes import router as identity_router
 from haoban.kit.clock import Clock, SystemClock
 from haoban.kit.problems import exception_handlers
+from haoban.miniprogram.routes import router as miniprogram_router
+from haoban.miniprogram.routes import sandbox_router as sandbox_miniprogram_router
+from haoban.miniprogram.settings import load_miniprogram_settings
+from haoban.miniprogram.wiring import open_platforms
 from haoban.notifications.sandbox import SandboxNotifier
 from haoban.oauth.routes import router as oauth_router
+from haoban.oauth.scopes import INGEST_SCOPES
 from haoban.observability.metrics import Metrics
 from haoban.observability.middleware import RequestMiddleware
 from haoban.observability.routes import metrics as metrics_route
@@ -67,7 +74,17 @@ def openapi_config() -> OpenAPIConfig:
                 "departmentSecret": SecurityScheme(
                     type="http",
                     scheme="bearer",
-                    description="A source department's secret (HAOBAN_DEPARTMENT_CREDENTIALS), for ingestion only.",
+                    description="Deprecated: a source department's secret (HAOBAN_DEPARTMENT_CREDENTIALS).",
+                ),
+                "clientCredentials": SecurityScheme(
+                    type="oauth2",
+                    description="A confidential client's client-credentials access token (department systems).",
+                    flows=OAuthFlows(
+                        client_credentials=OAuthFlow(
+                            token_url="/oauth/token",  # noqa: S106 (a URL)
+                            scopes={scope: f"write {scope[len('ingest.') :]} records" for scope in INGEST_SCOPES},
+                        )
+                    ),
                 ),
             }
         ),
@@ -84,6 +101,8 @@ def create_app(
     if face_engine is not None:  # shared by the caller (tests), who closes it
         runtime._face, runtime.owns_face = face_engine, False
     metrics = Metrics()
+    # Mini-program platforms have their own settings (haoban.miniprogram.settings), read here once.
+    miniprogram_settings = load_miniprogram_settings(os.environ)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
@@ -91,11 +110,22 @@ def create_app(
         try:
             if settings.sandbox:
                 runtime._notifier = SandboxNotifier(runtime._pool, runtime.clock)
-            async with open_sources(settings, database_url, runtime.clock) as sources:
+            async with (
+                open_sources(settings, database_url, runtime.clock) as sources,
+                open_platforms(
+                    miniprogram_settings,
+                    sandbox=settings.sandbox,
+                    pool=runtime._pool,
+                    clock=runtime.clock,
+                    hmac_key=settings.security.token_hmac_key,
+                ) as platforms,
+            ):
                 runtime._sources = sources
+                runtime.miniprogram_platforms = platforms
                 yield
         finally:
             runtime._sources = None
+            runtime.miniprogram_platforms = {}
             if runtime._face is not None and runtime.owns_face:
                 await runtime._face.close()
                 runtime._face = None
@@ -108,12 +138,15 @@ def create_app(
             tokens_router,
             citizens_router,
             exchange_router,
+            fund_router,
             identity_router,
             ingest_router,
             oauth_router,
             sandbox_router,
             sandbox_sources_router,
             sandbox_identity_router,
+            miniprogram_router,
+            sandbox_miniprogram_router,
             metrics_route,
             docs_router,
         ],

@@ -12,6 +12,7 @@ from haoban.identity.face.engine import FaceEngine
 from haoban.kit.clock import Clock
 from haoban.kit.crypto import FieldCipher
 from haoban.kit.errors import Unavailable
+from haoban.miniprogram.ports import MiniProgramPlatform
 from haoban.notifications.ports import Notifier
 from haoban.settings import Settings
 from haoban.tokens.service import KeyRing, TokenService
@@ -31,6 +32,7 @@ class Runtime:
     _face: FaceEngine | None = field(default=None, repr=False)
     owns_face: bool = True
     _notifier: Notifier | None = field(default=None, repr=False)
+    miniprogram_platforms: dict[str, MiniProgramPlatform] = field(default_factory=dict, repr=False)
 
     @property
     def pool(self) -> asyncpg.Pool:

@@ -37,6 +37,7 @@ from haoban.identity.service import (
 )
 from haoban.kit.crypto import keyed_hash
 from haoban.kit.errors import AppError, FieldError, NotFound, Unauthorized, ValidationFailed
+from haoban.miniprogram import service as miniprogram
 from haoban.notifications.ports import NotifierUnavailable
 from haoban.runtime import Runtime
 from haoban.tokens.schemas import Principal, SessionGrant
@@ -64,6 +65,9 @@ async def register(runtime: Runtime, client_id: str, data: RegisterRequest) -> A
         frames_b64=data.frames,
         attestation=data.attestation,
     )
+
+    if data.binding_ticket is not None:
+        await miniprogram.check_ticket(runtime, data.binding_ticket)
 
     async def load() -> Reference:
         return await registration_reference(runtime, data.id_number, data.name)
@@ -98,6 +102,8 @@ async def register(runtime: Runtime, client_id: str, data: RegisterRequest) -> A
             at=now,
             details={"terms_version": data.consent.terms_version, "client_id": client_id},
         )
+        if data.binding_ticket is not None:
+            await miniprogram.bind_with_ticket(conn, runtime, data.binding_ticket, citizen_id)
         return await issue_face_tokens(conn, runtime, citizen_id, client_id, actor)
 
     return await verify_face(runtime, attempt, load, enrol)
@@ -113,12 +119,17 @@ async def login(runtime: Runtime, client_id: str, data: FaceLoginRequest) -> Aut
         attestation=data.attestation,
     )
 
+    if data.binding_ticket is not None:
+        await miniprogram.check_ticket(runtime, data.binding_ticket)
+
     async def load() -> Reference:
         return await enrolled_reference(runtime, runtime.vault.index(data.id_number))
 
     async def issue(conn: asyncpg.Connection, ref: Reference) -> AuthTokens:
         if ref.citizen_id is None:  # unreachable: a reference without a citizen always refuses
             raise RuntimeError("matched without a citizen")
+        if data.binding_ticket is not None:
+            await miniprogram.bind_with_ticket(conn, runtime, data.binding_ticket, ref.citizen_id)
         return await issue_face_tokens(conn, runtime, ref.citizen_id, client_id, Actor(type="client", id=client_id))
 
     return await verify_face(runtime, attempt, load, issue)

@@ -17,6 +17,8 @@ Frames = Annotated[list[FrameB64], msgspec.Meta(min_length=1, max_length=10)]
 AttestationJws = Annotated[str, msgspec.Meta(max_length=8192)]
 Phone = Annotated[str, msgspec.Meta(pattern=r"^1[3-9]\d{9}$", examples=["13812345678"])]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+# From `POST /v1/auth/miniprogram/{platform}`: a successful verification binds that platform account.
+BindingTicket = Annotated[str, msgspec.Meta(min_length=20, max_length=100, pattern=r"^hbm_[A-Za-z0-9_-]+$")]
 
 
 class ChallengeCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -45,6 +47,7 @@ class RegisterRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     frames: Frames
     consent: BiometricConsent
     attestation: AttestationJws | None = None
+    binding_ticket: BindingTicket | None = None
 
 
 class FaceLoginRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -52,6 +55,7 @@ class FaceLoginRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     id_number: IdNumberShape
     frames: Frames
     attestation: AttestationJws | None = None
+    binding_ticket: BindingTicket | None = None
 
 
 class StepUpRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

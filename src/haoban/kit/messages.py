@@ -8,7 +8,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "validation_failed": ("请求参数校验失败", "Request validation failed"),
     "unauthorized": ("需要登录", "Authentication required"),
     "invalid_token": ("令牌无效或已过期", "Token is invalid or expired"),
-    "invalid_grant": ("刷新令牌无效", "Refresh token is invalid"),
+    "invalid_grant": ("授权凭证无效、已使用或已过期", "The grant is invalid, used or expired"),
     "forbidden": ("无权访问", "Forbidden"),
     "insufficient_scope": ("令牌权限不足", "Token lacks the required scope"),
     "not_found": ("资源不存在", "Resource not found"),
@@ -41,6 +41,18 @@ TITLES: dict[str, tuple[str, str]] = {
     "replayed_frame": ("照片已被使用过", "Frame was already used"),
     "face_engine_down": ("人脸服务正在重启", "Face service restarting; retry shortly"),
     "unknown_client": ("未知的应用", "Unknown app client"),
+    "invalid_client": ("客户端认证失败", "Client authentication failed"),
+    "invalid_redirect_uri": ("回调地址未注册", "The redirect URI is not registered for this client"),
+    "invalid_request": ("授权请求无效", "The authorization request is invalid"),
+    "invalid_scope": ("申请的权限范围无效", "The requested scope is invalid"),
+    "unauthorized_client": ("该客户端无权使用此授权方式", "The client may not use this grant"),
+    "unsupported_grant_type": ("不支持的授权方式", "Unsupported grant type"),
+    "unsupported_response_type": ("不支持的响应类型", "Unsupported response type"),
+    "binding_ticket_invalid": ("绑定凭证无效或已过期", "The binding ticket is invalid, used or expired"),
+    "miniprogram_already_bound": ("该小程序账号已绑定", "This mini-program account is already bound"),
+    "miniprogram_code_invalid": ("小程序登录码无效", "The mini-program login code is invalid or used"),
+    "miniprogram_platform_error": ("小程序平台返回错误", "The mini-program platform answered with an error"),
+    "miniprogram_platform_unavailable": ("小程序平台暂不可用", "The mini-program platform is unavailable"),
 }
 
 

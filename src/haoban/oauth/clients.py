@@ -18,6 +18,7 @@ from haoban.kit.crypto import keyed_hash
 from haoban.oauth import repository as repo
 from haoban.oauth.errors import InvalidClient
 from haoban.oauth.schemas import SCOPES, Client, ClientType
+from haoban.oauth.scopes import CONFIDENTIAL_ONLY_SCOPES
 
 CLIENT_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 
@@ -58,6 +59,8 @@ async def create_client(
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown or not scopes:
         raise ClientSpecError(f"unknown or missing scopes: {unknown}; known: {', '.join(SCOPES)}")
+    if client_type == "public" and (confidential_only := sorted(set(scopes) & CONFIDENTIAL_ONLY_SCOPES)):
+        raise ClientSpecError(f"scopes for confidential clients only: {confidential_only}")
     if client_type == "public" and not redirect_uris:
         raise ClientSpecError("a public client needs at least one redirect URI")
     for uri in redirect_uris:

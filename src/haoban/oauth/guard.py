@@ -21,10 +21,11 @@ from litestar.datastructures import State
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Guard
 
+from haoban.audit.schemas import Actor
 from haoban.kit.errors import InvalidToken, Unauthorized
 from haoban.oauth import repository as repo
 from haoban.oauth.grants import OAUTH_AUDIENCE
-from haoban.oauth.schemas import SCOPES
+from haoban.oauth.scopes import CITIZEN_SCOPES
 from haoban.runtime import Runtime
 from haoban.tokens import jwt as tokens_jwt
 from haoban.tokens.guard import AUTH_DEPENDENCIES
@@ -104,11 +105,25 @@ async def scoped(connection: ASGIConnection[Any, Any, Any, State], _: BaseRouteH
             principal, _claims = await verify_delegated(runtime, token)
         else:
             first_party = await runtime.tokens.authenticate(runtime.pool, token)
-            principal = msgspec.structs.replace(first_party, scope=tuple(dict.fromkeys((*first_party.scope, *SCOPES))))
+            principal = msgspec.structs.replace(
+                first_party, scope=tuple(dict.fromkeys((*first_party.scope, *CITIZEN_SCOPES)))
+            )
     except InvalidToken as exc:
         exc.headers["WWW-Authenticate"] = _CHALLENGE + ', error="invalid_token"'
         raise
     connection.scope.setdefault("state", {})[_KEY] = principal
+
+
+def is_delegated(principal: Principal) -> bool:
+    """A client acting for the citizen (an OAuth access token), not the citizen's own app."""
+    return principal.acr == DELEGATED_ACR
+
+
+def requester(principal: Principal) -> Actor:
+    """Who the data-access log names: the OAuth client for a delegated token, else the citizen."""
+    if is_delegated(principal):
+        return Actor(type="client", id=principal.client_id)
+    return Actor(type="citizen", id=str(principal.citizen_id))
 
 
 SCOPED_GUARDS: list[Guard] = [scoped]

@@ -17,6 +17,7 @@ from haoban.kit.crypto import keyed_hash
 from haoban.oauth import repository as repo
 from haoban.oauth.errors import InvalidRedirectUri, InvalidRequest, InvalidScope, UnsupportedResponseType
 from haoban.oauth.schemas import REQUEST_URI_PREFIX, Client, ParRequest, ParResponse
+from haoban.oauth.scopes import CONFIDENTIAL_ONLY_SCOPES
 
 PAR_TTL_S = 60
 CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # BASE64URL(SHA-256) without padding
@@ -66,7 +67,9 @@ def validate(client: Client, params: dict[str, str]) -> tuple[str, list[str], st
         raise InvalidRequest("code_challenge must be BASE64URL(SHA-256(code_verifier)).")
     state = _one(params, "state")
     nonce = _one(params, "nonce", required=False)
-    scope = parse_scope(params.get("scope"), client.allowed_scopes)
+    # A citizen cannot delegate what only a department system may hold (ingest.*).
+    delegable = [s for s in client.allowed_scopes if s not in CONFIDENTIAL_ONLY_SCOPES]
+    scope = parse_scope(params.get("scope"), delegable)
     return str(redirect_uri), scope, str(state), nonce, challenge
 
 

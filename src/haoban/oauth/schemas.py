@@ -8,14 +8,10 @@ from uuid import UUID
 
 import msgspec
 
-SCOPES: tuple[str, ...] = (
-    "openid",
-    "profile",
-    "identity.verified",
-    "hpf.read",
-    "applications.read",
-    "applications.write",
-)
+from haoban.oauth.scopes import CITIZEN_SCOPES, INGEST_SCOPES
+
+SCOPES: tuple[str, ...] = (*CITIZEN_SCOPES, *INGEST_SCOPES)
+"""Every scope a client may be registered with; ingest scopes only for confidential clients."""
 REQUEST_URI_PREFIX = "urn:ietf:params:oauth:request_uri:"
 
 ClientType = Literal["public", "confidential"]

@@ -33,6 +33,7 @@ from haoban.exchange.schemas import ConsentCreate, Purpose
 from haoban.identity.schemas import AppClientCreate
 from haoban.kit.idnumber import make
 from haoban.oauth.clients import create_client
+from haoban.oauth.scopes import INGEST_SCOPES
 from haoban.runtime import Runtime
 from haoban.sandbox import service
 from haoban.sandbox.identity import register_app_client
@@ -230,7 +231,7 @@ async def load_demo_oauth_clients(conn: asyncpg.Connection, runtime: Runtime) ->
         display_name="住房公积金中心 (demo)",
         purpose="Department system: checks tokens and calls Haoban machine-to-machine",
         redirect_uris=[],
-        scopes=["openid", "identity.verified", "hpf.read", "applications.read"],
+        scopes=["openid", "identity.verified", "hpf.read", "applications.read", *INGEST_SCOPES],
         secret=DEMO_DEPARTMENT_SECRET,
         hmac_key=key,
         now=now,

@@ -1,0 +1,1 @@
+"""Mini-program login: WeChat and Alipay login codes, bound to face-verified citizens."""

@@ -1,0 +1,142 @@
+"""Mini-program login (`/v1/auth/miniprogram/{platform}`) and the sandbox platform's code minting."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Router, post
+from litestar.datastructures import CacheControlHeader, State
+from litestar.params import Body, FromPath
+
+from haoban.kit.errors import NotFound
+from haoban.kit.openapi import PUBLIC, example, problems, success
+from haoban.miniprogram import service
+from haoban.miniprogram.ports import PLATFORMS, Platform
+from haoban.miniprogram.sandbox import CODE_TTL, SandboxPlatform
+from haoban.miniprogram.schemas import (
+    CodeExchange,
+    MiniProgramLogin,
+    SandboxCode,
+    SandboxCodeCreate,
+)
+from haoban.runtime import Runtime
+from haoban.sandbox.guard import sandbox_only
+
+SIGNED_IN_EXAMPLE = {
+    "outcome": "signed_in",
+    "tokens": {
+        "citizen_id": "0b6a3a52-6f3e-4d55-9b8a-1f2d3c4b5a69",
+        "access_token": "eyJhbGciOiJFUzI1NiIsImtpZCI6Ii4uLiIsInR5cCI6ImF0K2p3dCJ9...",
+        "refresh_token": "hbr_x0m1Yf3kQ2bq8Jw7W2VZ0ZxRk7h0qB9Uu4n2b5cF1sE",
+        "token_type": "Bearer",
+        "expires_in": 600,
+        "acr": "urn:haoban:loa:miniprogram",
+        "refresh_token_expires_at": "2026-12-28T10:30:00Z",
+    },
+}
+BINDING_EXAMPLE = {
+    "outcome": "binding_required",
+    "binding_ticket": "hbm_Q2bq8Jw7W2VZ0ZxRk7h0qB9Uu4n2b5cF1sEx0m1Yf3k",
+    "expires_at": "2026-11-28T10:40:00Z",
+}
+SANDBOX_CODE_EXAMPLE = {
+    "code": "0a3Xb81w3ZzKlW1xGq3w3Pz3kz1Xb81W",
+    "platform": "wechat",
+    "open_id": "o6_bmjrPTlm6_2sgVt7hMZOPfL2M",
+    "union_id": None,
+    "expires_at": "2026-11-28T10:35:00Z",
+}
+
+
+def _platform(platform: str) -> Platform:
+    for known in PLATFORMS:
+        if platform == known:
+            return known
+    raise NotFound("Unknown mini-program platform; use wechat or alipay.")
+
+
+@post(
+    "/auth/miniprogram/{platform:str}",
+    operation_id="miniProgramLogin",
+    summary="Exchange a WeChat or Alipay mini-program login code",
+    description=(
+        "`platform` is `wechat` (code from wx.login) or `alipay` (code from my.getAuthCode). A platform account "
+        "already bound to a citizen gets tokens at `acr: urn:haoban:loa:miniprogram` (`amr: [miniprogram]`): "
+        "never a verified real name, and refused wherever a recent face verification is required. An unbound one "
+        "gets a `binding_ticket` (single use, 10 minutes) to pass as `binding_ticket` to face registration or "
+        "face login, which binds it."
+    ),
+    tags=["identity"],
+    security=PUBLIC,
+    status_code=200,
+    cache_control=CacheControlHeader(no_store=True),
+    responses={
+        **success(
+            200,
+            MiniProgramLogin,
+            "Signed in, or a binding ticket",
+            [*example("bound", SIGNED_IN_EXAMPLE), *example("unbound", BINDING_EXAMPLE)],
+        ),
+        **problems(
+            400,
+            401,
+            404,
+            422,
+            502,
+            503,
+            codes={
+                401: "miniprogram_code_invalid",
+                502: "miniprogram_platform_error",
+                503: "miniprogram_platform_unavailable",
+            },
+        ),
+    },
+)
+async def miniprogram_login(
+    platform: FromPath[str],
+    data: Annotated[
+        CodeExchange, Body(examples=example("wx.login code", {"code": "0a3Xb81w3ZzKlW1xGq3w3Pz3kz1Xb81W"}))
+    ],
+    state: State,
+) -> MiniProgramLogin:
+    runtime: Runtime = state.runtime
+    return await service.exchange_code(runtime, _platform(platform), data.code)
+
+
+@post(
+    "/miniprogram/{platform:str}/codes",
+    operation_id="sandboxMintMiniProgramCode",
+    summary="Mint a login code of the sandbox mini-program platform",
+    description=(
+        f"Sandbox only: what wx.login or my.getAuthCode would return for this open id. "
+        f"Lives {int(CODE_TTL.total_seconds())} s and is used once."
+    ),
+    status_code=201,
+    responses={
+        **success(201, SandboxCode, "A code", example("code", SANDBOX_CODE_EXAMPLE)),
+        **problems(400, 404, 422),
+    },
+)
+async def mint_code(
+    platform: FromPath[str],
+    data: Annotated[SandboxCodeCreate, Body(examples=example("tester", {"open_id": "o6_bmjrPTlm6_2sgVt7hMZOPfL2M"}))],
+    state: State,
+) -> SandboxCode:
+    runtime: Runtime = state.runtime
+    port = runtime.miniprogram_platforms.get(_platform(platform))
+    if not isinstance(port, SandboxPlatform):
+        raise NotFound("This platform is not the sandbox platform here.")
+    code, identity = await port.mint(data.open_id, data.union_id)
+    return SandboxCode(
+        code=code,
+        platform=identity.platform,
+        open_id=identity.open_id,
+        union_id=identity.union_id,
+        expires_at=runtime.clock.now() + CODE_TTL,
+    )
+
+
+router = Router(path="/v1", route_handlers=[miniprogram_login])
+sandbox_router = Router(
+    path="/sandbox", route_handlers=[mint_code], guards=[sandbox_only], tags=["sandbox"], security=PUBLIC
+)

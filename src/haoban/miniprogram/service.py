@@ -1,0 +1,154 @@
+"""Mini-program login: exchange a platform login code; bind a platform identity with a ticket.
+
+A bound platform identity gets tokens at `urn:haoban:loa:miniprogram` (amr
+`miniprogram`): a platform account proves who holds a phone's WeChat or Alipay,
+never a real name, so `require_recent_face` and the real-name checks refuse it.
+An unbound one gets a binding ticket (`hbm_…`, single use, ten minutes, only
+its HMAC stored), which a successful face registration or face login spends to
+bind the platform identity to the face-verified citizen.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from uuid import UUID
+
+import asyncpg
+
+from haoban.audit import repository as audit
+from haoban.audit.schemas import Actor
+from haoban.db.pool import transaction
+from haoban.identity.service import issue_tokens
+from haoban.kit.crypto import keyed_hash
+from haoban.kit.errors import AppError, Conflict, NotFound, Unauthorized, Unavailable
+from haoban.miniprogram import repository as repo
+from haoban.miniprogram.ports import CodeRejected, PlatformIdentity, PlatformUnavailable
+from haoban.miniprogram.schemas import MiniProgramLogin, TicketRow
+from haoban.runtime import Runtime
+from haoban.tokens.schemas import SessionGrant
+
+MINIPROGRAM_ACR = "urn:haoban:loa:miniprogram"
+TICKET_TTL = timedelta(minutes=10)
+TICKET_PREFIX = "hbm_"
+SCOPE = ("openid",)
+
+
+class CodeInvalid(Unauthorized):
+    code = "miniprogram_code_invalid"
+
+
+class PlatformError(AppError):
+    status = 502
+    code = "miniprogram_platform_error"
+
+
+class PlatformDown(Unavailable):
+    code = "miniprogram_platform_unavailable"
+
+
+class TicketInvalid(Unauthorized):
+    code = "binding_ticket_invalid"
+
+
+class AlreadyBound(Conflict):
+    code = "miniprogram_already_bound"
+
+
+def client_id_for(platform: str) -> str:
+    return f"miniprogram-{platform}"
+
+
+def _ticket_hmac(runtime: Runtime, ticket: str) -> bytes:
+    return keyed_hash(runtime.settings.security.token_hmac_key, f"miniprogram-binding-ticket:{ticket}")
+
+
+def _map(exc: CodeRejected | PlatformUnavailable) -> AppError:
+    if isinstance(exc, CodeRejected):
+        return CodeInvalid("The login code is invalid, expired or already used; call wx.login / my.getAuthCode again.")
+    if exc.reason in ("timeout", "busy"):
+        return PlatformDown(
+            "The mini-program platform is not answering; try again shortly.", headers={"Retry-After": "5"}
+        )
+    return PlatformError("The mini-program platform gave an answer we could not use.")
+
+
+async def exchange_code(runtime: Runtime, platform: str, code: str) -> MiniProgramLogin:
+    """Ask the platform first (no connection is held while it answers), then decide in one transaction."""
+    port = runtime.miniprogram_platforms.get(platform)
+    if port is None:
+        raise NotFound("This mini-program platform is not enabled.")
+    try:
+        identity = await port.exchange(code)
+    except (CodeRejected, PlatformUnavailable) as exc:
+        raise _map(exc) from exc
+    if identity.platform != platform:  # an adapter bug must not cross platforms
+        raise PlatformError("The mini-program platform answered for another platform.")
+    result: MiniProgramLogin | None = None
+    async for conn in transaction(runtime.pool):
+        result = await _decide(conn, runtime, identity)
+    if result is None:  # unreachable: the loop body runs once
+        raise RuntimeError("no outcome")
+    return result
+
+
+async def _decide(conn: asyncpg.Connection, runtime: Runtime, identity: PlatformIdentity) -> MiniProgramLogin:
+    now = runtime.clock.now()
+    binding = await repo.find_binding(conn, identity.platform, identity.open_id)
+    if binding is not None:
+        grant = SessionGrant(
+            citizen_id=binding.citizen_id,
+            client_id=client_id_for(identity.platform),
+            scope=SCOPE,
+            acr=MINIPROGRAM_ACR,
+            amr=("miniprogram",),
+            auth_time=now,
+        )
+        actor = Actor(type="client", id=client_id_for(identity.platform))
+        tokens = await issue_tokens(conn, runtime, grant, actor=actor)
+        return MiniProgramLogin(outcome="signed_in", tokens=tokens)
+    ticket = TICKET_PREFIX + secrets.token_urlsafe(32)
+    await repo.purge_tickets(conn, now - timedelta(days=1))
+    await repo.insert_ticket(
+        conn, ticket_hmac=_ticket_hmac(runtime, ticket), identity=identity, created_at=now, expires_at=now + TICKET_TTL
+    )
+    return MiniProgramLogin(outcome="binding_required", binding_ticket=ticket, expires_at=now + TICKET_TTL)
+
+
+def _usable(row: TicketRow | None, now: datetime) -> bool:
+    return row is not None and row.used_at is None and row.expires_at > now
+
+
+async def check_ticket(runtime: Runtime, ticket: str) -> None:
+    """Before any face work: refuse an unknown, used or expired ticket, so a face is not spent on it."""
+    row = await repo.get_ticket(runtime.pool, _ticket_hmac(runtime, ticket))
+    if row is None or not _usable(row, runtime.clock.now()):
+        raise TicketInvalid("The binding ticket is unknown, used or expired; sign in to the mini-program again.")
+    if await repo.find_binding(runtime.pool, row.platform, row.open_id) is not None:
+        raise AlreadyBound("This mini-program account is already bound to a citizen.")
+
+
+async def bind_with_ticket(conn: asyncpg.Connection, runtime: Runtime, ticket: str, citizen_id: UUID) -> None:
+    """In the face verification's transaction, after it succeeded: spend the ticket and bind.
+
+    Raising here rolls the whole attempt back; that only happens when a concurrent
+    attempt spent the same ticket or bound the same platform identity meanwhile.
+    """
+    now = runtime.clock.now()
+    ticket_hmac = _ticket_hmac(runtime, ticket)
+    row = await repo.get_ticket(conn, ticket_hmac, for_update=True)
+    if row is None or not _usable(row, now):
+        raise TicketInvalid("The binding ticket is unknown, used or expired; sign in to the mini-program again.")
+    identity = PlatformIdentity(platform=row.platform, open_id=row.open_id, union_id=row.union_id)
+    await repo.use_ticket(conn, ticket_hmac, citizen_id, now)
+    if not await repo.insert_binding(conn, identity, citizen_id, now):
+        raise AlreadyBound("This mini-program account is already bound to a citizen.")
+    await audit.record(
+        conn,
+        actor=Actor(type="citizen", id=str(citizen_id)),
+        action="miniprogram.bound",
+        subject_type="citizen",
+        subject_id=str(citizen_id),
+        at=now,
+        details={"platform": identity.platform, "open_id": identity.open_id},
+    )
