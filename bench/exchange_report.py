@@ -19,17 +19,6 @@ def _met(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
-def json_safe(value: Any) -> Any:
-    """NaN (no successful request) is not JSON; write null instead."""
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [json_safe(v) for v in value]
-    return value
-
-
 def _throughput(phase: dict[str, Any]) -> list[str]:
     rows, sample = phase["rows"], phase["sample"]
     lines = [

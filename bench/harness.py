@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import datetime as dt
 import http.client
 import json
+import math
 import os
 import secrets
 import signal
@@ -219,3 +221,24 @@ def sandbox_token(port: int) -> str:
         raise RuntimeError(f"POST /sandbox/citizens/{citizen_id}/tokens answered {status}: {pair}")
     token: str = pair["access_token"]
     return token
+
+
+def json_safe(value: Any) -> Any:
+    """NaN (no successful request) is not JSON; write null instead."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def write_results(out_dir: Path, name: str, document: dict[str, Any]) -> Path:
+    """`<out_dir>/<name>-<UTC stamp>.json` with the stamp as `when`; say where it went."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = out_dir / f"{name}-{stamp}.json"
+    out.write_text(json.dumps(json_safe({"when": stamp, **document}), indent=2, allow_nan=False) + "\n")
+    print(f"\nwrote {out}", file=sys.stderr)
+    return out

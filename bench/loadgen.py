@@ -18,6 +18,7 @@ import json
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any, cast
 
 GRACE_S = 5.0  # how long to wait for in-flight requests after the deadline
@@ -142,12 +143,14 @@ class Client(asyncio.Protocol):
             self.closed.set_result(None)
 
 
-async def connection_loop(host: str, port: int, request: bytes, stats: Stats, stop: asyncio.Event) -> None:
+async def connection_loop(
+    host: str, port: int, make_client: Callable[[], Client], stats: Stats, stop: asyncio.Event
+) -> None:
     """Keep one connection busy until `stop`; reconnect if the server closes it."""
     loop = asyncio.get_running_loop()
     while not stop.is_set():
         try:
-            _, client = await loop.create_connection(lambda: Client(request, stats, stop), host, port)
+            _, client = await loop.create_connection(make_client, host, port)
         except OSError:
             if stats.recording:
                 stats.errors += 1
@@ -171,7 +174,10 @@ async def run(
     request = build_request(host, port, path, headers)
     stats = Stats()
     stop = asyncio.Event()
-    tasks = [asyncio.create_task(connection_loop(host, port, request, stats, stop)) for _ in range(concurrency)]
+    tasks = [
+        asyncio.create_task(connection_loop(host, port, lambda: Client(request, stats, stop), stats, stop))
+        for _ in range(concurrency)
+    ]
     try:
         await asyncio.sleep(warmup)
         stats.reset()

@@ -23,8 +23,6 @@ import argparse
 import concurrent.futures
 import contextlib
 import dataclasses
-import datetime as dt
-import json
 import shutil
 import signal
 import statistics
@@ -272,12 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     machine = run_http.machine_info(args, generator, f"PostgreSQL {pg_version} ({where})")
     machine.pop("db pool max per worker")
     print(exchange_report.render(report, machine, run.failures))
-    args.out.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    out = args.out / f"exchange-{stamp}.json"
-    document = {"when": stamp, "machine": machine, **report, "failures": run.failures}
-    out.write_text(json.dumps(exchange_report.json_safe(document), indent=2, allow_nan=False) + "\n")
-    print(f"\nwrote {out}", file=sys.stderr)
+    harness.write_results(args.out, "exchange", {"machine": machine, **report, "failures": run.failures})
     return 1 if run.failures else 0
 
 

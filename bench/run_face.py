@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
-import datetime as dt
 import http.client
 import json
 import os
@@ -243,11 +242,7 @@ def main() -> int:
         "database": f"PostgreSQL {pg_version} ({'external' if args.database_url else 'embedded'})",
     }
     print(face_report.render(report))
-    args.out.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    out = args.out / f"face-{stamp}.json"
-    out.write_text(json.dumps({"when": stamp, **report}, indent=2) + "\n")
-    print(f"\nwrote {out}", file=sys.stderr)
+    harness.write_results(args.out, "face", report)
     errors = sum(p["errors"] for p in report["probes"]) + len(file.logins) - len(report["logins"]["login_s"])
     return 1 if errors else 0
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import json
 import math
 import os
@@ -95,11 +94,6 @@ def render(rows: list[dict[str, Any]], machine: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _json_safe(row: dict[str, Any]) -> dict[str, Any]:
-    """NaN (no successful request) is not JSON; write null instead."""
-    return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
-
-
 def machine_info(args: argparse.Namespace, generator: str, database: str) -> dict[str, Any]:
     return {
         "cpu count": os.cpu_count(),
@@ -179,12 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     generator = "wrk" if wrk else "python (asyncio, separate process)"
     machine = machine_info(args, generator, f"PostgreSQL {pg_version} ({where})")
     print(render(rows, machine))
-    args.out.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    out = args.out / f"http-{stamp}.json"
-    report = {"when": stamp, "machine": machine, "scenarios": [_json_safe(row) for row in rows]}
-    out.write_text(json.dumps(report, indent=2, allow_nan=False) + "\n")
-    print(f"\nwrote {out}", file=sys.stderr)
+    harness.write_results(args.out, "http", {"machine": machine, "scenarios": rows})
     return 1 if any(row["errors"] for row in rows) else 0
 
 

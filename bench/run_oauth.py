@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import base64
 import contextlib
-import datetime as dt
 import hashlib
 import itertools
 import json
@@ -79,27 +78,18 @@ class FeedClient(loadgen.Client):
         super()._send()
 
 
-async def feed_loop(host: str, port: int, feed: Iterator[bytes], stats: loadgen.Stats, stop: asyncio.Event) -> None:
-    loop = asyncio.get_running_loop()
-    while not stop.is_set():
-        try:
-            _, client = await loop.create_connection(lambda: FeedClient(feed, stats, stop), host, port)
-        except OSError:
-            if stats.recording:
-                stats.errors += 1
-                stats.statuses["connect-failed"] += 1
-            await asyncio.sleep(0.05)
-            continue
-        await client.closed
-
-
 async def drive_feed(
     port: int, feed: Iterator[bytes], *, concurrency: int, duration: float, warmup: float
 ) -> dict[str, Any]:
     """Like loadgen.run, but a finite feed may end the window early; req/s is then over the time it lasted."""
     stats = loadgen.Stats()
     stop = asyncio.Event()
-    tasks = [asyncio.create_task(feed_loop("127.0.0.1", port, feed, stats, stop)) for _ in range(concurrency)]
+    tasks = [
+        asyncio.create_task(
+            loadgen.connection_loop("127.0.0.1", port, lambda: FeedClient(feed, stats, stop), stats, stop)
+        )
+        for _ in range(concurrency)
+    ]
     exhausted = False
     try:
         with contextlib.suppress(TimeoutError):
@@ -393,12 +383,7 @@ def main(argv: list[str] | None = None) -> int:
         "target": f"code exchange >= {TARGET}x GET /v1/me: {'met' if ratio >= TARGET else 'NOT met'} ({ratio:.3f})",
     }
     print(render(rows, machine))
-    args.out.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    out = args.out / f"oauth-{stamp}.json"
-    safe = [{k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()} for row in rows]
-    out.write_text(json.dumps({"when": stamp, "machine": machine, "scenarios": safe}, indent=2) + "\n")
-    print(f"\nwrote {out}", file=sys.stderr)
+    harness.write_results(args.out, "oauth", {"machine": machine, "scenarios": rows})
     return 1 if any(row["errors"] for row in rows) else 0
 
 

@@ -169,13 +169,20 @@ def _locked(verdict: throttle.Verdict) -> FaceLocked:
     )
 
 
+def _slow_down() -> TooManyRequests:
+    return TooManyRequests("Too many unusable frames from this app; slow down.", headers={"Retry-After": "60"})
+
+
+def _minute(runtime: Runtime) -> datetime:
+    """The one-minute window unusable frames are counted in."""
+    return runtime.clock.now().replace(second=0, microsecond=0)
+
+
 async def _count_bad_input(runtime: Runtime, client_id: str) -> None:
-    now = runtime.clock.now()
-    window = now.replace(second=0, microsecond=0)
     async for conn in transaction(runtime.pool):
-        count = await repo.count_bad_input(conn, client_id, window)
+        count = await repo.count_bad_input(conn, client_id, _minute(runtime))
     if count > BAD_INPUT_PER_MINUTE:
-        raise TooManyRequests("Too many unusable frames from this app; slow down.", headers={"Retry-After": "60"})
+        raise _slow_down()
 
 
 async def _run_engine(
@@ -183,9 +190,8 @@ async def _run_engine(
 ) -> Verification:
     since = runtime.clock.now() - REPLAY_WINDOW
     seen = [FrameHash.from_bytes(h) for h in await repo.recent_frame_hashes(runtime.pool, index, since)]
-    window = runtime.clock.now().replace(second=0, microsecond=0)
-    if await repo.bad_input_count(runtime.pool, attempt.client_id, window) > BAD_INPUT_PER_MINUTE:
-        raise TooManyRequests("Too many unusable frames from this app; slow down.", headers={"Retry-After": "60"})
+    if await repo.bad_input_count(runtime.pool, attempt.client_id, _minute(runtime)) > BAD_INPUT_PER_MINUTE:
+        raise _slow_down()
     try:
         return await runtime.face.verify(frames, reference, seen=seen)
     except FaceError:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import asyncpg
 
@@ -84,19 +84,7 @@ async def issue(
 ) -> tuple[OAuthTokenResponse, uuid.UUID]:
     """A new family for an approved code; the absolute lifetime is the refresh TTL."""
     now = runtime.clock.now()
-    family_id = uuid.uuid4()
-    await tokens_repo.insert_family(
-        conn,
-        family_id=family_id,
-        citizen_id=grant.citizen_id,
-        client_id=grant.client_id,
-        scope=" ".join(grant.scope),
-        acr=grant.acr,
-        amr=list(grant.amr),
-        auth_time=grant.auth_time,
-        created_at=now,
-        expires_at=now + timedelta(seconds=runtime.settings.security.refresh_token_ttl_s),
-    )
+    family_id, _ = await runtime.tokens.open_family(conn, grant, now)
     refresh = await _new_refresh(conn, runtime, family_id, now)
     access = await _access_token(conn, runtime, family_id=family_id, grant=grant, now=now)
     await audit.record(

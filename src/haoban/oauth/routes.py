@@ -20,6 +20,7 @@ from haoban.oauth.schemas import (
     AuthorizationDecision,
     AuthorizationRedirect,
     AuthorizationView,
+    Client,
     Introspection,
     OAuthTokenResponse,
     ParResponse,
@@ -31,6 +32,24 @@ from haoban.tokens.guard import AUTH_DEPENDENCIES, AUTH_GUARDS, CurrentPrincipal
 
 Form = dict[str, str | list[str]]
 _OAUTH_400 = {400: "invalid_request", 401: "invalid_client"}
+
+
+async def _calling_client(
+    conn: Conn,
+    runtime: Runtime,
+    request: Request[object, object, State],
+    params: dict[str, str],
+    *,
+    require_confidential: bool = False,
+) -> Client:
+    """The client calling a form-encoded OAuth endpoint: Basic auth, or `client_id` for public clients."""
+    return await clients.authenticate_client(
+        conn,
+        hmac_key=runtime.settings.security.token_hmac_key,
+        authorization=request.headers.get("authorization"),
+        form_client_id=params.get("client_id"),
+        require_confidential=require_confidential,
+    )
 
 
 @get(
@@ -78,11 +97,10 @@ async def push_authorization_request(
 ) -> Response[ParResponse]:
     runtime: Runtime = state.runtime
     params = single_valued(data)
-    key = runtime.settings.security.token_hmac_key
-    client = await clients.authenticate_client(
-        conn, hmac_key=key, authorization=request.headers.get("authorization"), form_client_id=params.get("client_id")
+    client = await _calling_client(conn, runtime, request, params)
+    body = await par.push(
+        conn, client=client, params=params, hmac_key=runtime.settings.security.token_hmac_key, clock=runtime.clock
     )
-    body = await par.push(conn, client=client, params=params, hmac_key=key, clock=runtime.clock)
     return Response(body, status_code=201, headers=NO_STORE)
 
 
@@ -217,12 +235,7 @@ async def oauth_token(
 ) -> Response[OAuthTokenResponse]:
     runtime: Runtime = state.runtime
     params = single_valued(data)
-    client = await clients.authenticate_client(
-        conn,
-        hmac_key=runtime.settings.security.token_hmac_key,
-        authorization=request.headers.get("authorization"),
-        form_client_id=params.get("client_id"),
-    )
+    client = await _calling_client(conn, runtime, request, params)
     result = await token.exchange(conn, runtime, client, params)
     if isinstance(result, OAuthError):
         # Returned, not raised: revoking the reused grant must commit.
@@ -254,12 +267,7 @@ async def oauth_revoke(
 ) -> Response[str]:
     runtime: Runtime = state.runtime
     params = single_valued(data)
-    client = await clients.authenticate_client(
-        conn,
-        hmac_key=runtime.settings.security.token_hmac_key,
-        authorization=request.headers.get("authorization"),
-        form_client_id=params.get("client_id"),
-    )
+    client = await _calling_client(conn, runtime, request, params)
     await revoke.revoke(conn, runtime, client, params.get("token", ""))
     return Response("", status_code=200, headers=NO_STORE)
 
@@ -295,13 +303,7 @@ async def oauth_introspect(
 ) -> Response[Introspection]:
     runtime: Runtime = state.runtime
     params = single_valued(data)
-    client = await clients.authenticate_client(
-        conn,
-        hmac_key=runtime.settings.security.token_hmac_key,
-        authorization=request.headers.get("authorization"),
-        form_client_id=params.get("client_id"),
-        require_confidential=True,
-    )
+    client = await _calling_client(conn, runtime, request, params, require_confidential=True)
     result = await introspect.introspect(conn, runtime, client, params.get("token", ""))
     return Response(result, status_code=200, headers=NO_STORE)
 

@@ -191,8 +191,10 @@ class TokenService:
         )
         return token
 
-    async def issue(self, conn: asyncpg.Connection, grant: SessionGrant, *, actor: Actor) -> TokenPair:
-        now = self._clock.now()
+    async def open_family(
+        self, conn: asyncpg.Connection, grant: SessionGrant, now: datetime
+    ) -> tuple[uuid.UUID, datetime]:
+        """A new session (token family) for `grant`; its absolute lifetime is the refresh TTL."""
         family_id = uuid.uuid4()
         expires_at = now + timedelta(seconds=self._settings.refresh_token_ttl_s)
         await repo.insert_family(
@@ -207,6 +209,11 @@ class TokenService:
             created_at=now,
             expires_at=expires_at,
         )
+        return family_id, expires_at
+
+    async def issue(self, conn: asyncpg.Connection, grant: SessionGrant, *, actor: Actor) -> TokenPair:
+        now = self._clock.now()
+        family_id, expires_at = await self.open_family(conn, grant, now)
         refresh = await self._new_refresh(conn, family_id, now)
         access = await self._access_token(conn, family_id=family_id, grant=grant, now=now)
         await audit.record(
