@@ -30,6 +30,7 @@ from haoban.db.embedded import EmbeddedPostgres
 from haoban.db.pool import connect
 from haoban.kit.clock import FrozenClock
 from haoban.kit.crypto import FieldCipher
+from haoban.rules.registry import sync_rule_sets
 from haoban.settings import Settings, load_settings
 from haoban.tokens.service import ensure_signing_key
 
@@ -73,6 +74,7 @@ def template_db(pg_server_url: str) -> Iterator[str]:
         conn = await connect(with_database(pg_server_url, name))
         try:
             await migrations.migrate(conn)
+            await sync_rule_sets(conn)
         finally:
             await conn.close()
 

@@ -14,6 +14,8 @@ from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components, OAuthFlow, OAuthFlows, SecurityScheme, Server
 
 from haoban import __version__
+from haoban.applications.routes import router as applications_router
+from haoban.catalog.routes import router as catalog_router
 from haoban.citizens.routes import router as citizens_router
 from haoban.db.pool import create_pool
 from haoban.deps import provide_conn, provide_runtime
@@ -27,6 +29,8 @@ from haoban.identity.face.engine import FaceEngine
 from haoban.identity.routes import router as identity_router
 from haoban.kit.clock import Clock, SystemClock
 from haoban.kit.problems import exception_handlers
+from haoban.materials.routes import letters_router as materials_letters_router
+from haoban.materials.routes import router as materials_router
 from haoban.miniprogram.routes import router as miniprogram_router
 from haoban.miniprogram.routes import sandbox_router as sandbox_miniprogram_router
 from haoban.miniprogram.settings import load_miniprogram_settings
@@ -37,11 +41,17 @@ from haoban.oauth.scopes import INGEST_SCOPES
 from haoban.observability.metrics import Metrics
 from haoban.observability.middleware import RequestMiddleware
 from haoban.observability.routes import metrics as metrics_route
+from haoban.outbox.settings import load_worker_settings
+from haoban.outbox.worker import running_worker
+from haoban.payouts.callbacks import router as bank_callbacks_router
+from haoban.payouts.sandbox_routes import router as sandbox_bank_router
+from haoban.payouts.wiring import open_bank
 from haoban.runtime import build_runtime
 from haoban.sandbox.identity import router as sandbox_identity_router
 from haoban.sandbox.routes import router as sandbox_router
 from haoban.sandbox.sources import router as sandbox_sources_router
 from haoban.settings import Settings
+from haoban.staff.routes import router as staff_router
 from haoban.tokens.routes import router as tokens_router
 
 
@@ -65,6 +75,12 @@ def openapi_config() -> OpenAPIConfig:
                     scheme="bearer",
                     bearer_format="JWT",
                     description="An access token (typ at+jwt) in the Authorization header.",
+                ),
+                "staffBearer": SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    bearer_format="JWT",
+                    description="A staff access token (audience haoban-staff) from POST /v1/staff/login.",
                 ),
                 "clientSecretBasic": SecurityScheme(
                     type="http",
@@ -103,6 +119,8 @@ def create_app(
     metrics = Metrics()
     # Mini-program platforms have their own settings (haoban.miniprogram.settings), read here once.
     miniprogram_settings = load_miniprogram_settings(os.environ)
+    # The outbox worker (haoban.outbox) runs inside serve unless HAOBAN_OUTBOX_WORKER=false.
+    runtime.outbox = load_worker_settings(os.environ)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
@@ -119,10 +137,13 @@ def create_app(
                     clock=runtime.clock,
                     hmac_key=settings.security.token_hmac_key,
                 ) as platforms,
+                open_bank(settings, runtime._pool, runtime.clock) as bank,
             ):
                 runtime._sources = sources
                 runtime.miniprogram_platforms = platforms
-                yield
+                runtime.bank = bank
+                async with running_worker(runtime, runtime.outbox):
+                    yield
         finally:
             runtime._sources = None
             runtime.miniprogram_platforms = {}
@@ -138,6 +159,11 @@ def create_app(
             tokens_router,
             citizens_router,
             exchange_router,
+            catalog_router,
+            applications_router,
+            materials_router,
+            materials_letters_router,
+            staff_router,
             fund_router,
             identity_router,
             ingest_router,
@@ -145,6 +171,8 @@ def create_app(
             sandbox_router,
             sandbox_sources_router,
             sandbox_identity_router,
+            sandbox_bank_router,
+            bank_callbacks_router,
             miniprogram_router,
             sandbox_miniprogram_router,
             metrics_route,

@@ -17,6 +17,7 @@ import msgspec
 from haoban.audit.schemas import Actor
 from haoban.cli_errors import CliError
 from haoban.db import migrations
+from haoban.rules.registry import sync_rule_sets
 from haoban.db.embedded import EmbeddedPostgres
 from haoban.db.pool import connect
 from haoban.kit.clock import SystemClock
@@ -63,7 +64,9 @@ def cmd_db(args: argparse.Namespace) -> int:
     url, _embedded = _database_url(settings)
     if args.action == "migrate":
         applied = _with_conn(url, migrations.migrate)
+        loaded = _with_conn(url, sync_rule_sets)
         print(f"applied {len(applied)} migration(s)" + "".join(f"\n  {name}" for name in applied))
+        print(f"rule sets: {loaded} new version(s) loaded")
         return 0
     states = _with_conn(url, migrations.status)
     for s in states:
@@ -204,6 +207,117 @@ def cmd_openapi(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- decisions ------------------------------------------------------------
+
+
+def cmd_decisions(args: argparse.Namespace) -> int:
+    import uuid  # noqa: PLC0415
+
+    from haoban.rules.replay import ReplayImpossible, replay  # noqa: PLC0415
+
+    try:
+        decision_id = uuid.UUID(args.decision_id)
+    except ValueError:
+        raise CliError(f"not a decision id: {args.decision_id}") from None
+    settings = _settings(args)
+    url, _embedded = _database_url(settings)
+    try:
+        result = _with_conn(url, lambda conn: replay(conn, decision_id))
+    except ReplayImpossible as exc:
+        raise CliError(str(exc)) from None
+    print(msgspec.json.format(msgspec.json.encode(result)).decode())
+    if result.equal:
+        return 0
+    print(f"decision {decision_id} differs when replayed with {result.rule_set_version}", file=sys.stderr)
+    return 1
+
+
+def _add_decisions_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    decisions = sub.add_parser("decisions", help="rule decisions")
+    decisions.add_argument("action", choices=["replay"])
+    decisions.add_argument("decision_id", help="recompute from the stored facts and version; exit 1 if different")
+    decisions.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
+    decisions.set_defaults(func=cmd_decisions)
+
+
+# --- worker, payouts (money) ----------------------------------------------
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from haoban.outbox.main import run_worker  # noqa: PLC0415
+
+    settings = _settings(args)
+    configure_logging(settings.log_level)
+    url, embedded = _database_url(settings)
+    try:
+        done = asyncio.run(run_worker(settings, url, once=args.once))
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    if args.once:
+        print(f"ran {done} outbox row(s)")
+    return 0
+
+
+def cmd_payouts(args: argparse.Namespace) -> int:
+    from haoban.outbox.main import background_runtime  # noqa: PLC0415
+    from haoban.payouts.reconcile import reconcile, summary  # noqa: PLC0415
+    from haoban.payouts.schemas import ReconcileReport  # noqa: PLC0415
+
+    settings = _settings(args)
+    url, embedded = _database_url(settings)
+
+    async def work() -> ReconcileReport:
+        async with background_runtime(settings, url) as runtime:
+            return await reconcile(runtime, actor=CLI_ACTOR)
+
+    try:
+        report = asyncio.run(work())
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    print(summary(report))
+    return 1 if report.still_open or report.unbalanced_groups else 0
+
+
+def _add_money_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    worker = sub.add_parser("worker", help="run the outbox worker (payouts, notifications) until stopped")
+    worker.add_argument("--once", action="store_true", help="run what is due now, then exit")
+    worker.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
+    worker.set_defaults(func=cmd_worker)
+    payouts = sub.add_parser("payouts", help="payout orders")
+    payouts.add_argument("action", choices=["reconcile"], help="finish every open payout by asking the bank")
+    payouts.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
+    payouts.set_defaults(func=cmd_payouts)
+
+
+# --- staff, materials (manual lane) ---------------------------------------
+
+
+def cmd_staff(args: argparse.Namespace) -> int:
+    from haoban.staff.cli import run_staff  # noqa: PLC0415
+
+    settings = _settings(args)
+    url, _embedded = _database_url(settings)
+    print(run_staff(args, settings=settings, url=url, actor=CLI_ACTOR))
+    return 0
+
+
+def cmd_materials(args: argparse.Namespace) -> int:
+    from haoban.staff.cli import run_materials  # noqa: PLC0415
+
+    settings = _settings(args)
+    url, _embedded = _database_url(settings)
+    print(run_materials(args, url=url))
+    return 0
+
+
+def _add_manual_lane_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from haoban.staff.cli import add_parsers  # noqa: PLC0415
+
+    add_parsers(sub, staff=cmd_staff, materials=cmd_materials)
+
+
 # --- serve ----------------------------------------------------------------
 
 
@@ -276,6 +390,10 @@ def build_parser() -> argparse.ArgumentParser:
     faces.add_argument("--reason", required=True, help="why (audited), e.g. identity checked at a service centre")
     faces.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
     faces.set_defaults(func=cmd_faces)
+
+    _add_decisions_parser(sub)
+    _add_money_parsers(sub)
+    _add_manual_lane_parsers(sub)
 
     openapi = sub.add_parser("openapi", help="the OpenAPI contract")
     openapi.add_argument("action", choices=["export"])

@@ -14,6 +14,10 @@ from haoban.kit.crypto import FieldCipher
 from haoban.kit.errors import Unavailable
 from haoban.miniprogram.ports import MiniProgramPlatform
 from haoban.notifications.ports import Notifier
+from haoban.outbox.settings import WorkerSettings
+from haoban.payouts.listener import NoPayoutListener, PayoutListener
+from haoban.payouts.ports import Bank
+from haoban.payouts.wiring import NoBank
 from haoban.settings import Settings
 from haoban.tokens.service import KeyRing, TokenService
 
@@ -33,6 +37,10 @@ class Runtime:
     owns_face: bool = True
     _notifier: Notifier | None = field(default=None, repr=False)
     miniprogram_platforms: dict[str, MiniProgramPlatform] = field(default_factory=dict, repr=False)
+    # Money: the bank (wired in the app lifespan), who hears of final payouts, outbox worker settings.
+    bank: Bank = field(default_factory=NoBank, repr=False)
+    payout_listener: PayoutListener = field(default_factory=NoPayoutListener, repr=False)
+    outbox: WorkerSettings = field(default_factory=WorkerSettings, repr=False)
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -63,9 +71,13 @@ class Runtime:
 
 
 def build_runtime(settings: Settings, *, database_url: str, clock: Clock) -> Runtime:
+    # Imported here: the applications domain itself imports Runtime.
+    from haoban.applications.service import PayoutFinal  # noqa: PLC0415
+
     cipher = FieldCipher(settings.security.field_keys)
     keyring = KeyRing(cipher, clock)
     return Runtime(
+        payout_listener=PayoutFinal(),
         settings=settings,
         database_url=database_url,
         clock=clock,

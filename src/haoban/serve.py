@@ -13,6 +13,7 @@ from haoban.db import migrations
 from haoban.db.pool import connect
 from haoban.kit.clock import SystemClock
 from haoban.kit.crypto import FieldCipher
+from haoban.rules.registry import sync_rule_sets
 from haoban.runtime import build_runtime
 from haoban.sandbox.demo import DemoAccount, load_demo
 from haoban.settings import Settings
@@ -25,6 +26,7 @@ async def prepare(settings: Settings, url: str) -> list[DemoAccount]:
     try:
         if settings.demo:
             await migrations.migrate(conn)
+            await sync_rule_sets(conn)
             async with conn.transaction():
                 await ensure_signing_key(
                     conn,
@@ -37,6 +39,7 @@ async def prepare(settings: Settings, url: str) -> list[DemoAccount]:
             async with conn.transaction():
                 return await load_demo(conn, runtime)
         await migrations.ensure_current(conn)
+        await sync_rule_sets(conn)
         if not await has_active_key(conn, SystemClock().now()):
             raise CliError("no active token signing key; run `haoban keys rotate` first")
         return []

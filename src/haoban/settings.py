@@ -76,6 +76,29 @@ class ExchangeSettings(msgspec.Struct, frozen=True, kw_only=True):
     departments: tuple[DepartmentCredential, ...] = ()
 
 
+class BankSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """The HTTP bank (haoban.payouts.http_bank); no base_url means the sandbox bank or none."""
+
+    base_url: str | None = None
+    key_id: str = "haoban"
+    secret: str = ""
+    timeout_ms: int = 3000
+    retries: int = 3
+    poll_ms: int = 200
+    breaker_failures: int = 5
+    breaker_reset_s: int = 30
+
+    def __repr__(self) -> str:
+        return f"BankSettings(base_url={self.base_url!r}, key_id={self.key_id!r}, secret=***)"
+
+
+class ServicesSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """Applications: the "秒到账" budget and how long idempotency keys are kept."""
+
+    payout_budget_ms: int = 2000
+    idempotency_ttl_h: int = 24
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     mode: Mode
     sandbox: bool
@@ -86,6 +109,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     security: SecuritySettings
     exchange: ExchangeSettings = ExchangeSettings()
     face: FaceSettings
+    bank: BankSettings = BankSettings()
+    services: ServicesSettings = ServicesSettings()
 
     @property
     def demo(self) -> bool:
@@ -216,6 +241,33 @@ def _exchange(env: Mapping[str, str], secret_env: Mapping[str, str]) -> Exchange
     )
 
 
+def _bank(env: Mapping[str, str], secret_env: Mapping[str, str]) -> BankSettings:
+    """HAOBAN_BANK_URL with HAOBAN_BANK_SECRET (at least 32 characters); both or neither."""
+    url = env.get("HAOBAN_BANK_URL") or None
+    secret = secret_env.get("HAOBAN_BANK_SECRET") or ""
+    if url is not None and not url.startswith(("http://", "https://")):
+        raise SettingsError("HAOBAN_BANK_URL must be an http(s) URL")
+    if url is not None and not secret:
+        raise SettingsError("HAOBAN_BANK_SECRET is required when HAOBAN_BANK_URL is set")
+    if secret and url is None:
+        raise SettingsError("HAOBAN_BANK_URL is required when HAOBAN_BANK_SECRET is set")
+    if secret and len(secret) < 32:
+        raise SettingsError("HAOBAN_BANK_SECRET must be at least 32 characters")
+    key_id = env.get("HAOBAN_BANK_KEY_ID") or "haoban"
+    if not key_id.replace("-", "").replace("_", "").isalnum():
+        raise SettingsError("HAOBAN_BANK_KEY_ID may only hold letters, digits, - and _")
+    return BankSettings(
+        base_url=url.rstrip("/") if url else None,
+        key_id=key_id,
+        secret=secret,
+        timeout_ms=_int(env, "HAOBAN_BANK_TIMEOUT_MS", 3000, 100, 60_000),
+        retries=_int(env, "HAOBAN_BANK_RETRIES", 3, 0, 10),
+        poll_ms=_int(env, "HAOBAN_BANK_POLL_MS", 200, 10, 10_000),
+        breaker_failures=_int(env, "HAOBAN_BANK_BREAKER_FAILURES", 5, 1, 1000),
+        breaker_reset_s=_int(env, "HAOBAN_BANK_BREAKER_RESET_S", 30, 1, 3600),
+    )
+
+
 def load_settings(env: Mapping[str, str], *, demo: bool | None = None) -> Settings:
     """Build and validate the settings; raise SettingsError naming the bad variable."""
     mode_raw = env.get("HAOBAN_MODE", "production")
@@ -285,6 +337,11 @@ def load_settings(env: Mapping[str, str], *, demo: bool | None = None) -> Settin
         security=security,
         exchange=_exchange(env, secret_env),
         face=_face(env),
+        bank=_bank(env, secret_env),
+        services=ServicesSettings(
+            payout_budget_ms=_int(env, "HAOBAN_PAYOUT_BUDGET_MS", 2000, 0, 30_000),
+            idempotency_ttl_h=_int(env, "HAOBAN_IDEMPOTENCY_TTL_H", 24, 24, 24 * 30),
+        ),
     )
 
 

@@ -1,0 +1,1 @@
+"""Applications for services: submit, decide, pay, notify."""

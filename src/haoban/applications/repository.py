@@ -1,0 +1,310 @@
+"""SQL for applications, their events, idempotency keys and the notification inbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from haoban.applications.schemas import ApplicationEvent, ApplicationRow, Notification
+
+_COLUMNS = (
+    "id, citizen_id, service_code, period, department, status, status_reason, inputs, decision_id, outcome,"
+    " amount_fen, created_at, updated_at"
+)
+
+
+def _row(record: asyncpg.Record) -> ApplicationRow:
+    return msgspec.convert(dict(record), ApplicationRow)
+
+
+async def insert(conn: asyncpg.Connection, row: ApplicationRow) -> None:
+    """Raises UniqueViolationError when a live application for the period exists."""
+    await conn.execute(
+        f"INSERT INTO applications ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",  # noqa: S608
+        row.id,
+        row.citizen_id,
+        row.service_code,
+        row.period,
+        row.department,
+        row.status,
+        row.status_reason,
+        row.inputs,
+        row.decision_id,
+        row.outcome,
+        row.amount_fen,
+        row.created_at,
+        row.updated_at,
+    )
+
+
+async def get(conn: asyncpg.Connection, application_id: UUID, *, for_update: bool = False) -> ApplicationRow | None:
+    lock = " FOR UPDATE" if for_update else ""
+    record = await conn.fetchrow(f"SELECT {_COLUMNS} FROM applications WHERE id = $1{lock}", application_id)  # noqa: S608
+    return _row(record) if record else None
+
+
+async def get_owned(conn: asyncpg.Connection, application_id: UUID, citizen_id: UUID) -> ApplicationRow | None:
+    record = await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM applications WHERE id = $1 AND citizen_id = $2",  # noqa: S608
+        application_id,
+        citizen_id,
+    )
+    return _row(record) if record else None
+
+
+async def page(
+    conn: asyncpg.Connection, citizen_id: UUID, *, before: tuple[datetime, UUID] | None, limit: int
+) -> list[ApplicationRow]:
+    if before is None:
+        rows = await conn.fetch(
+            f"SELECT {_COLUMNS} FROM applications WHERE citizen_id = $1"  # noqa: S608
+            " ORDER BY created_at DESC, id DESC LIMIT $2",
+            citizen_id,
+            limit,
+        )
+    else:
+        rows = await conn.fetch(
+            f"SELECT {_COLUMNS} FROM applications WHERE citizen_id = $1 AND (created_at, id) < ($2, $3)"  # noqa: S608
+            " ORDER BY created_at DESC, id DESC LIMIT $4",
+            citizen_id,
+            before[0],
+            before[1],
+            limit,
+        )
+    return [_row(r) for r in rows]
+
+
+async def set_status(
+    conn: asyncpg.Connection, application_id: UUID, *, to: str, reason: str | None, at: datetime
+) -> None:
+    await conn.execute(
+        "UPDATE applications SET status = $2, status_reason = $3, updated_at = $4 WHERE id = $1",
+        application_id,
+        to,
+        reason,
+        at,
+    )
+
+
+async def insert_event(
+    conn: asyncpg.Connection,
+    *,
+    application_id: UUID,
+    from_status: str | None,
+    to_status: str,
+    actor_type: str,
+    actor_id: str,
+    reason: str | None,
+    at: datetime,
+) -> None:
+    await conn.execute(
+        "INSERT INTO application_events"
+        " (application_id, from_status, to_status, actor_type, actor_id, reason, occurred_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        application_id,
+        from_status,
+        to_status,
+        actor_type,
+        actor_id,
+        reason,
+        at,
+    )
+
+
+async def events(conn: asyncpg.Connection, application_id: UUID) -> list[ApplicationEvent]:
+    rows = await conn.fetch(
+        "SELECT from_status, to_status, actor_type, reason, occurred_at FROM application_events"
+        " WHERE application_id = $1 ORDER BY id",
+        application_id,
+    )
+    return [ApplicationEvent(**dict(r)) for r in rows]
+
+
+class PaidRow(msgspec.Struct, frozen=True, kw_only=True):
+    paid_at: datetime
+    amount_fen: int
+
+
+async def paid_since(conn: asyncpg.Connection, citizen_id: UUID, service_code: str, since: datetime) -> list[PaidRow]:
+    """This citizen's paid applications for the service from `since` on (the rules' own history)."""
+    rows = await conn.fetch(
+        "SELECT e.occurred_at AS paid_at, a.amount_fen FROM application_events e"
+        " JOIN applications a ON a.id = e.application_id"
+        " WHERE a.citizen_id = $1 AND a.service_code = $2 AND e.to_status = 'paid' AND e.occurred_at >= $3"
+        " ORDER BY e.occurred_at",
+        citizen_id,
+        service_code,
+        since,
+    )
+    return [PaidRow(paid_at=r["paid_at"], amount_fen=r["amount_fen"] or 0) for r in rows]
+
+
+async def live_for_period(conn: asyncpg.Connection, citizen_id: UUID, service_code: str, period: str) -> UUID | None:
+    value: UUID | None = await conn.fetchval(
+        "SELECT id FROM applications WHERE citizen_id = $1 AND service_code = $2 AND period = $3"
+        " AND status NOT IN ('rejected', 'cancelled')",
+        citizen_id,
+        service_code,
+        period,
+    )
+    return value
+
+
+# --- idempotency keys -------------------------------------------------------
+
+
+class KeyRow(msgspec.Struct, frozen=True, kw_only=True):
+    request_hash: bytes
+    locked_until: datetime | None
+    application_id: UUID | None
+    response_status: int | None
+    response_body: bytes | None
+    expires_at: datetime
+
+
+async def claim_key(
+    conn: asyncpg.Connection,
+    *,
+    citizen_id: UUID,
+    key: str,
+    request_hash: bytes,
+    locked_until: datetime,
+    at: datetime,
+    expires_at: datetime,
+) -> bool:
+    """Insert the key as running; False when it exists already."""
+    status = await conn.execute(
+        "INSERT INTO idempotency_keys (citizen_id, key, request_hash, locked_until, created_at, expires_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (citizen_id, key) DO NOTHING",
+        citizen_id,
+        key,
+        request_hash,
+        locked_until,
+        at,
+        expires_at,
+    )
+    return bool(status == "INSERT 0 1")
+
+
+async def get_key(conn: asyncpg.Connection, citizen_id: UUID, key: str, *, for_update: bool = False) -> KeyRow | None:
+    lock = " FOR UPDATE" if for_update else ""
+    record = await conn.fetchrow(
+        "SELECT request_hash, locked_until, application_id, response_status, response_body, expires_at"
+        f" FROM idempotency_keys WHERE citizen_id = $1 AND key = $2{lock}",  # noqa: S608
+        citizen_id,
+        key,
+    )
+    return KeyRow(**dict(record)) if record else None
+
+
+async def relock_key(conn: asyncpg.Connection, citizen_id: UUID, key: str, locked_until: datetime) -> None:
+    await conn.execute(
+        "UPDATE idempotency_keys SET locked_until = $3 WHERE citizen_id = $1 AND key = $2",
+        citizen_id,
+        key,
+        locked_until,
+    )
+
+
+async def key_application(conn: asyncpg.Connection, citizen_id: UUID, key: str, application_id: UUID) -> None:
+    await conn.execute(
+        "UPDATE idempotency_keys SET application_id = $3 WHERE citizen_id = $1 AND key = $2",
+        citizen_id,
+        key,
+        application_id,
+    )
+
+
+async def finish_key(conn: asyncpg.Connection, citizen_id: UUID, key: str, *, status: int, body: bytes) -> None:
+    await conn.execute(
+        "UPDATE idempotency_keys SET response_status = $3, response_body = $4, locked_until = NULL"
+        " WHERE citizen_id = $1 AND key = $2",
+        citizen_id,
+        key,
+        status,
+        body,
+    )
+
+
+async def release_key(conn: asyncpg.Connection, citizen_id: UUID, key: str) -> None:
+    """Forget a key whose request stored nothing (validation failed, conflict): the client may retry."""
+    await conn.execute(
+        "DELETE FROM idempotency_keys WHERE citizen_id = $1 AND key = $2 AND response_status IS NULL"
+        " AND application_id IS NULL",
+        citizen_id,
+        key,
+    )
+
+
+async def prune_keys(conn: asyncpg.Connection, now: datetime) -> int:
+    status = await conn.execute("DELETE FROM idempotency_keys WHERE expires_at < $1", now)
+    return int(status.split()[-1])
+
+
+# --- notifications ---------------------------------------------------------
+
+
+async def insert_notification(
+    conn: asyncpg.Connection,
+    *,
+    citizen_id: UUID,
+    reference: str,
+    application_id: UUID | None,
+    status: str,
+    texts: dict[str, str],
+    at: datetime,
+) -> bool:
+    """False when this reference was notified already (redelivery is harmless)."""
+    result = await conn.execute(
+        "INSERT INTO notifications (citizen_id, reference, application_id, status, title_zh, title_en, body_zh,"
+        " body_en, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (reference) DO NOTHING",
+        citizen_id,
+        reference,
+        application_id,
+        status,
+        texts["title_zh"],
+        texts["title_en"],
+        texts["body_zh"],
+        texts["body_en"],
+        at,
+    )
+    return bool(result == "INSERT 0 1")
+
+
+_N_COLUMNS = "id, reference, application_id, status, title_zh, title_en, body_zh, body_en, created_at, delivered_at"
+
+
+async def notifications_page(
+    conn: asyncpg.Connection, citizen_id: UUID, *, before: int | None, limit: int
+) -> list[Notification]:
+    rows = await conn.fetch(
+        f"SELECT {_N_COLUMNS} FROM notifications WHERE citizen_id = $1 AND ($2::bigint IS NULL OR id < $2)"  # noqa: S608
+        " ORDER BY id DESC LIMIT $3",
+        citizen_id,
+        before,
+        limit,
+    )
+    return [Notification(**dict(r)) for r in rows]
+
+
+class Delivery(msgspec.Struct, frozen=True, kw_only=True):
+    citizen_id: UUID
+    title_zh: str
+    body_zh: str
+    delivered_at: datetime | None
+
+
+async def delivery(conn: asyncpg.Connection, reference: str) -> Delivery | None:
+    record = await conn.fetchrow(
+        "SELECT citizen_id, title_zh, body_zh, delivered_at FROM notifications WHERE reference = $1", reference
+    )
+    return Delivery(**dict(record)) if record else None
+
+
+async def mark_delivered(conn: asyncpg.Connection, reference: str, at: datetime) -> None:
+    await conn.execute(
+        "UPDATE notifications SET delivered_at = $2 WHERE reference = $1 AND delivered_at IS NULL", reference, at
+    )

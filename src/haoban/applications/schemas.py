@@ -1,0 +1,132 @@
+"""Wire types of applications."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import msgspec
+
+from haoban.applications.lifecycle import Status
+
+ServiceCode = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[a-z_.]+$")]
+Fen = Annotated[int, msgspec.Meta(ge=0, le=10**12)]
+
+
+class ApplicationCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    service_code: ServiceCode
+    inputs: dict[str, Any] = {}
+
+
+class WithdrawalInputs(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Instant withdrawals ask the applicant for nothing: every fact is shared."""
+
+
+class PublicRentalInputs(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What only the applicant can declare (self-certified; checked later against uploads)."""
+
+    household_size: Annotated[int, msgspec.Meta(ge=1, le=20)]
+    monthly_income_fen: Fen  # per person in the household
+    tolerant_acceptance: bool = False
+
+
+class TraceStepView(msgspec.Struct, frozen=True, kw_only=True):
+    rule_id: str
+    inputs: dict[str, Any]
+    passed: bool | None
+    message_zh: str
+    message_en: str
+    reason: str | None
+
+
+class DecisionView(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    decision_id: UUID
+    outcome: Literal["approve", "reject", "review", "need_materials"]
+    rule_set_version: str
+    reasons: list[str]
+    trace: list[TraceStepView]
+    amount_fen: int | None = None
+
+
+PayoutStatus = Literal["processing", "settled", "failed", "reversed"]
+
+
+class PayoutSummary(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    payout_id: UUID
+    amount_fen: int
+    status: PayoutStatus
+    bank_card_masked: str
+    failure_reason: str | None = None
+
+
+class ApplicationView(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    application_id: UUID
+    service_code: str
+    status: Status
+    created_at: datetime
+    updated_at: datetime
+    decision: DecisionView | None = None
+    payout: PayoutSummary | None = None
+    status_reason: str | None = None
+
+
+class ApplicationEvent(msgspec.Struct, frozen=True, kw_only=True):
+    from_status: str | None
+    to_status: str
+    actor_type: str
+    reason: str | None
+    occurred_at: datetime
+
+
+class ApplicationDetail(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    application_id: UUID
+    service_code: str
+    status: Status
+    created_at: datetime
+    updated_at: datetime
+    history: list[ApplicationEvent]
+    decision: DecisionView | None = None
+    payout: PayoutSummary | None = None
+    status_reason: str | None = None
+
+
+class ApplicationPage(msgspec.Struct, frozen=True, kw_only=True):
+    applications: list[ApplicationView]
+    next_before: str | None
+
+
+class ApplicationRow(msgspec.Struct, frozen=True, kw_only=True):
+    """The applications row (domain, not wire)."""
+
+    id: UUID
+    citizen_id: UUID
+    service_code: str
+    period: str
+    department: str
+    status: Status
+    status_reason: str | None
+    inputs: dict[str, Any]
+    decision_id: UUID | None
+    outcome: str | None
+    amount_fen: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class Notification(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    reference: str
+    application_id: UUID | None
+    status: str
+    title_zh: str
+    title_en: str
+    body_zh: str
+    body_en: str
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+class NotificationPage(msgspec.Struct, frozen=True, kw_only=True):
+    notifications: list[Notification]
+    next_before: int | None

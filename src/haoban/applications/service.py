@@ -1,0 +1,233 @@
+"""Application use cases: transitions (audited, notified), views, the payout listener.
+
+Every transition writes an application event, an audit row, a notification and
+an outbox row in the caller's transaction. Services never commit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+import asyncpg
+
+from haoban.applications import lifecycle, notices
+from haoban.applications import repository as repo
+from haoban.applications.lifecycle import Status
+from haoban.applications.schemas import (
+    ApplicationDetail,
+    ApplicationRow,
+    ApplicationView,
+    DecisionView,
+    PayoutSummary,
+    TraceStepView,
+)
+from haoban.audit import repository as audit
+from haoban.audit.schemas import Actor
+from haoban.kit.errors import Conflict, NotFound
+from haoban.outbox.service import enqueue
+from haoban.payouts import service as payouts
+from haoban.rules import repository as decisions
+
+NOTIFY_KIND = "notification.deliver"
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
+
+async def _notify(conn: asyncpg.Connection, row: ApplicationRow, status: str, reason: str | None, at: datetime) -> None:
+    ref = notices.reference(row.id, status)
+    created = await repo.insert_notification(
+        conn,
+        citizen_id=row.citizen_id,
+        reference=ref,
+        application_id=row.id,
+        status=status,
+        texts=notices.texts(row.service_code, status, reason),
+        at=at,
+    )
+    if created:
+        await enqueue(conn, kind=NOTIFY_KIND, ref=ref, payload={"reference": ref}, at=at)
+
+
+async def record_new(conn: asyncpg.Connection, row: ApplicationRow, *, actor: Actor, at: datetime) -> None:
+    """Insert a freshly submitted application (status `submitted`) with its first event."""
+    await repo.insert(conn, row)
+    await repo.insert_event(
+        conn,
+        application_id=row.id,
+        from_status=None,
+        to_status="submitted",
+        actor_type=actor.type,
+        actor_id=actor.id,
+        reason=None,
+        at=at,
+    )
+    await audit.record(
+        conn,
+        actor=actor,
+        action="application.submitted",
+        subject_type="application",
+        subject_id=str(row.id),
+        at=at,
+        details={"service_code": row.service_code, "period": row.period},
+    )
+    await _notify(conn, row, "submitted", None, at)
+
+
+async def transition(
+    conn: asyncpg.Connection,
+    application_id: UUID,
+    to: Status,
+    *,
+    actor: Actor,
+    reason: str | None,
+    at: datetime,
+) -> ApplicationRow:
+    """Move an application along the state machine (row-locked); 409 when the move is not allowed."""
+    row = await repo.get(conn, application_id, for_update=True)
+    if row is None:
+        raise NotFound("There is no such application.")
+    if not lifecycle.can_move(row.status, to):
+        raise InvalidTransition(
+            f"An application that is {row.status} cannot become {to}.",
+            extra={"status": row.status, "to": to},
+        )
+    await repo.set_status(conn, application_id, to=to, reason=reason, at=at)
+    await repo.insert_event(
+        conn,
+        application_id=application_id,
+        from_status=row.status,
+        to_status=to,
+        actor_type=actor.type,
+        actor_id=actor.id,
+        reason=reason,
+        at=at,
+    )
+    await audit.record(
+        conn,
+        actor=actor,
+        action=f"application.{to}",
+        subject_type="application",
+        subject_id=str(application_id),
+        at=at,
+        details={"from": row.status, "reason": reason},
+    )
+    await _notify(conn, row, to, reason, at)
+    return await _reread(conn, application_id)
+
+
+async def _reread(conn: asyncpg.Connection, application_id: UUID) -> ApplicationRow:
+    row = await repo.get(conn, application_id)
+    if row is None:  # pragma: no cover - the row is locked by this transaction
+        raise NotFound("There is no such application.")
+    return row
+
+
+class PayoutFinal:
+    """The ledger's listener: a settled payout pays the application, a reversed one cancels it."""
+
+    async def payout_final(
+        self,
+        conn: asyncpg.Connection,
+        *,
+        application_id: UUID,
+        payout_id: UUID,
+        status: Literal["settled", "reversed"],
+        reason: str | None,
+        at: datetime,
+    ) -> None:
+        row = await repo.get(conn, application_id, for_update=True)
+        if row is None or row.status != "approved":
+            return  # already moved on (a redelivered outcome)
+        actor = Actor(type="system", id="payouts")
+        if status == "settled":
+            await transition(conn, application_id, "paid", actor=actor, reason=None, at=at)
+        else:
+            why = f"payout_failed: {reason}" if reason else "payout_failed"
+            await transition(conn, application_id, "cancelled", actor=actor, reason=why, at=at)
+
+
+def _payout_summary(view: payouts.PayoutView | None) -> PayoutSummary | None:
+    if view is None:
+        return None
+    status: Literal["processing", "settled", "failed", "reversed"]
+    status = "processing" if view.status in {"requested", "sent"} else view.status
+    return PayoutSummary(
+        payout_id=view.payout_id,
+        amount_fen=view.amount_fen,
+        status=status,
+        bank_card_masked=view.bank_card_masked,
+        failure_reason=view.failure_reason,
+    )
+
+
+async def _decision(conn: asyncpg.Connection, decision_id: UUID | None) -> DecisionView | None:
+    if decision_id is None:
+        return None
+    stored = await decisions.get_decision(conn, decision_id)
+    if stored is None:
+        return None
+    d = stored.decision
+    return DecisionView(
+        decision_id=decision_id,
+        outcome=d.outcome,
+        rule_set_version=d.rule_set_version,
+        amount_fen=d.amount_fen,
+        reasons=list(d.reasons),
+        trace=[
+            TraceStepView(
+                rule_id=t.rule_id,
+                inputs=dict(t.inputs),
+                passed=t.passed,
+                message_zh=t.message_zh,
+                message_en=t.message_en,
+                reason=t.reason,
+            )
+            for t in d.trace
+        ],
+    )
+
+
+async def view(conn: asyncpg.Connection, row: ApplicationRow) -> ApplicationView:
+    return ApplicationView(
+        application_id=row.id,
+        service_code=row.service_code,
+        status=row.status,
+        status_reason=row.status_reason,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        decision=await _decision(conn, row.decision_id),
+        payout=_payout_summary(await payouts.for_application(conn, row.id)),
+    )
+
+
+async def detail(conn: asyncpg.Connection, row: ApplicationRow) -> ApplicationDetail:
+    v = await view(conn, row)
+    return ApplicationDetail(
+        application_id=v.application_id,
+        service_code=v.service_code,
+        status=v.status,
+        status_reason=v.status_reason,
+        created_at=v.created_at,
+        updated_at=v.updated_at,
+        decision=v.decision,
+        payout=v.payout,
+        history=await repo.events(conn, row.id),
+    )
+
+
+async def owned(conn: asyncpg.Connection, application_id: UUID, citizen_id: UUID) -> ApplicationRow:
+    """The citizen's own application; another citizen's is indistinguishable from none (404)."""
+    row = await repo.get_owned(conn, application_id, citizen_id)
+    if row is None:
+        raise NotFound("There is no such application.")
+    return row
+
+
+async def cancel(conn: asyncpg.Connection, row: ApplicationRow, *, actor: Actor, at: datetime) -> ApplicationRow:
+    if row.status not in lifecycle.CITIZEN_CANCELLABLE:
+        raise InvalidTransition(f"An application that is {row.status} cannot be cancelled.")
+    return await transition(conn, row.id, "cancelled", actor=actor, reason="cancelled_by_applicant", at=at)

@@ -1,0 +1,117 @@
+"""SQL for the transactional outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import msgspec
+
+
+class OutboxItem(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    kind: str
+    ref: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+class OutboxRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    kind: str
+    ref: str
+    payload: dict[str, Any]
+    created_at: datetime
+    available_at: datetime
+    attempts: int
+    last_error: str | None
+    done_at: datetime | None
+
+
+async def insert(conn: asyncpg.Connection, *, kind: str, ref: str, payload: dict[str, Any], at: datetime) -> bool:
+    status: str = await conn.execute(
+        "INSERT INTO outbox (kind, ref, payload, created_at, available_at) VALUES ($1, $2, $3, $4, $4)"
+        " ON CONFLICT (kind, ref) DO NOTHING",
+        kind,
+        ref,
+        payload,
+        at,
+    )
+    return status.endswith(" 1")
+
+
+async def claim_due(conn: asyncpg.Connection, *, now: datetime, lease_until: datetime, limit: int) -> list[OutboxItem]:
+    """Take up to `limit` due rows: skip rows another worker holds, push them out by the lease."""
+    rows = await conn.fetch(
+        "UPDATE outbox SET available_at = $2, attempts = attempts + 1 WHERE id IN ("
+        " SELECT id FROM outbox WHERE done_at IS NULL AND available_at <= $1"
+        " ORDER BY available_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)"
+        " RETURNING id, kind, ref, payload, attempts",
+        now,
+        lease_until,
+        limit,
+    )
+    return [OutboxItem(**dict(r)) for r in rows]
+
+
+async def claim_one(
+    conn: asyncpg.Connection, *, kind: str, ref: str, now: datetime, lease_until: datetime
+) -> OutboxItem | None:
+    """Take one named row if it is due and nobody holds it."""
+    row = await conn.fetchrow(
+        "UPDATE outbox SET available_at = $4, attempts = attempts + 1 WHERE id = ("
+        " SELECT id FROM outbox WHERE kind = $1 AND ref = $2 AND done_at IS NULL AND available_at <= $3"
+        " FOR UPDATE SKIP LOCKED) RETURNING id, kind, ref, payload, attempts",
+        kind,
+        ref,
+        now,
+        lease_until,
+    )
+    return OutboxItem(**dict(row)) if row else None
+
+
+async def mark_done(conn: asyncpg.Connection | asyncpg.Pool, item_id: int, at: datetime) -> None:
+    await conn.execute(
+        "UPDATE outbox SET done_at = $2, last_error = NULL WHERE id = $1 AND done_at IS NULL", item_id, at
+    )
+
+
+async def complete(conn: asyncpg.Connection, *, kind: str, ref: str, at: datetime) -> None:
+    await conn.execute(
+        "UPDATE outbox SET done_at = $3, last_error = NULL WHERE kind = $1 AND ref = $2 AND done_at IS NULL",
+        kind,
+        ref,
+        at,
+    )
+
+
+async def reschedule(
+    conn: asyncpg.Connection | asyncpg.Pool, item_id: int, *, available_at: datetime, error: str
+) -> None:
+    await conn.execute(
+        "UPDATE outbox SET available_at = $2, last_error = $3 WHERE id = $1 AND done_at IS NULL",
+        item_id,
+        available_at,
+        error[:500],
+    )
+
+
+async def release(conn: asyncpg.Connection | asyncpg.Pool, *, kind: str, ref: str, at: datetime) -> None:
+    """Make a leased row due now (a caller gave up waiting on it; the worker takes over)."""
+    await conn.execute(
+        "UPDATE outbox SET available_at = $3 WHERE kind = $1 AND ref = $2 AND done_at IS NULL AND available_at > $3",
+        kind,
+        ref,
+        at,
+    )
+
+
+async def get(conn: asyncpg.Connection, *, kind: str, ref: str) -> OutboxRow | None:
+    row = await conn.fetchrow(
+        "SELECT id, kind, ref, payload, created_at, available_at, attempts, last_error, done_at FROM outbox"
+        " WHERE kind = $1 AND ref = $2",
+        kind,
+        ref,
+    )
+    return OutboxRow(**dict(row)) if row else None

@@ -1,0 +1,47 @@
+"""Writing to the outbox, in the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, cast
+
+import asyncpg
+
+from haoban.outbox import repository as repo
+from haoban.outbox.repository import OutboxRow
+
+if TYPE_CHECKING:
+    from haoban.runtime import Runtime
+
+Handler = Callable[["Runtime", dict[str, Any]], Awaitable[None]]
+"""Runs one outbox row after commit; raise to retry with backoff. Must be safe to run twice."""
+
+
+async def enqueue(conn: asyncpg.Connection, *, kind: str, ref: str, payload: dict[str, Any], at: datetime) -> None:
+    """Add a side effect to run after commit; a second row with the same kind and ref is ignored."""
+    await repo.insert(conn, kind=kind, ref=ref, payload=payload, at=at)
+
+
+async def complete(conn: asyncpg.Connection, *, kind: str, ref: str, at: datetime) -> None:
+    """Mark a row done from inside the transaction that made it pointless (e.g. a final payout)."""
+    await repo.complete(conn, kind=kind, ref=ref, at=at)
+
+
+async def get(conn: asyncpg.Connection, *, kind: str, ref: str) -> OutboxRow | None:
+    return await repo.get(conn, kind=kind, ref=ref)
+
+
+@asynccontextmanager
+async def short_transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """One pooled connection in one transaction, for background work between bank calls."""
+    async with pool.acquire() as proxy, proxy.transaction():
+        yield cast("asyncpg.Connection", proxy)
+
+
+@asynccontextmanager
+async def pooled(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """One pooled connection without an explicit transaction (each statement commits on its own)."""
+    async with pool.acquire() as proxy:
+        yield cast("asyncpg.Connection", proxy)

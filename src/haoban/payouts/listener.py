@@ -1,0 +1,38 @@
+"""Who hears about a payout's final state, inside the same transaction as the change."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal, Protocol
+from uuid import UUID
+
+import asyncpg
+
+
+class PayoutListener(Protocol):
+    async def payout_final(
+        self,
+        conn: asyncpg.Connection,
+        *,
+        application_id: UUID,
+        payout_id: UUID,
+        status: Literal["settled", "reversed"],
+        reason: str | None,
+        at: datetime,
+    ) -> None: ...
+
+
+class NoPayoutListener:
+    """The default until the applications domain installs its own (`runtime.payout_listener`)."""
+
+    async def payout_final(
+        self,
+        conn: asyncpg.Connection,
+        *,
+        application_id: UUID,
+        payout_id: UUID,
+        status: Literal["settled", "reversed"],
+        reason: str | None,
+        at: datetime,
+    ) -> None:
+        return None

@@ -1,0 +1,186 @@
+"""Payout use cases: request (in the caller's transaction), settle within a budget, read.
+
+The bank is never called inside a transaction: `request_payout` writes the
+ledger movement, the payout row and an outbox row; after commit either
+`settle_within` (the request, for "秒到账") or the outbox worker sends it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import datetime
+from typing import TYPE_CHECKING
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from haoban.audit.schemas import Actor
+from haoban.kit.crypto import FieldCipher
+from haoban.kit.errors import Conflict, FieldError, ValidationFailed
+from haoban.kit.masking import mask_card
+from haoban.ledger import service as ledger
+from haoban.ledger.rules import CLEARING, member_account, move
+from haoban.outbox import enqueue
+from haoban.outbox import repository as outbox_repo
+from haoban.outbox.service import pooled
+from haoban.outbox.worker import claim_one, run_item
+from haoban.payouts import repository as repo
+from haoban.payouts.handlers import SEND_KIND, send_payout
+from haoban.payouts.reconcile import reconcile
+from haoban.payouts.repository import PayoutRow
+from haoban.payouts.schemas import FINAL_STATUSES, PayoutEvent, PayoutView, ReconcileReport
+from haoban.payouts.settlement import card_aad, name_aad
+
+if TYPE_CHECKING:
+    from haoban.runtime import Runtime
+
+__all__ = [
+    "PayoutView",
+    "ReconcileReport",
+    "events",
+    "for_application",
+    "get",
+    "reconcile",
+    "request_payout",
+    "settle_within",
+]
+
+_CARD = re.compile(r"^\d{12,19}$")
+_POLL_S = 0.05
+# Attempts started by settle_within that outlive its budget; kept so they are not collected.
+_background: set[asyncio.Task[bool]] = set()
+
+
+class PayoutExists(Conflict):
+    code = "payout_exists"
+
+
+def view(row: PayoutRow) -> PayoutView:
+    return PayoutView(
+        payout_id=row.id,
+        application_id=row.application_id,
+        amount_fen=row.amount_fen,
+        status=row.status,
+        bank_card_masked=row.card_masked,
+        failure_reason=row.failure_reason,
+    )
+
+
+async def request_payout(
+    conn: asyncpg.Connection,
+    *,
+    application_id: UUID,
+    citizen_id: UUID,
+    amount_fen: int,
+    bank_name: str,
+    card_no: str,
+    account_name: str,
+    close_account: bool,
+    actor: Actor,
+    at: datetime,
+    cipher: FieldCipher | None = None,
+) -> PayoutView:
+    """In the caller's transaction: member -> clearing, payout `requested`, outbox `payout.send`.
+
+    Raises InsufficientFunds (409) when the member balance can't cover it, under
+    any concurrency; with `close_account` the amount must be the whole balance.
+    `cipher` (runtime.cipher) encrypts the card number and account name at rest.
+    """
+    if cipher is None:
+        raise TypeError("request_payout needs cipher=runtime.cipher: card numbers are stored encrypted")
+    card = card_no.replace(" ", "")
+    if not _CARD.match(card):
+        raise ValidationFailed(
+            "the bank card number must be 12 to 19 digits",
+            errors=[FieldError(field="card_no", reason="must be 12 to 19 digits")],
+        )
+    if amount_fen <= 0:
+        raise ValidationFailed("the amount must be positive", errors=[FieldError(field="amount_fen", reason="> 0")])
+    payout_id = uuid4()
+    inserted = await repo.insert(
+        conn,
+        payout_id=payout_id,
+        application_id=application_id,
+        citizen_id=citizen_id,
+        amount_fen=amount_fen,
+        bank_name=bank_name,
+        card_enc=cipher.encrypt(card.encode(), aad=card_aad(payout_id)),
+        card_masked=mask_card(card),
+        account_name_enc=cipher.encrypt(account_name.encode(), aad=name_aad(payout_id)),
+        close_account=close_account,
+        at=at,
+    )
+    if not inserted:
+        raise PayoutExists("this application already has a payout")
+    await ledger.post_group(
+        conn,
+        kind="payout",
+        ref=str(payout_id),
+        postings=move(amount_fen, source=member_account(citizen_id), target=CLEARING),
+        at=at,
+        exact_debit=close_account,
+    )
+    await repo.add_event(conn, payout_id, old=None, new="requested", actor=actor, reason=None, at=at)
+    await enqueue(conn, kind=SEND_KIND, ref=str(payout_id), payload={"payout_id": str(payout_id)}, at=at)
+    return PayoutView(
+        payout_id=payout_id,
+        application_id=application_id,
+        amount_fen=amount_fen,
+        status="requested",
+        bank_card_masked=mask_card(card),
+        failure_reason=None,
+    )
+
+
+async def for_application(conn: asyncpg.Connection, application_id: UUID) -> PayoutView | None:
+    row = await repo.for_application(conn, application_id)
+    return view(row) if row else None
+
+
+async def get(conn: asyncpg.Connection, payout_id: UUID) -> PayoutView | None:
+    row = await repo.get(conn, payout_id)
+    return view(row) if row else None
+
+
+async def events(conn: asyncpg.Connection, payout_id: UUID) -> list[PayoutEvent]:
+    return await repo.events(conn, payout_id)
+
+
+async def _current(runtime: Runtime, payout_id: UUID) -> PayoutView:
+    async with pooled(runtime.pool) as conn:
+        found = await get(conn, payout_id)
+    if found is None:
+        raise LookupError(f"no payout {payout_id}")
+    return found
+
+
+async def settle_within(runtime: Runtime, payout_id: UUID, budget_s: float) -> PayoutView:
+    """After commit: send now and return once final, or when the budget runs out.
+
+    The attempt takes the payout's outbox row (so the worker does not send it at
+    the same time). If the budget runs out first the attempt carries on in the
+    background and finishes the row; the caller sees `sent` or `requested`.
+    If the worker already holds the row, this only waits for its outcome.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + max(budget_s, 0.0)
+    item = await claim_one(runtime, kind=SEND_KIND, ref=str(payout_id), settings=runtime.outbox)
+    if item is not None:
+        task = asyncio.create_task(run_item(runtime, item, {SEND_KIND: send_payout}, runtime.outbox))
+        _background.add(task)
+        task.add_done_callback(_background.discard)
+        await asyncio.wait({task}, timeout=max(deadline - loop.time(), 0.0))
+        if task.done():
+            return await _current(runtime, payout_id)
+    while True:
+        current = await _current(runtime, payout_id)
+        remaining = deadline - loop.time()
+        if current.status in FINAL_STATUSES or remaining <= 0:
+            return current
+        await asyncio.sleep(min(_POLL_S, remaining))
+
+
+async def release_to_worker(runtime: Runtime, payout_id: UUID) -> None:
+    """Hand a payout back to the worker at once (e.g. after an operator fixed the bank)."""
+    await outbox_repo.release(runtime.pool, kind=SEND_KIND, ref=str(payout_id), at=runtime.clock.now())

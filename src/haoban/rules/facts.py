@@ -1,0 +1,133 @@
+"""Build the facts snapshot a rule set reads (pure).
+
+Fact names are `<source>.<item>`: the exchange items (`housing_fund.status`,
+`estate.properties`, `identity.birth_date`, ...) plus `ledger.balance_fen`,
+`haoban.withdrawals`, `applicant.<input>` and `today`. Values are JSON
+builtins (dates as ISO strings), so a decision recomputed from stored facts
+sees exactly what the first evaluation saw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+import msgspec
+
+from haoban.exchange.records import SourceName
+from haoban.exchange.schemas import LinkedData, SourceData
+from haoban.rules.schemas import Fact
+
+# The exchange sources each service's rules read.
+SOURCES_FOR: dict[str, list[SourceName]] = {
+    "hpf.withdraw.rent": ["housing_fund", "estate"],
+    "hpf.withdraw.retirement": ["identity", "housing_fund"],
+    "hpf.withdraw.loan_repayment": ["housing_fund", "estate"],
+    "housing.public_rental.apply": ["household", "social_security", "estate"],
+}
+
+# Applicant inputs each service's rules read (anything else is ignored).
+INPUTS_FOR: dict[str, list[str]] = {
+    "housing.public_rental.apply": ["monthly_income_fen", "household_size"],
+}
+
+# The `kind` Haoban's own withdrawals get, matching the fund's own kinds.
+WITHDRAWAL_KIND: dict[str, str] = {
+    "hpf.withdraw.rent": "rent",
+    "hpf.withdraw.retirement": "retirement",
+    "hpf.withdraw.loan_repayment": "loan_repayment",
+}
+
+
+class OwnWithdrawal(msgspec.Struct, frozen=True, kw_only=True):
+    """A withdrawal Haoban paid (the fund's own list may not show it yet)."""
+
+    service_code: str
+    paid_on: date
+    amount_fen: int
+
+
+def _plain(value: Any) -> Any:
+    return msgspec.to_builtins(value)
+
+
+def source_facts(source: SourceData) -> dict[str, Fact]:
+    """One exchange answer as facts.
+
+    An `ok` answer gives known values. `no_record` gives unknown values
+    (missing `no_record`), except list items such as `estate.properties`,
+    where no record means a known empty list: "owns no property". An
+    `unavailable` source gives unknown values with the reason.
+    """
+    facts: dict[str, Fact] = {}
+    for item, linked in source.items.items():
+        name = f"{source.source}.{item}"
+        if source.status == "unavailable" or linked.unavailable is True:
+            reason = linked.reason if isinstance(linked.reason, str) else "unknown"
+            facts[name] = Fact(value=None, source=source.source, missing=f"unavailable: {reason}")
+            continue
+        value = None if isinstance(linked.value, msgspec.UnsetType) else _plain(linked.value)
+        missing = None
+        if value is None:
+            missing = "no_record" if source.status == "no_record" else "no_value"
+        facts[name] = Fact(
+            value=value,
+            source=source.source,
+            system=source.system,
+            trust_level=None if isinstance(linked.trust_level, msgspec.UnsetType) else linked.trust_level,
+            last_updated=linked.last_updated if not isinstance(linked.last_updated, msgspec.UnsetType) else None,
+            missing=missing,
+        )
+    return facts
+
+
+def applicant_facts(inputs: Mapping[str, Any], names: Iterable[str]) -> dict[str, Fact]:
+    """Declared by the applicant: `applicant.<name>`, missing `not_supplied` when absent."""
+    facts: dict[str, Fact] = {}
+    for name in names:
+        value = _plain(inputs.get(name))
+        facts[f"applicant.{name}"] = Fact(
+            value=value, source="applicant", trust_level="C", missing="not_supplied" if value is None else None
+        )
+    return facts
+
+
+def build_facts(
+    *,
+    service_code: str,
+    linked: LinkedData | None,
+    ledger_balance_fen: int | None,
+    own_withdrawals: Iterable[OwnWithdrawal],
+    inputs: Mapping[str, Any],
+    today: date,
+) -> dict[str, Fact]:
+    """Every fact for one decision; `linked` is `exchange.service.pull(...).data`."""
+    facts: dict[str, Fact] = {}
+    wanted = set(SOURCES_FOR.get(service_code, []))
+    for source in linked.sources if linked is not None else []:
+        if source.source in wanted:
+            facts.update(source_facts(source))
+    facts["ledger.balance_fen"] = Fact(
+        value=ledger_balance_fen, source="ledger", missing="no_account" if ledger_balance_fen is None else None
+    )
+    facts["haoban.withdrawals"] = Fact(
+        value=[
+            {
+                "withdrawn_on": w.paid_on.isoformat(),
+                "kind": WITHDRAWAL_KIND.get(w.service_code, w.service_code),
+                "amount_fen": w.amount_fen,
+            }
+            for w in sorted(own_withdrawals, key=lambda w: (w.paid_on, w.service_code, w.amount_fen))
+        ],
+        source="haoban",
+    )
+    facts.update(applicant_facts(inputs, INPUTS_FOR.get(service_code, [])))
+    facts["today"] = Fact(value=today.isoformat(), source="haoban")
+    return facts
+
+
+def today_of(facts: Mapping[str, Fact]) -> date | None:
+    """The decision day recorded in a snapshot (for replay)."""
+    fact = facts.get("today")
+    return date.fromisoformat(fact.value) if fact is not None and isinstance(fact.value, str) else None

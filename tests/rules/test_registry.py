@@ -1,0 +1,113 @@
+"""Rule sets in the database: loading, immutable versions, the version in effect, stored decisions."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from haoban.rules import registry
+from haoban.rules.engine import evaluate
+from haoban.rules.registry import (
+    SETS_DIR,
+    NoRuleSet,
+    RuleSetChanged,
+    get_decision,
+    rule_set_for,
+    store_decision,
+    sync_rule_sets,
+)
+from tests.rules.factories import TODAY, fund_facts, missing
+
+AT = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+
+
+async def test_sync_loads_every_file_once(db: asyncpg.Connection) -> None:
+    files = len(list(SETS_DIR.glob("*.yaml")))
+    assert await sync_rule_sets(db, at=AT) == files
+    assert await sync_rule_sets(db, at=AT) == 0
+    assert await db.fetchval("SELECT count(*) FROM rule_sets") == files
+
+
+async def test_a_changed_file_of_a_loaded_version_is_refused_by_name(db: asyncpg.Connection, tmp_path: Path) -> None:
+    shutil.copy(SETS_DIR / "hpf_withdraw_rent_2026_1.yaml", tmp_path / "rent.yaml")
+    assert await sync_rule_sets(db, directory=tmp_path, at=AT) == 1
+    text = (tmp_path / "rent.yaml").read_text(encoding="utf-8")
+    (tmp_path / "rent.yaml").write_text(text.replace("value: 2160000", "value: 9999999"), encoding="utf-8")
+    with pytest.raises(RuleSetChanged, match=r"hpf\.withdraw\.rent@2026\.1"):
+        await sync_rule_sets(db, directory=tmp_path, at=AT)
+
+
+async def test_stored_rule_sets_cannot_be_edited(db: asyncpg.Connection) -> None:
+    await sync_rule_sets(db, at=AT)
+    with pytest.raises(asyncpg.PostgresError, match="append-only"):
+        await db.execute("UPDATE rule_sets SET effective_to = '2030-01-01'")
+
+
+@pytest.mark.parametrize(
+    ("day", "version"),
+    [
+        (date(2025, 1, 1), "hpf.withdraw.rent@2025.1"),
+        (date(2025, 12, 31), "hpf.withdraw.rent@2025.1"),
+        (date(2026, 1, 1), "hpf.withdraw.rent@2026.1"),
+        (date(2031, 5, 5), "hpf.withdraw.rent@2026.1"),
+    ],
+)
+async def test_the_version_in_effect_on_the_day_is_chosen(db: asyncpg.Connection, day: date, version: str) -> None:
+    await sync_rule_sets(db, at=AT)
+    assert (await rule_set_for(db, "hpf.withdraw.rent", day)).version == version
+
+
+async def test_no_version_in_effect_is_an_error(db: asyncpg.Connection) -> None:
+    await sync_rule_sets(db, at=AT)
+    with pytest.raises(NoRuleSet):
+        await rule_set_for(db, "hpf.withdraw.rent", date(2024, 12, 31))
+    with pytest.raises(NoRuleSet):
+        await rule_set_for(db, "no.such.service", TODAY)
+
+
+async def test_rule_sets_are_compiled_once_per_document(db: asyncpg.Connection) -> None:
+    await sync_rule_sets(db, at=AT)
+    first = await rule_set_for(db, "hpf.withdraw.rent", TODAY)
+    second = await rule_set_for(db, "hpf.withdraw.rent", TODAY)
+    assert first is second
+    assert registry._CACHE[first.sha256] is first
+
+
+async def test_a_decision_is_stored_with_its_facts_and_read_back_equal(db: asyncpg.Connection) -> None:
+    await sync_rule_sets(db, at=AT)
+    rule_set = await rule_set_for(db, "hpf.withdraw.rent", TODAY)
+    facts = fund_facts()
+    facts["estate.properties"] = missing("estate.properties")
+    decision = evaluate(rule_set, facts, today=TODAY)
+    application_id = uuid.uuid4()
+    decision_id = await store_decision(
+        db, decision=decision, facts=facts, service_code="hpf.withdraw.rent", application_id=application_id, at=AT
+    )
+    stored = await get_decision(db, decision_id)
+    assert stored is not None
+    assert stored.decision == decision
+    assert stored.facts == facts
+    assert (stored.application_id, stored.rule_set_version, stored.decided_at) == (
+        application_id,
+        "hpf.withdraw.rent@2026.1",
+        AT,
+    )
+    assert await get_decision(db, uuid.uuid4()) is None
+
+
+async def test_decisions_are_immutable(db: asyncpg.Connection) -> None:
+    await sync_rule_sets(db, at=AT)
+    rule_set = await rule_set_for(db, "hpf.withdraw.rent", TODAY)
+    decision = evaluate(rule_set, fund_facts(), today=TODAY)
+    decision_id = await store_decision(
+        db, decision=decision, facts=fund_facts(), service_code="hpf.withdraw.rent", application_id=None, at=AT
+    )
+    with pytest.raises(asyncpg.PostgresError, match="append-only"):
+        await db.execute("UPDATE decisions SET decision = '{}' WHERE id = $1", decision_id)
+    with pytest.raises(asyncpg.PostgresError, match="append-only"):
+        await db.execute("DELETE FROM decisions WHERE id = $1", decision_id)
