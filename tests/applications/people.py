@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 import asyncpg
+import httpx
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -14,7 +15,7 @@ from haoban.settings import Settings
 from tests.oauth import flows
 from tests.sandbox import bodies
 
-Client = AsyncTestClient[Litestar]
+Client = AsyncTestClient[Litestar] | httpx.AsyncClient
 
 
 class Person:

@@ -6,6 +6,7 @@ from uuid import uuid4
 
 import pytest
 
+from haoban.kit.errors import ValidationFailed
 from haoban.ledger import service as ledger
 from haoban.ledger.rules import CLEARING, member_account
 from haoban.ledger.service import BalanceChanged, InsufficientFunds
@@ -80,7 +81,7 @@ async def test_closing_withdrawal_must_take_the_whole_balance(money_runtime: Run
 async def test_the_card_number_is_checked_and_the_cipher_required(money_runtime: Runtime) -> None:
     async with short_transaction(money_runtime.pool) as conn:
         citizen_id = await funded_member(conn, 1_000)
-    with pytest.raises(payouts.ValidationFailed) as caught:
+    with pytest.raises(ValidationFailed) as caught:
         await request(money_runtime, citizen_id, 10, card_no="12ab")
     assert caught.value.errors[0].field == "card_no"
     async with short_transaction(money_runtime.pool) as conn:

@@ -228,3 +228,33 @@ async def test_without_a_bank_payouts_stay_requested(money_runtime: Runtime) -> 
         assert row.done_at is None
         assert "no bank" in (row.last_error or "")
         assert await ledger.member_balance(conn, citizen_id) == 0  # held in clearing, not lost
+
+
+class LyingBank:
+    """Answers with another amount: the payout must not settle on it."""
+
+    async def transfer(self, *, payout_id: UUID, card_no: str, account_name: str, amount_fen: int) -> BankTransfer:
+        return BankTransfer(
+            payout_id=payout_id,
+            card_no=card_no,
+            amount_fen=amount_fen + 1,
+            status="settled",
+            failure_reason=None,
+            bank_ref="X",
+        )
+
+    async def status(self, payout_id: UUID) -> BankTransfer | None:
+        return None
+
+
+async def test_an_answer_that_does_not_match_the_payout_never_settles_it(money_runtime: Runtime) -> None:
+    money_runtime.bank = LyingBank()
+    citizen_id = await _member(money_runtime, 9_000)
+    view = await request(money_runtime, citizen_id, 9_000)
+    with pytest.raises(settlement.BankMismatch):
+        await settlement.attempt(money_runtime, view.payout_id)
+    async with short_transaction(money_runtime.pool) as conn:
+        current = await payouts.get(conn, view.payout_id)
+        assert current is not None
+        assert current.status == "sent"
+        assert await ledger.account_balance(conn, SETTLEMENT) == 0

@@ -120,3 +120,25 @@ async def citizen_headers(client: AsyncTestClient[Litestar], citizen_id: UUID) -
     minted = await client.post(f"/sandbox/citizens/{citizen_id}/tokens", json={"scope": CITIZEN_SCOPES})
     assert minted.status_code == 201, minted.text
     return bearer(minted.json()["access_token"])
+
+
+async def reviewable(
+    client: AsyncTestClient[Litestar],
+    db: asyncpg.Connection,
+    citizen_id: UUID,
+    headers: dict[str, str],
+    *,
+    at: datetime,
+) -> UUID:
+    """A public-rental application with every material and the signed letter, pending review."""
+    app_id = await application(db, citizen_id, at=at)
+    for code in ("income_proof", "labor_contract", "residence_photo"):
+        uploaded = await client.post(
+            f"/v1/applications/{app_id}/materials?code={code}", content=jpeg(), headers=headers
+        )
+        assert uploaded.status_code == 201, uploaded.text
+    accepted = await client.post(
+        f"/v1/applications/{app_id}/acceptance", json={"authorization_version": "2026-11"}, headers=headers
+    )
+    assert accepted.json()["status"] == "pending_review", accepted.text
+    return app_id

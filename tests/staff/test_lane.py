@@ -12,7 +12,7 @@ from litestar.testing import AsyncTestClient
 from haoban.kit.clock import FrozenClock
 from haoban.runtime import Runtime
 from tests.sandbox import bodies
-from tests.staff.factories import application, citizen, make_staff, staff_headers
+from tests.staff.factories import application, citizen, make_staff, reviewable, staff_headers
 
 
 async def _queue(client: AsyncTestClient[Litestar], headers: dict[str, str], **params: object) -> dict[str, object]:
@@ -123,7 +123,7 @@ async def test_detail_shows_history_and_materials_and_is_audited(
     assert body["status"] == "pending_review"
     assert [h["to_status"] for h in body["history"]] == ["submitted", "pending_review"]
     assert body["materials"] == []
-    assert body["missing_materials"] == ["income_proof", "labor_contract", "residence_photo"]
+    assert body["missing_materials"] == ["income_proof", "labor_contract", "residence_photo", "commitment_letter"]
     viewed = await db.fetchval(
         "SELECT count(*) FROM audit_events WHERE action = 'staff.application_viewed' AND actor_id = $1",
         str(staff_id),
@@ -135,8 +135,8 @@ async def test_approving_moves_the_application_and_audits_the_staff_member(
     client: AsyncTestClient[Litestar], db: asyncpg.Connection, clock: FrozenClock
 ) -> None:
     staff_id = await make_staff(db, now=clock.now())
-    citizen_id, _ = await citizen(client)
-    app_id = await application(db, citizen_id, at=clock.now(), status="pending_review")
+    citizen_id, citizen_auth = await citizen(client)
+    app_id = await reviewable(client, db, citizen_id, citizen_auth, at=clock.now())
     response = await client.post(
         f"/v1/staff/applications/{app_id}/decision",
         json={"decision": "approve", "reason": "收入与住房情况符合条件"},
@@ -195,8 +195,8 @@ async def test_deciding_twice_is_409(
     client: AsyncTestClient[Litestar], db: asyncpg.Connection, clock: FrozenClock
 ) -> None:
     await make_staff(db, now=clock.now())
-    citizen_id, _ = await citizen(client)
-    app_id = await application(db, citizen_id, at=clock.now(), status="pending_review")
+    citizen_id, citizen_auth = await citizen(client)
+    app_id = await reviewable(client, db, citizen_id, citizen_auth, at=clock.now())
     headers = await staff_headers(client)
     body = {"decision": "approve", "reason": "fine"}
     assert (
@@ -249,13 +249,39 @@ async def test_own_application_is_matched_by_id_number_too(
 async def test_a_colleague_may_decide_it(
     client: AsyncTestClient[Litestar], db: asyncpg.Connection, clock: FrozenClock
 ) -> None:
-    citizen_id, _ = await citizen(client)
+    citizen_id, citizen_auth = await citizen(client)
     await make_staff(db, citizen_id=citizen_id, now=clock.now())
     await make_staff(db, username="zhang.colleague", now=clock.now())
-    app_id = await application(db, citizen_id, at=clock.now(), status="pending_review")
+    app_id = await reviewable(client, db, citizen_id, citizen_auth, at=clock.now())
     response = await client.post(
         f"/v1/staff/applications/{app_id}/decision",
         json={"decision": "approve", "reason": "fine"},
         headers=await staff_headers(client, "zhang.colleague"),
     )
     assert response.status_code == 200, response.text
+
+
+async def test_approving_is_refused_while_materials_are_incomplete_but_rejecting_is_not(
+    client: AsyncTestClient[Litestar], db: asyncpg.Connection, clock: FrozenClock
+) -> None:
+    await make_staff(db, now=clock.now())
+    citizen_id, _ = await citizen(client)
+    app_id = await application(db, citizen_id, at=clock.now(), status="pending_review")
+    headers = await staff_headers(client)
+    approve = await client.post(
+        f"/v1/staff/applications/{app_id}/decision", json={"decision": "approve", "reason": "fine"}, headers=headers
+    )
+    assert approve.status_code == 409
+    assert approve.json()["code"] == "materials_incomplete"
+    assert approve.json()["extra"]["missing"] == [
+        "income_proof",
+        "labor_contract",
+        "residence_photo",
+        "commitment_letter",
+    ]
+    reject = await client.post(
+        f"/v1/staff/applications/{app_id}/decision",
+        json={"decision": "reject", "reason": "no materials"},
+        headers=headers,
+    )
+    assert reject.status_code == 200, reject.text

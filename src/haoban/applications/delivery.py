@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from haoban.applications import repository as repo
-from haoban.db.pool import transaction
+from haoban.db.pool import atomic
 from haoban.runtime import Runtime
 
 CHANNEL = "app_push"
@@ -14,12 +14,12 @@ CHANNEL = "app_push"
 async def deliver(runtime: Runtime, payload: dict[str, Any]) -> None:
     """Send once; a redelivered event whose notification went out already does nothing."""
     reference = str(payload["reference"])
-    async for conn in transaction(runtime.pool):
+    async with atomic(runtime.pool) as conn:
         item = await repo.delivery(conn, reference)
     if item is None or item.delivered_at is not None:
         return
     await runtime.notifier.send(
         channel=CHANNEL, recipient=f"citizen:{item.citizen_id}", body=f"{item.title_zh}：{item.body_zh}"
     )
-    async for conn in transaction(runtime.pool):
+    async with atomic(runtime.pool) as conn:
         await repo.mark_delivered(conn, reference, runtime.clock.now())

@@ -16,7 +16,7 @@ from uuid import UUID
 import msgspec
 
 from haoban.applications import repository as repo
-from haoban.db.pool import transaction
+from haoban.db.pool import atomic
 from haoban.kit.errors import Conflict, FieldError, ValidationFailed
 from haoban.runtime import Runtime
 
@@ -51,7 +51,7 @@ def request_hash(service_code: str, inputs: dict[str, Any]) -> bytes:
 async def begin(runtime: Runtime, citizen_id: UUID, key: str, digest: bytes) -> Replay | Proceed:
     now = runtime.clock.now()
     ttl = timedelta(hours=runtime.settings.services.idempotency_ttl_h)
-    async for conn in transaction(runtime.pool):
+    async with atomic(runtime.pool) as conn:
         claimed = await repo.claim_key(
             conn,
             citizen_id=citizen_id,
@@ -79,14 +79,13 @@ async def begin(runtime: Runtime, citizen_id: UUID, key: str, digest: bytes) -> 
             )
         await repo.relock_key(conn, citizen_id, key, now + LOCK)
         return Proceed(application_id=row.application_id)
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 async def finish(runtime: Runtime, citizen_id: UUID, key: str, *, status: int, body: bytes) -> None:
-    async for conn in transaction(runtime.pool):
+    async with atomic(runtime.pool) as conn:
         await repo.finish_key(conn, citizen_id, key, status=status, body=body)
 
 
 async def release(runtime: Runtime, citizen_id: UUID, key: str) -> None:
-    async for conn in transaction(runtime.pool):
+    async with atomic(runtime.pool) as conn:
         await repo.release_key(conn, citizen_id, key)

@@ -192,8 +192,8 @@ async def claim_key(
 async def get_key(conn: asyncpg.Connection, citizen_id: UUID, key: str, *, for_update: bool = False) -> KeyRow | None:
     lock = " FOR UPDATE" if for_update else ""
     record = await conn.fetchrow(
-        "SELECT request_hash, locked_until, application_id, response_status, response_body, expires_at"
-        f" FROM idempotency_keys WHERE citizen_id = $1 AND key = $2{lock}",  # noqa: S608
+        "SELECT request_hash, locked_until, application_id, response_status, response_body, expires_at"  # noqa: S608
+        f" FROM idempotency_keys WHERE citizen_id = $1 AND key = $2{lock}",
         citizen_id,
         key,
     )

@@ -150,11 +150,19 @@ class PayoutFinal:
             await transition(conn, application_id, "cancelled", actor=actor, reason=why, at=at)
 
 
+_WIRE_STATUS: dict[str, Literal["processing", "settled", "failed", "reversed"]] = {
+    "requested": "processing",
+    "sent": "processing",
+    "settled": "settled",
+    "failed": "failed",
+    "reversed": "reversed",
+}
+
+
 def _payout_summary(view: payouts.PayoutView | None) -> PayoutSummary | None:
     if view is None:
         return None
-    status: Literal["processing", "settled", "failed", "reversed"]
-    status = "processing" if view.status in {"requested", "sent"} else view.status
+    status = _WIRE_STATUS[view.status]
     return PayoutSummary(
         payout_id=view.payout_id,
         amount_fen=view.amount_fen,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
 from typing import cast
 
 import asyncpg
@@ -62,3 +63,11 @@ async def connect(url: str) -> asyncpg.Connection:
     conn = await asyncpg.connect(url, server_settings={"application_name": "haoban-cli", "timezone": "UTC"})
     await _init_connection(conn)
     return conn
+
+
+atomic = asynccontextmanager(transaction)
+"""`async with atomic(pool) as conn:` — the same unit of work outside Litestar's dependency machinery.
+
+Returning from inside `async for conn in transaction(pool)` would leave the
+generator suspended and its commit to the garbage collector; use this instead.
+"""

@@ -65,6 +65,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "staff_login_locked": ("登录失败次数过多，请稍后再试", "Too many failed sign-ins; wait and retry"),
     "own_application": ("不能审批本人的申请", "Nobody decides their own application"),
     "not_pending_review": ("该申请不在待审核状态", "The application is not pending review"),
+    "materials_incomplete": ("申请材料尚未补齐，不能批准", "Materials are still missing; it cannot be approved"),
     "materials_not_applicable": ("该事项无需申请人提交材料", "This service takes no materials from the applicant"),
     "materials_closed": ("该申请当前不能提交材料", "The application takes no materials now"),
     "material_rejected": ("材料文件不符合要求", "The material file is not accepted"),

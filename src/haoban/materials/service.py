@@ -136,6 +136,19 @@ async def materials_status(conn: asyncpg.Connection, row: ApplicationRow, svc: S
     )
 
 
+async def still_missing(conn: asyncpg.Connection, row: ApplicationRow) -> list[str]:
+    """What the applicant has not supplied yet: upload codes, and the letter (`commitment_letter`) if unsigned."""
+    svc = requirements.service(row.service_code)
+    if svc is None or not requirements.takes_materials(svc):
+        return []
+    supplied = {m.code for m in await repo.materials_of(conn, row.id)}
+    primary, secondary = requirements.missing(svc, supplied)
+    missing = [m.code for m in (*primary, *secondary)]
+    if "authorization" not in {s.kind for s in await repo.signatures_of(conn, row.id)}:
+        missing.append(requirements.LETTER_CODE)
+    return missing
+
+
 async def upload(
     conn: asyncpg.Connection,
     runtime: Runtime,

@@ -97,16 +97,6 @@ async def reschedule(
     )
 
 
-async def release(conn: asyncpg.Connection | asyncpg.Pool, *, kind: str, ref: str, at: datetime) -> None:
-    """Make a leased row due now (a caller gave up waiting on it; the worker takes over)."""
-    await conn.execute(
-        "UPDATE outbox SET available_at = $3 WHERE kind = $1 AND ref = $2 AND done_at IS NULL AND available_at > $3",
-        kind,
-        ref,
-        at,
-    )
-
-
 async def get(conn: asyncpg.Connection, *, kind: str, ref: str) -> OutboxRow | None:
     row = await conn.fetchrow(
         "SELECT id, kind, ref, payload, created_at, available_at, attempts, last_error, done_at FROM outbox"

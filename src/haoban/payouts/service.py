@@ -22,7 +22,6 @@ from haoban.kit.masking import mask_card
 from haoban.ledger import service as ledger
 from haoban.ledger.rules import CLEARING, member_account, move
 from haoban.outbox import enqueue
-from haoban.outbox import repository as outbox_repo
 from haoban.outbox.service import pooled
 from haoban.outbox.worker import claim_one, run_item
 from haoban.payouts import repository as repo
@@ -179,8 +178,3 @@ async def settle_within(runtime: Runtime, payout_id: UUID, budget_s: float) -> P
         if current.status in FINAL_STATUSES or remaining <= 0:
             return current
         await asyncio.sleep(min(_POLL_S, remaining))
-
-
-async def release_to_worker(runtime: Runtime, payout_id: UUID) -> None:
-    """Hand a payout back to the worker at once (e.g. after an operator fixed the bank)."""
-    await outbox_repo.release(runtime.pool, kind=SEND_KIND, ref=str(payout_id), at=runtime.clock.now())

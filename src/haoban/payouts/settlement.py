@@ -86,6 +86,8 @@ async def attempt(runtime: Runtime, payout_id: UUID, *, actor: Actor = WORKER) -
             account_name=runtime.cipher.decrypt(before.account_name_enc, aad=name_aad(payout_id)).decode(),
             amount_fen=before.amount_fen,
         )
+    if answer.payout_id != payout_id:
+        raise BankMismatch(f"asked about payout {payout_id}, the bank answered about {answer.payout_id}")
     outcome = await record_answer(runtime, answer, actor=actor)
     return Attempt(payout_id=payout_id, outcome=outcome, asked_status=asked, resent=resent)
 

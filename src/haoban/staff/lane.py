@@ -21,11 +21,10 @@ from haoban.applications.lifecycle import Status
 from haoban.applications.schemas import ApplicationRow
 from haoban.audit import repository as audit
 from haoban.audit.schemas import Actor
-from haoban.catalog.data import BY_CODE
 from haoban.kit.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from haoban.kit.masking import mask_name
 from haoban.materials import repository as materials_repo
-from haoban.materials import requirements
+from haoban.materials import service as materials
 from haoban.rules import repository as decisions
 from haoban.staff import lane_repository as repo
 from haoban.staff.schemas import (
@@ -48,6 +47,10 @@ class OwnApplication(Forbidden):
 
 class NotPendingReview(Conflict):
     code = "not_pending_review"
+
+
+class MaterialsIncomplete(Conflict):
+    code = "materials_incomplete"
 
 
 def staff_actor(staff: StaffPrincipal) -> Actor:
@@ -135,12 +138,7 @@ async def application(
     if "identity.name" in facts:
         facts["identity.name"] = {**facts["identity.name"], "value": _masked(name)}
     uploaded = await materials_repo.materials_of(conn, row.id)
-    supplied = {m.code for m in uploaded}
-    svc = BY_CODE.get(row.service_code)
-    missing: list[str] = []
-    if svc is not None:
-        primary, secondary = requirements.missing(svc, supplied)
-        missing = [m.code for m in (*primary, *secondary)]
+    missing = await materials.still_missing(conn, row)
     notice = await materials_repo.notice_of(conn, row.id)
     history = await repo.history(conn, row.id)
     await audit.record(
@@ -204,6 +202,11 @@ async def decide(
         raise NotPendingReview(
             f"Only an application pending review can be decided; this one is {row.status}.",
             extra={"status": row.status},
+        )
+    if data.decision == "approve" and (missing := await materials.still_missing(conn, row)):
+        raise MaterialsIncomplete(
+            "The applicant has not supplied every material yet; it can only be rejected.",
+            extra={"missing": missing},
         )
     to: Status = "approved" if data.decision == "approve" else "rejected"
     row = await applications.transition(conn, row.id, to, actor=actor, reason=data.reason, at=now)
