@@ -13,4 +13,6 @@ from haoban.settings import Settings
 @pytest.fixture
 def app(settings: Settings, db_url: str, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> Litestar:
     monkeypatch.setenv("HAOBAN_OUTBOX_WORKER", "false")
+    monkeypatch.setenv("HAOBAN_OUTBOX_BACKOFF_BASE_MS", "1")
+    monkeypatch.setenv("HAOBAN_OUTBOX_BACKOFF_MAX_S", "1")
     return create_app(settings, database_url=db_url, clock=clock)

@@ -25,10 +25,7 @@ async def test_thirty_concurrent_withdrawals_pay_exactly_once(
         renter = await person(http, db, settings, clock, seq=701)
         services = ["hpf.withdraw.rent"] * 20 + ["hpf.withdraw.loan_repayment"] * 10
         answers = await asyncio.gather(
-            *(
-                apply(http, renter, code, headers={"Idempotency-Key": f"k-701-{i}"})
-                for i, code in enumerate(services)
-            )
+            *(apply(http, renter, code, headers={"Idempotency-Key": f"k-701-{i}"}) for i, code in enumerate(services))
         )
     statuses = [r.status_code for r in answers]
     assert all(s < 500 for s in statuses), [r.text for r in answers if r.status_code >= 500]
@@ -45,7 +42,5 @@ async def test_thirty_concurrent_withdrawals_pay_exactly_once(
     assert [(t["amount_fen"], t["status"]) for t in transfers] == [(amount, "settled")]
     assert await money.member_balance(db, renter.citizen_id) == BALANCE - amount
     assert await money.unbalanced_groups(db) == 0
-    live = await db.fetchval(
-        "SELECT count(*) FROM applications WHERE status NOT IN ('rejected', 'cancelled')"
-    )
+    live = await db.fetchval("SELECT count(*) FROM applications WHERE status NOT IN ('rejected', 'cancelled')")
     assert live == 1

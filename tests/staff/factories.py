@@ -88,7 +88,7 @@ async def application(
         department=department,
         status="submitted",
         status_reason=None,
-        inputs={"household_size": 2, "monthly_income_fen_per_person": 150000},
+        inputs={"household_size": 2, "monthly_income_fen": 150000},
         decision_id=None,
         outcome=None,
         amount_fen=None,
