@@ -10,9 +10,13 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from haoban.kit.clock import FrozenClock
+from haoban.kit.masking import mask_id_number
+from haoban.rules.registry import sync_rule_sets
+from haoban.rules.repository import store_decision
+from haoban.rules.schemas import Decision, Fact, TraceStep
 from haoban.runtime import Runtime
 from tests.sandbox import bodies
-from tests.staff.factories import application, citizen, make_staff, reviewable, staff_headers
+from tests.staff.factories import RENTAL, application, citizen, make_staff, reviewable, staff_headers
 
 
 async def _queue(client: AsyncTestClient[Litestar], headers: dict[str, str], **params: object) -> dict[str, object]:
@@ -285,3 +289,51 @@ async def test_approving_is_refused_while_materials_are_incomplete_but_rejecting
         headers=headers,
     )
     assert reject.status_code == 200, reject.text
+
+
+async def test_detail_shows_the_trace_and_provenance_with_personal_numbers_masked(
+    client: AsyncTestClient[Litestar], db: asyncpg.Connection, clock: FrozenClock
+) -> None:
+    await sync_rule_sets(db)
+    version = await db.fetchval("SELECT version FROM rule_sets WHERE service_code = $1 LIMIT 1", RENTAL)
+    member_id_number = bodies.person(88)
+    facts = {
+        "identity.name": Fact(value="格蕾丝", source="identity", system="公安人口库", trust_level="A"),
+        "household.members": Fact(
+            value=[{"name": "张三", "id_number": member_id_number, "relation": "spouse"}],
+            source="household",
+            trust_level="A",
+        ),
+    }
+    trace = [
+        TraceStep(
+            rule_id="resident_in_city",
+            inputs={"household.city": "郑州"},
+            passed=True,
+            message_zh="本市户籍",
+            message_en="Registered in the city",
+            reason=None,
+        )
+    ]
+    decision = Decision(outcome="review", rule_set_version=version, amount_fen=None, reasons=[], trace=trace)
+    await make_staff(db, now=clock.now())
+    citizen_id, _ = await citizen(client)
+    app_id = await application(db, citizen_id, at=clock.now(), status="pending_review")
+    decision_id = await store_decision(
+        db, decision=decision, facts=facts, service_code=RENTAL, application_id=app_id, at=clock.now()
+    )
+    await db.execute("UPDATE applications SET decision_id = $2 WHERE id = $1", app_id, decision_id)
+    headers = await staff_headers(client)
+
+    page = await _queue(client, headers)
+    items = page["items"]
+    assert isinstance(items, list)
+    assert items[0]["applicant"] == "格**"
+    body = (await client.get(f"/v1/staff/applications/{app_id}", headers=headers)).json()
+    assert body["applicant"] == "格**"
+    assert body["decision"]["trace"][0]["rule_id"] == "resident_in_city"
+    assert body["facts"]["identity.name"]["value"] == "格**"
+    assert body["facts"]["identity.name"]["system"] == "公安人口库"
+    assert body["facts"]["household.members"]["trust_level"] == "A"
+    assert member_id_number not in str(body)
+    assert body["facts"]["household.members"]["value"][0]["id_number"] == mask_id_number(member_id_number)

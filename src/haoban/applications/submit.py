@@ -293,9 +293,12 @@ async def _apply(
 ) -> None:
     system = Actor(type="system", id="rules")
     to = lifecycle.after_decision(decision.outcome)
+    service_def = catalog.require(row.service_code)
+    if to == "pending_review" and catalog.you_provide(service_def):
+        to = "pending_materials"  # 1+1+N: waits for the applicant's letter and uploads, then acceptance
     reason = ", ".join(decision.reasons) or None
     await service.transition(conn, row.id, to, actor=system, reason=reason if to == "rejected" else None, at=now)
-    if to != "approved" or not catalog.find(row.service_code) or not decision.amount_fen:
+    if to != "approved" or not service_def.pays_out or not decision.amount_fen:
         return
     fund, identity = _record(pulled, "housing_fund"), _record(pulled, "identity")
     card = fund.bank_card if isinstance(fund, HousingFundRecord) else BankCard(bank_name="", card_no="")

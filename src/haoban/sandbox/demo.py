@@ -74,8 +74,9 @@ def demo_photo(name: str) -> bytes:
 
 
 def demo_records() -> list[tuple[SourceName, SourceRecord]]:
-    """张三 rents in 郑州: a normal fund account, no property. 李四 is retired: a sealed
-    fund account, a household with her husband, and a flat they own in 郑州."""
+    """张三 rents in 郑州: a normal fund account, no property (rent withdrawal is paid).
+    李四 is retired: a normal fund account (retirement pays the whole balance), a
+    household with her husband, and a flat they own in 郑州 (rent is refused)."""
     return [
         (
             "identity",
@@ -141,7 +142,7 @@ def demo_records() -> list[tuple[SourceName, SourceRecord]]:
             HousingFundIn(
                 id_number=LI_SI,
                 account_no="ZZ1995004567",
-                status="sealed",
+                status="normal",
                 balance_fen=12_580_000,
                 monthly_deposit_fen=0,
                 contribution_months=300,

@@ -22,7 +22,7 @@ from haoban.applications.schemas import ApplicationRow
 from haoban.audit import repository as audit
 from haoban.audit.schemas import Actor
 from haoban.kit.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
-from haoban.kit.masking import mask_name
+from haoban.kit.masking import mask_name, scrub
 from haoban.materials import repository as materials_repo
 from haoban.materials import service as materials
 from haoban.rules import repository as decisions
@@ -59,6 +59,17 @@ def staff_actor(staff: StaffPrincipal) -> Actor:
 
 def _masked(name: str | None) -> str:
     return mask_name(name) if name else UNKNOWN_NAME
+
+
+def scrub_deep(value: Any) -> Any:
+    """Mask ID and phone numbers anywhere in facts and traces (household members carry ID numbers)."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, list):
+        return [scrub_deep(v) for v in value]
+    if isinstance(value, dict):
+        return {k: scrub_deep(v) for k, v in value.items()}
+    return value
 
 
 def clamp(limit: int) -> int:
@@ -132,8 +143,8 @@ async def application(
     """Everything a reviewer needs; the view itself is audited (personal data was shown)."""
     row = await _in_departments(conn, staff, application_id)
     stored = await decisions.decision_by_id(conn, row.decision_id) if row.decision_id else None
-    facts: dict[str, Any] = msgspec.to_builtins(stored.facts) if stored else {}
-    decision: dict[str, Any] | None = msgspec.to_builtins(stored.decision) if stored else None
+    facts: dict[str, Any] = scrub_deep(msgspec.to_builtins(stored.facts)) if stored else {}
+    decision: dict[str, Any] | None = scrub_deep(msgspec.to_builtins(stored.decision)) if stored else None
     name = facts.get("identity.name", {}).get("value") if isinstance(facts.get("identity.name"), dict) else None
     if "identity.name" in facts:
         facts["identity.name"] = {**facts["identity.name"], "value": _masked(name)}

@@ -124,8 +124,8 @@ async def staff_get_application(
     description=(
         "Only for the caller's departments (else 404) and only while `pending_review` (else 409 "
         "`not_pending_review`); approving while the applicant's 1+1+N materials are incomplete is 409 "
-        "`materials_incomplete` (rejecting is allowed). Nobody decides their own application (403 `own_application`, matched by "
-        "citizen account or ID number). Audited with the staff member as the actor."
+        "`materials_incomplete` (rejecting is allowed). Nobody decides their own application "
+        "(403 `own_application`, matched by citizen account or ID number). Audited with the staff member as the actor."
     ),
     tags=["staff"],
     security=STAFF_SECURITY,
