@@ -25,6 +25,7 @@ from haoban.exchange.ingest_routes import router as ingest_router
 from haoban.exchange.routes import router as exchange_router
 from haoban.exchange.wiring import open_sources
 from haoban.health.routes import router as health_router
+from haoban.housekeeping import running_housekeeping
 from haoban.identity.face.engine import FaceEngine
 from haoban.identity.routes import router as identity_router
 from haoban.kit.clock import Clock, SystemClock
@@ -47,6 +48,7 @@ from haoban.payouts.callbacks import router as bank_callbacks_router
 from haoban.payouts.sandbox_routes import router as sandbox_bank_router
 from haoban.payouts.wiring import open_bank
 from haoban.runtime import build_runtime
+from haoban.sandbox.bench_routes import router as sandbox_bench_router
 from haoban.sandbox.identity import router as sandbox_identity_router
 from haoban.sandbox.routes import router as sandbox_router
 from haoban.sandbox.sources import router as sandbox_sources_router
@@ -142,7 +144,10 @@ def create_app(
                 runtime._sources = sources
                 runtime.miniprogram_platforms = platforms
                 runtime.bank = bank
-                async with running_worker(runtime, runtime.outbox):
+                async with (
+                    running_worker(runtime, runtime.outbox),
+                    running_housekeeping(runtime, settings.services.housekeeping_s),
+                ):
                     yield
         finally:
             runtime._sources = None
@@ -172,6 +177,7 @@ def create_app(
             sandbox_sources_router,
             sandbox_identity_router,
             sandbox_bank_router,
+            sandbox_bench_router,
             bank_callbacks_router,
             miniprogram_router,
             sandbox_miniprogram_router,

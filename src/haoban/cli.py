@@ -17,12 +17,12 @@ import msgspec
 from haoban.audit.schemas import Actor
 from haoban.cli_errors import CliError
 from haoban.db import migrations
-from haoban.rules.registry import sync_rule_sets
 from haoban.db.embedded import EmbeddedPostgres
 from haoban.db.pool import connect
 from haoban.kit.clock import SystemClock
 from haoban.kit.settings_error import SettingsError
 from haoban.observability.logging import configure_logging
+from haoban.rules.registry import sync_rule_sets
 from haoban.settings import Settings, load_settings
 
 T = TypeVar("T")

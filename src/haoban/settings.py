@@ -97,6 +97,7 @@ class ServicesSettings(msgspec.Struct, frozen=True, kw_only=True):
 
     payout_budget_ms: int = 2000
     idempotency_ttl_h: int = 24
+    housekeeping_s: int = 60
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -341,6 +342,7 @@ def load_settings(env: Mapping[str, str], *, demo: bool | None = None) -> Settin
         services=ServicesSettings(
             payout_budget_ms=_int(env, "HAOBAN_PAYOUT_BUDGET_MS", 2000, 0, 30_000),
             idempotency_ttl_h=_int(env, "HAOBAN_IDEMPOTENCY_TTL_H", 24, 24, 24 * 30),
+            housekeeping_s=_int(env, "HAOBAN_HOUSEKEEPING_S", 60, 0, 86_400),
         ),
     )
 

@@ -9,7 +9,7 @@ from litestar.testing import AsyncTestClient
 from haoban.exchange import frontdb_repository as frontdb
 from haoban.kit.clock import FrozenClock
 from haoban.runtime import build_runtime
-from haoban.sandbox.demo import DEMO_ACCOUNTS, load_demo
+from haoban.sandbox.demo import DEMO_ACCOUNTS, DEMO_STAFF_PASSWORD, DEMO_STAFF_USERNAME, load_demo
 from haoban.settings import Settings
 from tests.applications import money
 from tests.oauth import flows
@@ -53,3 +53,18 @@ async def test_demo_citizens_rent_refusal_and_retirement(
     assert retired.json()["status"] == "paid", retired.text
     assert retired.json()["payout"]["amount_fen"] == li_fund.balance_fen
     assert await money.member_balance(db, str(li.citizen_id)) == 0
+
+
+async def test_demo_reviewer_can_log_in_once_loaded_twice(
+    client: Client, db: asyncpg.Connection, settings: Settings, db_url: str, clock: FrozenClock
+) -> None:
+    runtime = build_runtime(settings, database_url=db_url, clock=clock)
+    for _ in range(2):
+        async with db.transaction():
+            await load_demo(db, runtime)
+    login = await client.post(
+        "/v1/staff/login", json={"username": DEMO_STAFF_USERNAME, "password": DEMO_STAFF_PASSWORD}
+    )
+    assert login.status_code == 200, login.text
+    queue = await client.get("/v1/staff/queue", headers={"Authorization": f"Bearer {login.json()['access_token']}"})
+    assert queue.status_code == 200

@@ -96,9 +96,3 @@ def test_the_notice_names_every_item_and_the_deadline() -> None:
 def test_letter_hashes_cover_the_version_and_both_texts() -> None:
     assert letters.sha256("authorization") != letters.sha256("tolerant")
     assert len(letters.sha256("authorization")) == 64
-
-
-def test_a_service_with_uploads_waits_for_them_before_review() -> None:
-    assert requirements.status_after_rules("housing.public_rental.apply", "pending_review") == "pending_materials"
-    assert requirements.status_after_rules("housing.public_rental.apply", "rejected") == "rejected"
-    assert requirements.status_after_rules("hpf.withdraw.rent", "pending_review") == "pending_review"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from haoban.applications.lifecycle import Status
 from haoban.catalog.data import BY_CODE
 from haoban.catalog.schemas import Material, Service
 from haoban.materials import workdays
@@ -53,16 +52,3 @@ def how(material: Material) -> tuple[str, str]:
     raw = material.how_to_supply or "在 App 内上传 / upload in the app"
     zh, sep, en = raw.partition(" / ")
     return zh.strip(), (en.strip() if sep else "upload in the app")
-
-
-def status_after_rules(service_code: str, to: Status) -> Status:
-    """Where a freshly decided application goes when the service still waits for the applicant's 1+1+N materials.
-
-    For the core's submit: a `review` outcome of a service with uploads waits in
-    `pending_materials` until POST /v1/applications/{id}/acceptance sends it to
-    review (complete) or keeps it there with a tolerant-acceptance notice.
-    """
-    svc = service(service_code)
-    if to == "pending_review" and svc is not None and takes_materials(svc):
-        return "pending_materials"
-    return to

@@ -7,6 +7,7 @@ import jwt
 
 from haoban.kit.errors import InvalidToken
 from haoban.oauth import grants
+from haoban.oauth import repository as repo
 from haoban.oauth.guard import verify_delegated
 from haoban.oauth.idtoken import pairwise_sub
 from haoban.oauth.schemas import Client, Introspection
@@ -35,11 +36,13 @@ async def _client_credentials_token(
             algorithms=[tokens_jwt.ALGORITHM],
             audience=security.api_audience,
             issuer=security.issuer,
-            options={"require": ["exp", "iat", "sub", "client_id", "scope"]},
+            options={"require": ["exp", "iat", "sub", "client_id", "scope", "jti"]},
         )
     except jwt.PyJWTError:
         return INACTIVE
     if "sid" in claims or claims["client_id"] != client.client_id or claims["sub"] != client.client_id:
+        return INACTIVE
+    if await repo.token_denied(conn, str(claims["jti"])):  # revoked by the client (RFC 7009)
         return INACTIVE
     return Introspection(
         active=True,

@@ -4,11 +4,13 @@ They have the first-party audience but `sub` = `client_id` and no `sid`, so the
 citizen guards refuse them (no session, no `acr`); only routes that call
 `verify_client_token` accept them, and those check an `ingest.<source>` scope.
 The client must still be registered and enabled: disabling a client ends its
-tokens at once.
+tokens at once. A token the client revoked (RFC 7009) is on a deny-list by `jti`
+until it would have expired.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -28,6 +30,7 @@ class ClientPrincipal(msgspec.Struct, frozen=True, kw_only=True):
     client_id: str
     scope: tuple[str, ...]
     token_id: str
+    expires_at: datetime
 
 
 def looks_like_jwt(token: str) -> bool:
@@ -68,7 +71,7 @@ def _claims(token: str, keys: dict[str, Any], *, issuer: str, audience: str, now
 async def verify_client_token(
     runtime: Runtime, token: str, db: asyncpg.Connection | asyncpg.Pool | None = None
 ) -> ClientPrincipal:
-    """Verify a client-credentials token and that its client is still registered, confidential and enabled."""
+    """Verify a client-credentials token, that it was not revoked, and that its client is still enabled."""
     db = runtime.pool if db is None else db
     security = runtime.settings.security
     try:
@@ -85,6 +88,11 @@ async def verify_client_token(
     client = await repo.get_client(db, str(claims["client_id"]))
     if client is None or client.client_type != "confidential" or client.disabled_at is not None:
         raise InvalidToken("The client is not registered or is disabled.")
+    if await repo.token_denied(db, str(claims["jti"])):
+        raise InvalidToken("The access token has been revoked.")
     return ClientPrincipal(
-        client_id=client.client_id, scope=tuple(str(claims["scope"]).split()), token_id=str(claims["jti"])
+        client_id=client.client_id,
+        scope=tuple(str(claims["scope"]).split()),
+        token_id=str(claims["jti"]),
+        expires_at=datetime.fromtimestamp(claims["exp"], UTC),
     )

@@ -234,3 +234,68 @@ async def live_grant_citizen(pool: Executor, family_id: UUID, client_id: str, no
         now,
     )
     return None if value is None else UUID(str(value))
+
+
+# --- revoked client-credentials tokens ------------------------------------------
+
+
+async def deny_token(conn: asyncpg.Connection, *, jti: str, client_id: str, at: datetime, expires_at: datetime) -> bool:
+    """Put a client-credentials token on the deny-list; False when it already was."""
+    status = await conn.execute(
+        "INSERT INTO oauth_revoked_tokens (jti, client_id, revoked_at, expires_at) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT (jti) DO NOTHING",
+        jti,
+        client_id,
+        at,
+        expires_at,
+    )
+    return bool(status == "INSERT 0 1")
+
+
+async def token_denied(db: Executor, jti: str) -> bool:
+    return bool(await db.fetchval("SELECT EXISTS (SELECT 1 FROM oauth_revoked_tokens WHERE jti = $1)", jti))
+
+
+# --- consents created by approvals (scope `profile`) ------------------------------
+
+
+async def live_approval_consent(
+    conn: asyncpg.Connection, *, citizen_id: UUID, client_id: str, now: datetime
+) -> UUID | None:
+    value = await conn.fetchval(
+        """
+        SELECT a.consent_id FROM oauth_approval_consents a JOIN consents c ON c.id = a.consent_id
+        WHERE a.citizen_id = $1 AND a.client_id = $2 AND c.revoked_at IS NULL
+          AND (c.expires_at IS NULL OR c.expires_at > $3)
+        LIMIT 1
+        """,
+        citizen_id,
+        client_id,
+        now,
+    )
+    return None if value is None else UUID(str(value))
+
+
+async def track_approval_consent(
+    conn: asyncpg.Connection, *, citizen_id: UUID, client_id: str, consent_id: UUID, at: datetime
+) -> None:
+    await conn.execute(
+        "INSERT INTO oauth_approval_consents (citizen_id, client_id, consent_id, created_at) VALUES ($1, $2, $3, $4)",
+        citizen_id,
+        client_id,
+        consent_id,
+        at,
+    )
+
+
+async def approval_consents(conn: asyncpg.Connection, *, citizen_id: UUID, client_id: str) -> list[UUID]:
+    rows = await conn.fetch(
+        """
+        SELECT a.consent_id FROM oauth_approval_consents a JOIN consents c ON c.id = a.consent_id
+        WHERE a.citizen_id = $1 AND a.client_id = $2 AND c.revoked_at IS NULL
+        ORDER BY a.created_at
+        """,
+        citizen_id,
+        client_id,
+    )
+    return [UUID(str(r["consent_id"])) for r in rows]

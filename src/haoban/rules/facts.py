@@ -24,7 +24,7 @@ SOURCES_FOR: dict[str, list[SourceName]] = {
     "hpf.withdraw.rent": ["housing_fund", "estate"],
     "hpf.withdraw.retirement": ["identity", "housing_fund"],
     "hpf.withdraw.loan_repayment": ["housing_fund", "estate"],
-    "housing.public_rental.apply": ["household", "social_security", "estate"],
+    "housing.public_rental.apply": ["identity", "household", "social_security", "estate"],
 }
 
 # Applicant inputs each service's rules read (anything else is ignored).

@@ -39,6 +39,8 @@ from haoban.sandbox import service
 from haoban.sandbox.identity import register_app_client
 from haoban.sandbox.schemas import TestCitizenCreate
 from haoban.sandbox.service import SANDBOX_ACTOR
+from haoban.staff import repository as staff_repo
+from haoban.staff.service import create_staff
 
 
 class DemoAccount(msgspec.Struct, frozen=True, kw_only=True):
@@ -240,9 +242,32 @@ async def load_demo_oauth_clients(conn: asyncpg.Connection, runtime: Runtime) ->
     )
 
 
+DEMO_STAFF_USERNAME = "demo-reviewer"
+DEMO_STAFF_PASSWORD = "haoban-demo-2026"  # noqa: S105 (pinned demo secret, sandbox mode only)
+
+
+async def load_demo_staff(conn: asyncpg.Connection, runtime: Runtime) -> None:
+    """A reviewer for the manual lane in both demo departments (README), created once."""
+    if await staff_repo.by_username(conn, DEMO_STAFF_USERNAME) is not None:
+        return
+    await create_staff(
+        conn,
+        username=DEMO_STAFF_USERNAME,
+        display_name="审核员 (demo)",
+        password=DEMO_STAFF_PASSWORD,
+        departments=["housing_security", "hpf"],
+        roles=["reviewer"],
+        citizen_id=None,
+        id_number_hmac=None,
+        actor=SANDBOX_ACTOR,
+        now=runtime.clock.now(),
+    )
+
+
 async def load_demo(conn: asyncpg.Connection, runtime: Runtime) -> list[DemoAccount]:
     await register_app_client(conn, runtime, DEMO_APP)
     await load_demo_oauth_clients(conn, runtime)
+    await load_demo_staff(conn, runtime)
     for account in DEMO_ACCOUNTS:
         await service.create_test_citizen(
             conn, runtime, TestCitizenCreate(citizen_id=account.citizen_id, id_number=account.id_number)
