@@ -1,6 +1,6 @@
 """Instant-withdrawal throughput, as a ratio to a raw ledger route measured in the same run.
 
-    uv run python bench/run_applications.py [--duration 5] [--concurrency 32] [--citizens 4000]
+    uv run python bench/run_applications.py [--duration 5] [--concurrency 32] [--citizens 3000]
 
 Issue 5's target: `POST /v1/applications {"service_code": "hpf.withdraw.rent"}`
 end to end (authorisation, exchange pull, rules, decision, ledger, payout,
@@ -262,7 +262,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=32, help="keep-alive connections (default 32)")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
     parser.add_argument("--db-pool-max", type=int, help="HAOBAN_DB_POOL_MAX for the server (default: its own)")
-    parser.add_argument("--citizens", type=int, default=4000, help="citizens, one withdrawal each (default 4000)")
+    parser.add_argument("--citizens", type=int, default=3000, help="citizens, one withdrawal each (default 3000)")
     parser.add_argument("--amount-fen", type=int, default=100, help="the raw route's debit (default 100)")
     parser.add_argument("--setup-concurrency", type=int, default=16, help="connections for setup (default 16)")
     parser.add_argument("--settle-wait", type=float, default=15.0, help="seconds to let open payouts settle")

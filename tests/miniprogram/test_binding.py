@@ -12,7 +12,7 @@ from litestar.testing import AsyncTestClient
 from haoban.kit.clock import FrozenClock
 from tests.factories import bearer
 from tests.identity import flows
-from tests.miniprogram.helpers import exchange, mint, ticket_for
+from tests.miniprogram.helpers import VERIFIER, exchange, mint, ticket_for
 from tests.sandbox.bodies import person
 
 REQUEST_URI = "urn:ietf:params:oauth:request_uri:" + "x" * 43
@@ -36,7 +36,7 @@ async def test_face_login_with_a_ticket_binds_and_the_next_code_signs_in_below_f
     assert [len(r["ticket_hmac"]) for r in kept] == [32]  # only an HMAC is kept
     assert ticket.encode() not in kept[0]["ticket_hmac"]
 
-    login = await flows.login(mp_client, me, flows.grace(12), binding_ticket=ticket)
+    login = await flows.login(mp_client, me, flows.grace(12), binding_ticket=unbound["proof"])
     assert login.status_code == 200, login.text
     assert login.json()["acr"] == "urn:haoban:loa:face"
     bound_to = await db.fetchval(
@@ -67,7 +67,7 @@ async def test_face_login_with_a_ticket_binds_and_the_next_code_signs_in_below_f
     assert approve.json()["code"] == "step_up_required"
 
     # The ticket was spent: it cannot bind again.
-    again = await flows.login(mp_client, me, flows.grace(13), binding_ticket=ticket)
+    again = await flows.login(mp_client, me, flows.grace(13), binding_ticket=unbound["proof"])
     assert again.status_code == 401, again.text
     assert again.json()["code"] == "binding_ticket_invalid"
 
@@ -75,7 +75,7 @@ async def test_face_login_with_a_ticket_binds_and_the_next_code_signs_in_below_f
 async def test_registration_with_a_ticket_binds(mp_client: AsyncTestClient[Litestar], db: asyncpg.Connection) -> None:
     me = person(502)
     await flows.add_identity(mp_client, me)
-    ticket = (await ticket_for(mp_client, "ali-2088502", platform="alipay"))["binding_ticket"]
+    ticket = (await ticket_for(mp_client, "ali-2088502", platform="alipay"))["proof"]
     registered = await flows.register(mp_client, me, flows.grace(14), binding_ticket=ticket)
     assert registered.status_code == 201, registered.text
     bound_to = await db.fetchval(
@@ -91,7 +91,7 @@ async def test_an_expired_ticket_is_refused_before_any_face_work(
 ) -> None:
     me = person(503)
     await flows.add_identity(mp_client, me)
-    ticket = (await ticket_for(mp_client, "wx-open-503"))["binding_ticket"]
+    ticket = (await ticket_for(mp_client, "wx-open-503"))["proof"]
     clock.advance(timedelta(minutes=10, seconds=1))
     registered = await flows.register(mp_client, me, flows.grace(15), binding_ticket=ticket)
     assert registered.status_code == 401, registered.text
@@ -103,7 +103,7 @@ async def test_an_expired_ticket_is_refused_before_any_face_work(
 async def test_an_unknown_ticket_is_refused(mp_client: AsyncTestClient[Litestar]) -> None:
     me = person(504)
     await flows.add_identity(mp_client, me)
-    response = await flows.register(mp_client, me, flows.grace(16), binding_ticket="hbm_" + "A" * 43)
+    response = await flows.register(mp_client, me, flows.grace(16), binding_ticket="hbm_" + "A" * 43 + VERIFIER)
     assert response.status_code == 401
     assert response.json()["code"] == "binding_ticket_invalid"
 
@@ -144,8 +144,8 @@ async def test_a_second_ticket_for_a_bound_account_is_refused_before_face_work(
 ) -> None:
     me = person(509)
     await flows.add_identity(mp_client, me)
-    first = (await ticket_for(mp_client, "wx-open-509"))["binding_ticket"]
-    second = (await ticket_for(mp_client, "wx-open-509"))["binding_ticket"]
+    first = (await ticket_for(mp_client, "wx-open-509"))["proof"]
+    second = (await ticket_for(mp_client, "wx-open-509"))["proof"]
     assert (await flows.register(mp_client, me, flows.grace(17), binding_ticket=first)).status_code == 201
     refused = await flows.login(mp_client, me, flows.grace(18), binding_ticket=second)
     assert refused.status_code == 409, refused.text
@@ -159,7 +159,7 @@ async def test_two_concurrent_face_logins_with_one_ticket_bind_once(
     me = person(510)
     await flows.add_identity(mp_client, me)
     assert (await flows.register(mp_client, me, flows.grace(19))).status_code == 201
-    ticket = (await ticket_for(mp_client, "wx-open-510"))["binding_ticket"]
+    ticket = (await ticket_for(mp_client, "wx-open-510"))["proof"]
     results = await asyncio.gather(
         flows.login(mp_client, me, flows.grace(20), binding_ticket=ticket),
         flows.login(mp_client, me, flows.grace(21), binding_ticket=ticket),

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
 import httpx
+import msgspec
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from haoban.kit.clock import FrozenClock
-from haoban.miniprogram.alipay import AlipayPlatform
+from haoban.miniprogram.alipay import RESPONSE_NODE, AlipayPlatform
 from haoban.miniprogram.ports import CodeRejected, PlatformIdentity, PlatformUnavailable
 from haoban.miniprogram.settings import AlipaySettings, WeChatSettings
 from haoban.miniprogram.wechat import WeChatPlatform
@@ -24,12 +26,33 @@ RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 PEM = RSA_KEY.private_bytes(
     serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
 ).decode()
-ALIPAY = AlipaySettings(app_id="2021000000000001", private_key_pem=PEM)
+ALIPAY_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # Alipay's own key pair
+ALIPAY_PUBLIC_PEM = (
+    ALIPAY_KEY.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+).decode()
+ALIPAY = AlipaySettings(app_id="2021000000000001", private_key_pem=PEM, alipay_public_key_pem=ALIPAY_PUBLIC_PEM)
 CLOCK = FrozenClock(datetime(2026, 11, 28, 2, 30, tzinfo=UTC))
 
 
 def wechat(handler: Handler) -> WeChatPlatform:
     return WeChatPlatform(WECHAT, httpx.AsyncClient(transport=httpx.MockTransport(handler)), timeout_ms=500)
+
+
+def alipay_body(node: str, content: dict[str, object], *, key: rsa.RSAPrivateKey | None = ALIPAY_KEY) -> bytes:
+    """An answer as Alipay's gateway writes it: the node's exact bytes, then `sign` over them."""
+    raw = json.dumps(content, ensure_ascii=False, indent=1).encode()  # odd spacing: the exact bytes are signed
+    body = b'{"' + node.encode() + b'": ' + raw
+    if key is not None:
+        signature = base64.b64encode(key.sign(raw, padding.PKCS1v15(), hashes.SHA256()))
+        body += b', "sign": "' + signature + b'"'
+    return body + b"}"
+
+
+def alipay_answer(node: str, content: dict[str, object], **kw: rsa.RSAPrivateKey | None) -> httpx.Response:
+    return httpx.Response(200, content=alipay_body(node, content, **kw), headers={"content-type": "application/json"})
+
+
+TOKEN = RESPONSE_NODE
 
 
 def alipay(handler: Handler) -> AlipayPlatform:
@@ -107,15 +130,8 @@ class TestAlipay:
 
         def handler(request: httpx.Request) -> httpx.Response:
             seen.append(request)
-            body = {
-                "alipay_system_oauth_token_response": {
-                    "user_id": "2088102150477652",
-                    "access_token": "20120823ac6ffaa4d2d84e7384bf983531473993",
-                    "expires_in": 3600,
-                },
-                "sign": "ERITJKEIJKJHKKKKKKKHJEREEEEEEEEEEE",
-            }
-            return httpx.Response(200, json=body)
+            token = {"user_id": "2088102150477652", "access_token": "20120823ac6ffaa4d2d8", "expires_in": 3600}
+            return alipay_answer(TOKEN, token)
 
         identity = await alipay(handler).exchange("auth-code-1")
         assert identity == PlatformIdentity(platform="alipay", open_id="2088102150477652")
@@ -133,28 +149,30 @@ class TestAlipay:
         RSA_KEY.public_key().verify(signature, content.encode(), padding.PKCS1v15(), hashes.SHA256())
 
     async def test_open_id_is_preferred_when_present(self) -> None:
-        body = {"alipay_system_oauth_token_response": {"open_id": "074a1CcTG1LelxKe4xQC0zgNdId0nxi95b5lsNpazWYoCo5"}}
-        identity = await alipay(lambda _: httpx.Response(200, json=body)).exchange("c")
+        token = {"open_id": "074a1CcTG1LelxKe4xQC0zgNdId0nxi95b5lsNpazWYoCo5", "user_id": "2088"}
+        identity = await alipay(lambda _: alipay_answer(TOKEN, token)).exchange("c")
         assert identity.open_id == "074a1CcTG1LelxKe4xQC0zgNdId0nxi95b5lsNpazWYoCo5"
 
     @pytest.mark.parametrize("sub_code", ["isv.code-invalid", "isv.code-expired"])
     async def test_an_invalid_code_is_rejected(self, sub_code: str) -> None:
-        body = {"error_response": {"code": "40002", "msg": "Invalid Arguments", "sub_code": sub_code}, "sign": "x"}
+        error = {"code": "40002", "msg": "Invalid Arguments", "sub_code": sub_code}
         with pytest.raises(CodeRejected):
-            await alipay(lambda _: httpx.Response(200, json=body)).exchange("c")
+            await alipay(lambda _: alipay_answer("error_response", error)).exchange("c")
 
     @pytest.mark.parametrize(
-        ("body", "reason"),
+        ("response", "reason"),
         [
-            ({"error_response": {"code": "20000", "msg": "Service Currently Unavailable"}}, "busy"),
-            ({"error_response": {"code": "40004", "msg": "Business Failed", "sub_code": "isv.x"}}, "platform_error"),
-            ({"unexpected": {}}, "bad_response"),
-            ({"alipay_system_oauth_token_response": {"access_token": "t"}}, "bad_response"),
+            (alipay_answer("error_response", {"code": "20000", "msg": "Service Currently Unavailable"}), "busy"),
+            (alipay_answer("error_response", {"code": "40004", "sub_code": "isv.x"}), "platform_error"),
+            (httpx.Response(200, json={"unexpected": {}, "sign": "x"}), "bad_response"),
+            (httpx.Response(200, content=b"<html>gateway</html>"), "bad_response"),
+            (alipay_answer(TOKEN, {"access_token": "t"}), "bad_response"),
+            (httpx.Response(502, content=b"bad gateway"), "busy"),
         ],
     )
-    async def test_errors_are_mapped(self, body: dict[str, object], reason: str) -> None:
+    async def test_errors_are_mapped(self, response: httpx.Response, reason: str) -> None:
         with pytest.raises(PlatformUnavailable) as caught:
-            await alipay(lambda _: httpx.Response(200, json=body)).exchange("c")
+            await alipay(lambda _: response).exchange("c")
         assert caught.value.reason == reason
 
     async def test_a_timeout_is_unavailable(self) -> None:
@@ -164,3 +182,46 @@ class TestAlipay:
         with pytest.raises(PlatformUnavailable) as caught:
             await alipay(handler).exchange("c")
         assert caught.value.reason == "timeout"
+
+
+def _tampered() -> bytes:
+    """A genuine signature over one user id, with the body changed to another."""
+    return alipay_body(TOKEN, {"user_id": "2088000000000001"}).replace(b"2088000000000001", b"2088999999999999")
+
+
+class TestAlipaySignature:
+    """Alipay's response `sign` must verify with Alipay's public key, or nothing in the answer is used."""
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            pytest.param(alipay_body(TOKEN, {"user_id": "2088102150477652"}, key=None), id="missing"),
+            pytest.param(alipay_body(TOKEN, {"user_id": "2088102150477652"}, key=RSA_KEY), id="another-key"),
+            pytest.param(_tampered(), id="tampered"),
+            pytest.param(b'{"' + TOKEN.encode() + b'": {"user_id": "2088"}, "sign": "not base64!"}', id="not-base64"),
+            pytest.param(b'{"' + TOKEN.encode() + b'": {"user_id": "2088"}, "sign": 42}', id="not-a-string"),
+            pytest.param(
+                alipay_body("error_response", {"code": "40002", "sub_code": "isv.code-invalid"}, key=None),
+                id="unsigned-error",
+            ),
+        ],
+    )
+    async def test_a_bad_or_missing_signature_is_never_trusted(self, body: bytes) -> None:
+        with pytest.raises(PlatformUnavailable) as caught:
+            await alipay(lambda _: httpx.Response(200, content=body)).exchange("c")
+        assert caught.value.reason == "bad_signature"
+
+    async def test_the_signature_covers_the_exact_bytes_of_the_node(self) -> None:
+        """Escapes and spacing as Alipay sent them; re-serialising the node would break the check."""
+        raw = b'{ "user_id" : "2088102150477652", "nick" : "\\u5f20\\u4e09" }'
+        signature = base64.b64encode(ALIPAY_KEY.sign(raw, padding.PKCS1v15(), hashes.SHA256()))
+        body = b'{"' + TOKEN.encode() + b'":' + raw + b',"sign":"' + signature + b'"}'
+        identity = await alipay(lambda _: httpx.Response(200, content=body)).exchange("c")
+        assert identity.open_id == "2088102150477652"
+
+    def test_the_adapter_needs_an_rsa_public_key(self) -> None:
+        ec_key = ec.generate_private_key(ec.SECP256R1()).public_key()
+        pem = ec_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        settings = msgspec.structs.replace(ALIPAY, alipay_public_key_pem=pem.decode())
+        with pytest.raises(ValueError, match="HAOBAN_ALIPAY_PUBLIC_KEY"):
+            AlipayPlatform(settings, httpx.AsyncClient(), CLOCK, timeout_ms=500)

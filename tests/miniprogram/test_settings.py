@@ -32,3 +32,17 @@ def test_a_half_configured_platform_names_what_is_missing() -> None:
 def test_a_bad_timeout_is_refused() -> None:
     with pytest.raises(SettingsError, match="TIMEOUT"):
         load_miniprogram_settings({"HAOBAN_MINIPROGRAM_TIMEOUT_MS": "fast"})
+
+
+def test_alipay_needs_alipays_public_key_to_check_its_answers() -> None:
+    with pytest.raises(SettingsError, match="HAOBAN_ALIPAY_PUBLIC_KEY"):
+        load_miniprogram_settings({"HAOBAN_ALIPAY_APP_ID": "2021", "HAOBAN_ALIPAY_PRIVATE_KEY": "pem"})
+    settings = load_miniprogram_settings(
+        {
+            "HAOBAN_ALIPAY_APP_ID": "2021",
+            "HAOBAN_ALIPAY_PRIVATE_KEY": "pem",
+            "HAOBAN_ALIPAY_PUBLIC_KEY": "-----BEGIN PUBLIC KEY-----\\nAB\\n-----END PUBLIC KEY-----",
+        }
+    )
+    assert settings.alipay is not None
+    assert settings.alipay.alipay_public_key_pem == "-----BEGIN PUBLIC KEY-----\nAB\n-----END PUBLIC KEY-----"

@@ -178,3 +178,57 @@ async def test_the_demo_department_holds_every_ingest_scope(
     assert response.status_code == 200, response.text
     assert set(response.json()["scope"].split()) == set(INGEST_SCOPES)
     assert len(INGEST_SCOPES) == 6
+
+
+async def _revoke(client: Client, token: str, client_id: str = HPF_ID, secret: str = HPF_SECRET) -> None:
+    response = await client.post("/oauth/revoke", data={"token": token}, headers=flows.basic(client_id, secret))
+    assert response.status_code == 200, response.text
+
+
+async def _introspect(client: Client, token: str) -> bytes:
+    response = await client.post("/oauth/introspect", data={"token": token}, headers=flows.basic(HPF_ID, HPF_SECRET))
+    assert response.status_code == 200, response.text
+    return response.content
+
+
+async def test_a_revoked_client_credentials_token_is_refused_and_inactive(dept: Client, db: asyncpg.Connection) -> None:
+    token = await _token(dept)
+    assert b'"active":true' in await _introspect(dept, token)
+    assert (await dept.post("/v1/ingest/housing_fund", json=_funds(1), headers=bearer(token))).status_code == 200
+
+    await _revoke(dept, token)
+    refused = await dept.post("/v1/ingest/housing_fund", json=_funds(1), headers=bearer(token))
+    assert refused.status_code == 401, refused.text
+    assert refused.json()["code"] == "invalid_token"
+    assert await _introspect(dept, token) == b'{"active":false}'
+    assert await db.fetchval("SELECT count(*) FROM audit_events WHERE action = 'oauth.client_token.revoked'") == 1
+
+    await _revoke(dept, token)  # again: still 200, nothing more happens
+    assert await db.fetchval("SELECT count(*) FROM audit_events WHERE action = 'oauth.client_token.revoked'") == 1
+    fresh = await _token(dept)  # only that token ended, not the client
+    assert (await dept.post("/v1/ingest/housing_fund", json=_funds(1), headers=bearer(fresh))).status_code == 200
+
+
+async def test_only_the_owning_client_can_revoke_a_client_credentials_token(
+    dept: Client, db: asyncpg.Connection, settings: Settings, clock: FrozenClock
+) -> None:
+    async with db.transaction():
+        await create_client(
+            db,
+            hmac_key=settings.security.token_hmac_key,
+            client_id="estate-center",
+            client_type="confidential",
+            display_name="不动产登记中心",
+            purpose="Pushes estate records",
+            redirect_uris=[],
+            scopes=["ingest.estate"],
+            secret=HPF_SECRET,
+            now=clock.now(),
+            actor=Actor(type="system", id="tests"),
+        )
+    token = await _token(dept)
+    await _revoke(dept, token, client_id="estate-center")  # RFC 7009: 200, and nothing happens
+    assert await db.fetchval("SELECT count(*) FROM oauth_revoked_tokens") == 0
+    response = await dept.post("/v1/ingest/housing_fund", json=_funds(1), headers=bearer(token))
+    assert response.status_code == 200, response.text
+    assert b'"active":true' in await _introspect(dept, token)

@@ -34,11 +34,32 @@ async def _counts(runtime: Runtime) -> dict[str, int]:
     return {r["status"]: r["n"] for r in rows}
 
 
-def _reconcile(db_url: str) -> subprocess.CompletedProcess[str]:
+def _env(db_url: str) -> dict[str, str]:
     keep = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TMPDIR") if k in os.environ}
+    return {**keep, **server_env(db_url, **WORKER_ENV)}
+
+
+class WorkerProcess:
+    """`haoban worker` in a subprocess (the other place the outbox worker runs)."""
+
+    def __init__(self, db_url: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "haoban.cli", "worker"],
+            env=_env(db_url),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def stop(self) -> int:
+        self.proc.terminate()
+        return self.proc.wait(timeout=30)
+
+
+def _reconcile(db_url: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "haoban.cli", "payouts", "reconcile"],
-        env={**keep, **server_env(db_url, **WORKER_ENV)},
+        env=_env(db_url),
         capture_output=True,
         text=True,
         timeout=120,
@@ -47,8 +68,28 @@ def _reconcile(db_url: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("process", ["serve", "worker"])
 async def test_kill_9_with_payouts_in_flight_then_restart_and_reconcile(
-    money_runtime: Runtime, db_url: str, live_server: Callable[..., LiveServer]
+    process: str, money_runtime: Runtime, db_url: str, live_server: Callable[..., LiveServer]
+) -> None:
+    workers: list[WorkerProcess] = []
+
+    def start() -> LiveServer | WorkerProcess:
+        if process == "serve":
+            return live_server(**WORKER_ENV)  # the fixture stops it
+        workers.append(WorkerProcess(db_url))
+        return workers[-1]
+
+    try:
+        await _crash_and_recover(money_runtime, db_url, start)
+    finally:
+        for worker in workers:
+            if worker.proc.poll() is None:
+                worker.proc.kill()
+
+
+async def _crash_and_recover(
+    money_runtime: Runtime, db_url: str, start: Callable[[], LiveServer | WorkerProcess]
 ) -> None:
     async with short_transaction(money_runtime.pool) as conn:
         citizen_id = await funded_member(conn, 10_000_000)
@@ -58,7 +99,7 @@ async def test_kill_9_with_payouts_in_flight_then_restart_and_reconcile(
         ids.append((await request(money_runtime, citizen_id, 10_000 + i, card_no=card)).payout_id)
     await faults(money_runtime, latency_ms=400, timeout_rate=0.2, failure_rate=0.1)
 
-    server = await asyncio.to_thread(live_server, **WORKER_ENV)
+    server = await asyncio.to_thread(start)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:  # wait until payouts are in flight and some are done
         counts = await _counts(money_runtime)
@@ -71,7 +112,7 @@ async def test_kill_9_with_payouts_in_flight_then_restart_and_reconcile(
     assert in_flight.get("sent", 0) >= 1, in_flight
 
     await faults(money_runtime, latency_ms=20)
-    restarted = await asyncio.to_thread(live_server, **WORKER_ENV)  # its worker races reconcile
+    restarted = await asyncio.to_thread(start)  # its worker races reconcile
     result = await asyncio.to_thread(_reconcile, db_url)
     assert result.returncode in (0, 1), result.stderr
     deadline = time.monotonic() + 30
@@ -80,7 +121,10 @@ async def test_kill_9_with_payouts_in_flight_then_restart_and_reconcile(
         if set(counts) <= {"settled", "reversed"}:
             break
         await asyncio.sleep(0.1)
-    restarted.stop()
+    if isinstance(restarted, WorkerProcess):
+        assert restarted.stop() == 0  # SIGTERM: a clean stop
+    else:
+        restarted.stop()
     final = _reconcile(db_url)
     assert final.returncode == 0, final.stdout + final.stderr
     assert "checked 0 open payout(s)" in final.stdout

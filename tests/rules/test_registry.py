@@ -26,7 +26,15 @@ from tests.rules.factories import TODAY, fund_facts, missing
 AT = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 
 
+async def _empty_rule_sets(db: asyncpg.Connection) -> None:
+    """The test template loads the shipped rule sets; these tests start from none (triggers off for the delete)."""
+    await db.execute("SET session_replication_role = replica")
+    await db.execute("DELETE FROM rule_sets")
+    await db.execute("SET session_replication_role = DEFAULT")
+
+
 async def test_sync_loads_every_file_once(db: asyncpg.Connection) -> None:
+    await _empty_rule_sets(db)
     files = len(list(SETS_DIR.glob("*.yaml")))
     assert await sync_rule_sets(db, at=AT) == files
     assert await sync_rule_sets(db, at=AT) == 0
@@ -34,6 +42,7 @@ async def test_sync_loads_every_file_once(db: asyncpg.Connection) -> None:
 
 
 async def test_a_changed_file_of_a_loaded_version_is_refused_by_name(db: asyncpg.Connection, tmp_path: Path) -> None:
+    await _empty_rule_sets(db)
     shutil.copy(SETS_DIR / "hpf_withdraw_rent_2026_1.yaml", tmp_path / "rent.yaml")
     assert await sync_rule_sets(db, directory=tmp_path, at=AT) == 1
     text = (tmp_path / "rent.yaml").read_text(encoding="utf-8")

@@ -141,7 +141,7 @@ async def _payout_id(runtime: Runtime, application_id: UUID) -> UUID | None:
 
 def sources_for(service_def: Service) -> list[SourceName]:
     """What the rules read, plus the identity registry when money goes to the citizen's card (account name)."""
-    wanted = list(rule_facts.SOURCES_FOR[service_def.code])
+    wanted = [*rule_facts.RECORDED_FOR.get(service_def.code, []), *rule_facts.SOURCES_FOR[service_def.code]]
     if service_def.pays_out and "identity" not in wanted:
         wanted.insert(0, "identity")
     return wanted

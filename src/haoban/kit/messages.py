@@ -49,6 +49,10 @@ TITLES: dict[str, tuple[str, str]] = {
     "unsupported_grant_type": ("不支持的授权方式", "Unsupported grant type"),
     "unsupported_response_type": ("不支持的响应类型", "Unsupported response type"),
     "binding_ticket_invalid": ("绑定凭证无效或已过期", "The binding ticket is invalid, used or expired"),
+    "binding_proof_invalid": (
+        "绑定凭证与发起设备不符",
+        "The binding ticket was presented without the verifier of the device that asked for it",
+    ),
     "miniprogram_already_bound": ("该小程序账号已绑定", "This mini-program account is already bound"),
     "miniprogram_code_invalid": ("小程序登录码无效", "The mini-program login code is invalid or used"),
     "miniprogram_platform_error": ("小程序平台返回错误", "The mini-program platform answered with an error"),

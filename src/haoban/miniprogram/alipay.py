@@ -9,22 +9,29 @@
     200 {"error_response": {"code": "40002", "msg": "Invalid Arguments",
          "sub_code": "isv.code-invalid", "sub_msg": "…"}, "sign": "…"}
 
-`sign` is RSA-SHA256 (PKCS#1 v1.5) over the other parameters sorted by name and
-joined as `k=v&…`, base64-encoded. Mapped: sub_code `isv.code-invalid` or
-`isv.code-expired` -> `CodeRejected`; code 20000 (service unavailable) ->
-`PlatformUnavailable("busy")` (503); any other error or an unreadable body ->
-`PlatformUnavailable` (502). The identity is `open_id` when Alipay sends one
-(newer apps), else `user_id`. The access token is dropped.
-Not done: verifying the response's `sign` with Alipay's public key (TLS only).
+The request's `sign` is RSA-SHA256 (PKCS#1 v1.5) over the other parameters
+sorted by name and joined as `k=v&…`, base64-encoded, with our app private key.
+The response's `sign` is RSA-SHA256 with Alipay's public key over the exact
+bytes of the response node (`alipay_system_oauth_token_response` or
+`error_response`) as they appear in the body. An answer whose signature is
+missing or wrong is never read: `PlatformUnavailable("bad_signature")` (502).
+Mapped (after the check): sub_code `isv.code-invalid` or `isv.code-expired` ->
+`CodeRejected`; code 20000 (service unavailable) -> `PlatformUnavailable("busy")`
+(503); any other error or an unreadable body -> `PlatformUnavailable` (502).
+The identity is `open_id` when Alipay sends one (newer apps), else `user_id`.
+The access token is dropped.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
+import logging
 from datetime import timedelta, timezone
 
 import httpx
 import msgspec
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
@@ -36,6 +43,10 @@ from haoban.miniprogram.settings import AlipaySettings
 BEIJING = timezone(timedelta(hours=8))
 CODE_SUB_CODES = frozenset({"isv.code-invalid", "isv.code-expired"})
 BUSY_CODES = frozenset({"20000"})
+RESPONSE_NODE = "alipay_system_oauth_token_response"
+ERROR_NODE = "error_response"
+
+log = logging.getLogger("haoban.miniprogram")
 
 
 class _Token(msgspec.Struct, frozen=True, kw_only=True):
@@ -50,12 +61,10 @@ class _Error(msgspec.Struct, frozen=True, kw_only=True):
     sub_msg: str = ""
 
 
-class _Answer(msgspec.Struct, frozen=True, kw_only=True):
-    alipay_system_oauth_token_response: _Token | None = None
-    error_response: _Error | None = None
-
-
-_DECODER = msgspec.json.Decoder(_Answer)
+_TOP = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_TOKEN = msgspec.json.Decoder(_Token)
+_ERROR = msgspec.json.Decoder(_Error)
+_SIGN = msgspec.json.Decoder(str)
 
 
 def sign(params: dict[str, str], key: rsa.RSAPrivateKey) -> str:
@@ -71,17 +80,40 @@ def _mapped_error(error: _Error) -> Exception:
     return PlatformUnavailable("platform_error", f"alipay {error.code} {error.sub_code}"[:200])
 
 
-def parse(body: bytes) -> PlatformIdentity:
-    """The identity in an `alipay.system.oauth.token` answer, or the mapped error."""
+def _bad_signature(detail: str) -> PlatformUnavailable:
+    log.warning("alipay response signature refused: %s", detail, extra={"platform": "alipay"})
+    return PlatformUnavailable("bad_signature", f"alipay: {detail}")
+
+
+def signed_node(body: bytes, alipay_key: rsa.RSAPublicKey) -> tuple[str, bytes]:
+    """The response node's name and its exact bytes, once Alipay's signature over them checks out."""
     try:
-        answer = _DECODER.decode(body)
+        top = _TOP.decode(body)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise PlatformUnavailable("bad_response", "alipay") from exc
-    if answer.error_response is not None:
-        raise _mapped_error(answer.error_response)
-    token = answer.alipay_system_oauth_token_response
-    if token is None:
-        raise PlatformUnavailable("bad_response", "alipay: no token response")
+    names = [name for name in (RESPONSE_NODE, ERROR_NODE) if name in top]
+    if len(names) != 1:
+        raise PlatformUnavailable("bad_response", "alipay: no single response node")
+    content = bytes(top[names[0]])
+    if "sign" not in top:
+        raise _bad_signature("unsigned response")
+    try:
+        signature = base64.b64decode(_SIGN.decode(bytes(top["sign"])), validate=True)
+        alipay_key.verify(signature, content, padding.PKCS1v15(), hashes.SHA256())
+    except (msgspec.DecodeError, msgspec.ValidationError, binascii.Error, ValueError, InvalidSignature) as exc:
+        raise _bad_signature("signature does not verify") from exc
+    return names[0], content
+
+
+def parse(body: bytes, alipay_key: rsa.RSAPublicKey) -> PlatformIdentity:
+    """The identity in a signed `alipay.system.oauth.token` answer, or the mapped error."""
+    name, content = signed_node(body, alipay_key)
+    try:
+        if name == ERROR_NODE:
+            raise _mapped_error(_ERROR.decode(content))
+        token = _TOKEN.decode(content)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise PlatformUnavailable("bad_response", "alipay") from exc
     open_id = token.open_id or token.user_id
     if not open_id:
         raise PlatformUnavailable("bad_response", "alipay: no user_id or open_id")
@@ -93,7 +125,11 @@ class AlipayPlatform:
         key = serialization.load_pem_private_key(settings.private_key_pem.encode(), password=None)
         if not isinstance(key, rsa.RSAPrivateKey):
             raise ValueError("HAOBAN_ALIPAY_PRIVATE_KEY must be an RSA private key (RSA2)")
+        alipay_key = serialization.load_pem_public_key(settings.alipay_public_key_pem.encode())
+        if not isinstance(alipay_key, rsa.RSAPublicKey):
+            raise ValueError("HAOBAN_ALIPAY_PUBLIC_KEY must be Alipay's RSA public key (RSA2)")
         self._key = key
+        self._alipay_key = alipay_key
         self._settings = settings
         self._client = client
         self._clock = clock
@@ -123,4 +159,4 @@ class AlipayPlatform:
             timeout=self._timeout_s,
         )
         response = await send(self._client, request, self._timeout_s, "alipay")
-        return parse(response.content)
+        return parse(response.content, self._alipay_key)

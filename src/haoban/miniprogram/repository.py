@@ -39,16 +39,19 @@ async def insert_ticket(
     *,
     ticket_hmac: bytes,
     identity: PlatformIdentity,
+    challenge: str,
     created_at: datetime,
     expires_at: datetime,
 ) -> None:
     await conn.execute(
-        "INSERT INTO miniprogram_binding_tickets (ticket_hmac, platform, open_id, union_id, created_at, expires_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO miniprogram_binding_tickets"
+        " (ticket_hmac, platform, open_id, union_id, challenge, created_at, expires_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
         ticket_hmac,
         identity.platform,
         identity.open_id,
         identity.union_id,
+        challenge,
         created_at,
         expires_at,
     )
@@ -62,7 +65,7 @@ async def get_ticket(
     db: asyncpg.Pool | asyncpg.Connection, ticket_hmac: bytes, *, for_update: bool = False
 ) -> TicketRow | None:
     sql = (
-        "SELECT platform, open_id, union_id, expires_at, used_at FROM miniprogram_binding_tickets"
+        "SELECT platform, open_id, union_id, challenge, expires_at, used_at FROM miniprogram_binding_tickets"
         " WHERE ticket_hmac = $1"
     )
     row = await db.fetchrow(sql + (" FOR UPDATE" if for_update else ""), ticket_hmac)

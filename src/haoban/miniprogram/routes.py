@@ -39,6 +39,7 @@ BINDING_EXAMPLE = {
     "binding_ticket": "hbm_Q2bq8Jw7W2VZ0ZxRk7h0qB9Uu4n2b5cF1sEx0m1Yf3k",
     "expires_at": "2026-11-28T10:40:00Z",
 }
+TICKET_CHALLENGE_EXAMPLE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"  # RFC 7636 appendix B
 SANDBOX_CODE_EXAMPLE = {
     "code": "0a3Xb81w3ZzKlW1xGq3w3Pz3kz1Xb81W",
     "platform": "wechat",
@@ -63,8 +64,10 @@ def _platform(platform: str) -> Platform:
         "`platform` is `wechat` (code from wx.login) or `alipay` (code from my.getAuthCode). A platform account "
         "already bound to a citizen gets tokens at `acr: urn:haoban:loa:miniprogram` (`amr: [miniprogram]`): "
         "never a verified real name, and refused wherever a recent face verification is required. An unbound one "
-        "gets a `binding_ticket` (single use, 10 minutes) to pass as `binding_ticket` to face registration or "
-        "face login, which binds it."
+        "gets a `binding_ticket` (single use, 10 minutes). The ticket is tied to the mini-program that asked: "
+        "the request carries `ticket_challenge` = BASE64URL(SHA256(verifier)) for a 43-character verifier "
+        "(`[A-Za-z0-9_-]`) it keeps, and face registration or face login binds the account only when their "
+        "`binding_ticket` field is the ticket followed by that verifier (401 `binding_proof_invalid` otherwise)."
     ),
     tags=["identity"],
     security=PUBLIC,
@@ -95,12 +98,18 @@ def _platform(platform: str) -> Platform:
 async def miniprogram_login(
     platform: FromPath[str],
     data: Annotated[
-        CodeExchange, Body(examples=example("wx.login code", {"code": "0a3Xb81w3ZzKlW1xGq3w3Pz3kz1Xb81W"}))
+        CodeExchange,
+        Body(
+            examples=example(
+                "wx.login code",
+                {"code": "0a3Xb81w3ZzKlW1xGq3w3Pz3kz1Xb81W", "ticket_challenge": TICKET_CHALLENGE_EXAMPLE},
+            )
+        ),
     ],
     state: State,
 ) -> MiniProgramLogin:
     runtime: Runtime = state.runtime
-    return await service.exchange_code(runtime, _platform(platform), data.code)
+    return await service.exchange_code(runtime, _platform(platform), data.code, data.ticket_challenge)
 
 
 @post(

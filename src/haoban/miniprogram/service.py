@@ -6,10 +6,20 @@ never a real name, so `require_recent_face` and the real-name checks refuse it.
 An unbound one gets a binding ticket (`hbm_…`, single use, ten minutes, only
 its HMAC stored), which a successful face registration or face login spends to
 bind the platform identity to the face-verified citizen.
+
+The ticket is tied to the mini-program instance that asked for it, PKCE-style:
+the code exchange carries `ticket_challenge` = BASE64URL(SHA256(verifier)) for a
+43-character verifier the mini-program keeps, and spending the ticket needs the
+verifier: the `binding_ticket` field of face registration / login carries the
+ticket followed by the verifier (`hbm_<43>` + `<43>`, 90 characters). A ticket
+seen on its own (a log, a shared link, another app) binds nothing.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -31,6 +41,8 @@ from haoban.tokens.schemas import SessionGrant
 MINIPROGRAM_ACR = "urn:haoban:loa:miniprogram"
 TICKET_TTL = timedelta(minutes=10)
 TICKET_PREFIX = "hbm_"
+TICKET_LENGTH = len(TICKET_PREFIX) + 43  # token_urlsafe(32)
+VERIFIER_LENGTH = 43
 SCOPE = ("openid",)
 
 
@@ -49,6 +61,10 @@ class PlatformDown(Unavailable):
 
 class TicketInvalid(Unauthorized):
     code = "binding_ticket_invalid"
+
+
+class BindingProofInvalid(Unauthorized):
+    code = "binding_proof_invalid"
 
 
 class AlreadyBound(Conflict):
@@ -73,7 +89,27 @@ def _map(exc: CodeRejected | PlatformUnavailable) -> AppError:
     return PlatformError("The mini-program platform gave an answer we could not use.")
 
 
-async def exchange_code(runtime: Runtime, platform: str, code: str) -> MiniProgramLogin:
+def s256(verifier: str) -> str:
+    """RFC 7636 §4.2, as for OAuth codes."""
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode()
+
+
+def split_presented(presented: str) -> tuple[str, str]:
+    """The ticket and the device's verifier from what face registration / login received."""
+    ticket, verifier = presented[:TICKET_LENGTH], presented[TICKET_LENGTH:]
+    if len(verifier) != VERIFIER_LENGTH or not ticket.startswith(TICKET_PREFIX):
+        raise BindingProofInvalid(
+            "Pass the binding ticket followed by the verifier whose challenge the mini-program sent with its code."
+        )
+    return ticket, verifier
+
+
+def _check_proof(row: TicketRow, verifier: str) -> None:
+    if row.challenge is None or not hmac.compare_digest(s256(verifier), row.challenge):
+        raise BindingProofInvalid("The verifier does not match the challenge sent with the login code.")
+
+
+async def exchange_code(runtime: Runtime, platform: str, code: str, ticket_challenge: str) -> MiniProgramLogin:
     """Ask the platform first (no connection is held while it answers), then decide in one transaction."""
     port = runtime.miniprogram_platforms.get(platform)
     if port is None:
@@ -86,13 +122,15 @@ async def exchange_code(runtime: Runtime, platform: str, code: str) -> MiniProgr
         raise PlatformError("The mini-program platform answered for another platform.")
     result: MiniProgramLogin | None = None
     async for conn in transaction(runtime.pool):
-        result = await _decide(conn, runtime, identity)
+        result = await _decide(conn, runtime, identity, ticket_challenge)
     if result is None:  # unreachable: the loop body runs once
         raise RuntimeError("no outcome")
     return result
 
 
-async def _decide(conn: asyncpg.Connection, runtime: Runtime, identity: PlatformIdentity) -> MiniProgramLogin:
+async def _decide(
+    conn: asyncpg.Connection, runtime: Runtime, identity: PlatformIdentity, ticket_challenge: str
+) -> MiniProgramLogin:
     now = runtime.clock.now()
     binding = await repo.find_binding(conn, identity.platform, identity.open_id)
     if binding is not None:
@@ -110,7 +148,12 @@ async def _decide(conn: asyncpg.Connection, runtime: Runtime, identity: Platform
     ticket = TICKET_PREFIX + secrets.token_urlsafe(32)
     await repo.purge_tickets(conn, now - timedelta(days=1))
     await repo.insert_ticket(
-        conn, ticket_hmac=_ticket_hmac(runtime, ticket), identity=identity, created_at=now, expires_at=now + TICKET_TTL
+        conn,
+        ticket_hmac=_ticket_hmac(runtime, ticket),
+        identity=identity,
+        challenge=ticket_challenge,
+        created_at=now,
+        expires_at=now + TICKET_TTL,
     )
     return MiniProgramLogin(outcome="binding_required", binding_ticket=ticket, expires_at=now + TICKET_TTL)
 
@@ -119,26 +162,31 @@ def _usable(row: TicketRow | None, now: datetime) -> bool:
     return row is not None and row.used_at is None and row.expires_at > now
 
 
-async def check_ticket(runtime: Runtime, ticket: str) -> None:
-    """Before any face work: refuse an unknown, used or expired ticket, so a face is not spent on it."""
+async def check_ticket(runtime: Runtime, presented: str) -> None:
+    """Before any face work: refuse an unknown, used or expired ticket, or one without the device's
+    verifier, so a face is not spent on it. `presented` is the ticket followed by the verifier."""
+    ticket, verifier = split_presented(presented)
     row = await repo.get_ticket(runtime.pool, _ticket_hmac(runtime, ticket))
     if row is None or not _usable(row, runtime.clock.now()):
         raise TicketInvalid("The binding ticket is unknown, used or expired; sign in to the mini-program again.")
+    _check_proof(row, verifier)
     if await repo.find_binding(runtime.pool, row.platform, row.open_id) is not None:
         raise AlreadyBound("This mini-program account is already bound to a citizen.")
 
 
-async def bind_with_ticket(conn: asyncpg.Connection, runtime: Runtime, ticket: str, citizen_id: UUID) -> None:
+async def bind_with_ticket(conn: asyncpg.Connection, runtime: Runtime, presented: str, citizen_id: UUID) -> None:
     """In the face verification's transaction, after it succeeded: spend the ticket and bind.
 
     Raising here rolls the whole attempt back; that only happens when a concurrent
     attempt spent the same ticket or bound the same platform identity meanwhile.
     """
     now = runtime.clock.now()
+    ticket, verifier = split_presented(presented)
     ticket_hmac = _ticket_hmac(runtime, ticket)
     row = await repo.get_ticket(conn, ticket_hmac, for_update=True)
     if row is None or not _usable(row, now):
         raise TicketInvalid("The binding ticket is unknown, used or expired; sign in to the mini-program again.")
+    _check_proof(row, verifier)
     identity = PlatformIdentity(platform=row.platform, open_id=row.open_id, union_id=row.union_id)
     await repo.use_ticket(conn, ticket_hmac, citizen_id, now)
     if not await repo.insert_binding(conn, identity, citizen_id, now):

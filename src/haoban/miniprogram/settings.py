@@ -29,6 +29,7 @@ class WeChatSettings(msgspec.Struct, frozen=True, kw_only=True):
 class AlipaySettings(msgspec.Struct, frozen=True, kw_only=True):
     app_id: str
     private_key_pem: str
+    alipay_public_key_pem: str  # verifies the `sign` of Alipay's responses
     gateway: str = ALIPAY_GATEWAY
 
     def __repr__(self) -> str:
@@ -52,12 +53,13 @@ def _group(env: Mapping[str, str], names: tuple[str, ...]) -> dict[str, str] | N
 
 
 def load_miniprogram_settings(env: Mapping[str, str]) -> MiniProgramSettings:
-    """HAOBAN_WECHAT_APPID + HAOBAN_WECHAT_SECRET; HAOBAN_ALIPAY_APP_ID + HAOBAN_ALIPAY_PRIVATE_KEY (PEM).
+    """HAOBAN_WECHAT_APPID + HAOBAN_WECHAT_SECRET; HAOBAN_ALIPAY_APP_ID + HAOBAN_ALIPAY_PRIVATE_KEY
+    + HAOBAN_ALIPAY_PUBLIC_KEY (both PEM; the public key is Alipay's, for its response signatures).
 
     Optional: HAOBAN_WECHAT_URL, HAOBAN_ALIPAY_GATEWAY, HAOBAN_MINIPROGRAM_TIMEOUT_MS.
     """
     wechat = _group(env, ("HAOBAN_WECHAT_APPID", "HAOBAN_WECHAT_SECRET"))
-    alipay = _group(env, ("HAOBAN_ALIPAY_APP_ID", "HAOBAN_ALIPAY_PRIVATE_KEY"))
+    alipay = _group(env, ("HAOBAN_ALIPAY_APP_ID", "HAOBAN_ALIPAY_PRIVATE_KEY", "HAOBAN_ALIPAY_PUBLIC_KEY"))
     raw_timeout = env.get("HAOBAN_MINIPROGRAM_TIMEOUT_MS", "3000")
     if not raw_timeout.isdigit() or not 100 <= int(raw_timeout) <= 30_000:
         raise SettingsError("HAOBAN_MINIPROGRAM_TIMEOUT_MS must be an integer between 100 and 30000")
@@ -72,6 +74,7 @@ def load_miniprogram_settings(env: Mapping[str, str]) -> MiniProgramSettings:
         alipay=AlipaySettings(
             app_id=alipay["HAOBAN_ALIPAY_APP_ID"],
             private_key_pem=alipay["HAOBAN_ALIPAY_PRIVATE_KEY"].replace("\\n", "\n"),
+            alipay_public_key_pem=alipay["HAOBAN_ALIPAY_PUBLIC_KEY"].replace("\\n", "\n"),
             gateway=env.get("HAOBAN_ALIPAY_GATEWAY", ALIPAY_GATEWAY),
         )
         if alipay

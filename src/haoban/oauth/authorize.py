@@ -15,9 +15,11 @@ from haoban.kit.clock import Clock
 from haoban.kit.crypto import keyed_hash
 from haoban.kit.errors import NotFound
 from haoban.oauth import par as par_service
+from haoban.oauth import profile
 from haoban.oauth import repository as repo
 from haoban.oauth.errors import InvalidRequest
 from haoban.oauth.schemas import Approval, AuthorizationView
+from haoban.runtime import Runtime
 from haoban.tokens.schemas import Principal
 
 CODE_TTL_S = 60
@@ -54,13 +56,17 @@ async def decide(
     conn: asyncpg.Connection,
     *,
     principal: Principal,
+    runtime: Runtime,
     request_uri: str,
     approve: bool,
-    hmac_key: bytes,
-    issuer: str,
-    clock: Clock,
 ) -> str:
-    """Approve (after a recent face verification) or deny; return where the app sends the citizen."""
+    """Approve (after a recent face verification) or deny; return where the app sends the citizen.
+
+    Approving `profile` also records the data consent the masked name is read under.
+    """
+    clock = runtime.clock
+    hmac_key = runtime.settings.security.token_hmac_key
+    issuer = runtime.settings.security.issuer
     now = clock.now()
     if approve:
         require_recent_face(principal, now)
@@ -94,6 +100,8 @@ async def decide(
     await repo.remember_approval(
         conn, citizen_id=principal.citizen_id, client_id=par.client_id, scope=par.scope, at=now
     )
+    if profile.PROFILE_SCOPE in par.scope:
+        await profile.consent_on_approval(conn, runtime, citizen_id=principal.citizen_id, client_id=par.client_id)
     await audit.record(
         conn,
         actor=actor,
@@ -110,16 +118,17 @@ async def approvals(conn: asyncpg.Connection, principal: Principal) -> list[Appr
     return await repo.list_approvals(conn, principal.citizen_id)
 
 
-async def withdraw(conn: asyncpg.Connection, *, principal: Principal, client_id: str, clock: Clock) -> None:
-    """Forget the approvals and end every token the client holds for this citizen."""
-    now = clock.now()
+async def withdraw(conn: asyncpg.Connection, runtime: Runtime, *, principal: Principal, client_id: str) -> None:
+    """Forget the approvals, end every token the client holds for this citizen, revoke the consents they made."""
+    now = runtime.clock.now()
     if await repo.get_client(conn, client_id) is None:  # first-party sessions are ended by logout, not here
         raise NotFound("No approval for this client.")
     removed = await repo.delete_approvals(conn, citizen_id=principal.citizen_id, client_id=client_id)
     revoked = await repo.revoke_client_families(
         conn, citizen_id=principal.citizen_id, client_id=client_id, at=now, reason="approval_withdrawn"
     )
-    if not removed and not revoked:
+    consents = await profile.revoke_on_withdrawal(conn, runtime, citizen_id=principal.citizen_id, client_id=client_id)
+    if not removed and not revoked and not consents:
         raise NotFound("No approval for this client.")
     await audit.record(
         conn,
@@ -128,5 +137,5 @@ async def withdraw(conn: asyncpg.Connection, *, principal: Principal, client_id:
         subject_type="oauth_client",
         subject_id=client_id,
         at=now,
-        details={"approvals": removed, "sessions_revoked": revoked},
+        details={"approvals": removed, "sessions_revoked": revoked, "consents_revoked": consents},
     )

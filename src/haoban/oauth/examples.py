@@ -78,4 +78,9 @@ INTROSPECTION = {
     "iss": "https://haoban.example.cn",
 }
 INACTIVE = {"active": False}
-USERINFO = {"sub": "3q2-7wEjq0h1v8k5Yd9V0bS2s3QeRjZx4mWn6Xc1pTg", "real_name_verified": True, "real_name_level": "face"}
+USERINFO = {
+    "sub": "3q2-7wEjq0h1v8k5Yd9V0bS2s3QeRjZx4mWn6Xc1pTg",
+    "name": "张*",
+    "real_name_verified": True,
+    "real_name_level": "face",
+}

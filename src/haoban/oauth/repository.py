@@ -252,6 +252,11 @@ async def deny_token(conn: asyncpg.Connection, *, jti: str, client_id: str, at: 
     return bool(status == "INSERT 0 1")
 
 
+async def purge_denied(conn: asyncpg.Connection, before: datetime) -> None:
+    """Forget revoked tokens that expired long ago (the guard refuses them by `exp` anyway)."""
+    await conn.execute("DELETE FROM oauth_revoked_tokens WHERE expires_at < $1", before)
+
+
 async def token_denied(db: Executor, jti: str) -> bool:
     return bool(await db.fetchval("SELECT EXISTS (SELECT 1 FROM oauth_revoked_tokens WHERE jti = $1)", jti))
 

@@ -7,6 +7,8 @@ which the department guard and introspection check.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import asyncpg
 
 from haoban.audit import repository as audit
@@ -43,6 +45,7 @@ async def _deny_client_token(conn: asyncpg.Connection, runtime: Runtime, client:
     if principal.client_id != client.client_id:  # another client's token stays valid (RFC 7009 §2.1)
         return
     now = runtime.clock.now()
+    await repo.purge_denied(conn, now - timedelta(days=1))
     if await repo.deny_token(
         conn, jti=principal.token_id, client_id=client.client_id, at=now, expires_at=principal.expires_at
     ):

@@ -161,15 +161,8 @@ async def decide_authorization(
     state: State,
 ) -> AuthorizationRedirect:
     runtime: Runtime = state.runtime
-    security = runtime.settings.security
     target = await authorize.decide(
-        conn,
-        principal=principal,
-        request_uri=data.request_uri,
-        approve=data.decision == "approve",
-        hmac_key=security.token_hmac_key,
-        issuer=security.issuer,
-        clock=runtime.clock,
+        conn, principal=principal, runtime=runtime, request_uri=data.request_uri, approve=data.decision == "approve"
     )
     return AuthorizationRedirect(redirect_to=target)
 
@@ -191,7 +184,10 @@ async def list_my_authorizations(principal: CurrentPrincipal, conn: Conn) -> App
     "/v1/me/authorizations/{client_id:str}",
     operation_id="withdrawAuthorization",
     summary="Withdraw a client's approval",
-    description="Forgets the approvals and revokes every token the client holds for me.",
+    description=(
+        "Forgets the approvals, revokes every token the client holds for me and the data consents "
+        "my approvals of `profile` recorded."
+    ),
     tags=["oauth"],
     status_code=204,
     guards=AUTH_GUARDS,
@@ -205,7 +201,7 @@ async def withdraw_authorization(
     state: State,
 ) -> None:
     runtime: Runtime = state.runtime
-    await authorize.withdraw(conn, principal=principal, client_id=client_id, clock=runtime.clock)
+    await authorize.withdraw(conn, runtime, principal=principal, client_id=client_id)
 
 
 @post(
@@ -249,7 +245,8 @@ async def oauth_token(
     summary="Revoke a token (RFC 7009)",
     description=(
         "Form-encoded, same client authentication as the token endpoint. Revoking a refresh or access token "
-        "ends the whole grant. Answers 200 for unknown tokens and for other clients' tokens (which stay valid)."
+        "ends the whole grant; a client-credentials access token is refused from then on. Answers 200 for "
+        "unknown tokens and for other clients' tokens (which stay valid)."
     ),
     tags=["oauth"],
     security=PUBLIC,
@@ -313,7 +310,9 @@ async def oauth_introspect(
     operation_id="oauthUserinfo",
     summary="OpenID Connect userinfo",
     description=(
-        "A delegated access token with `openid`. `sub` is pairwise (per client); with `identity.verified`, "
+        "A delegated access token with `openid`. `sub` is pairwise (per client); with `profile`, the masked "
+        "`name`, pulled from the identity registry under the consent the approval recorded (and logged in the "
+        "citizen's data-access log; absent when the registry cannot be asked); with `identity.verified`, "
         "whether and how the real name was verified. Never the ID number."
     ),
     tags=["oauth"],
@@ -322,9 +321,9 @@ async def oauth_introspect(
     responses={**success(200, UserInfo, "Claims", example("verified", examples.USERINFO)), **problems(401, 403)},
     cache=False,
 )
-async def oauth_userinfo(principal: CurrentPrincipal, conn: Conn, state: State) -> Response[UserInfo]:
+async def oauth_userinfo(principal: CurrentPrincipal, state: State) -> Response[UserInfo]:
     runtime: Runtime = state.runtime
-    info = await userinfo.userinfo(conn, principal, hmac_key=runtime.settings.security.token_hmac_key)
+    info = await userinfo.userinfo(runtime, principal)
     return Response(info, status_code=200, headers=NO_STORE)
 
 

@@ -135,12 +135,15 @@ class OAuthTokenResponse(msgspec.Struct, frozen=True, kw_only=True, omit_default
 
 
 class UserInfo(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """OIDC userinfo: the pairwise `sub`, and with `identity.verified` how the real name was verified.
+    """OIDC userinfo: the pairwise `sub`; with `profile` the masked name (absent when the identity
+    registry cannot be asked or the citizen revoked the consent); with `identity.verified` how the
+    real name was verified.
 
     Never the ID number, and never the internal citizen id.
     """
 
     sub: str
+    name: str | None = None
     real_name_verified: bool | None = None
     real_name_level: str | None = None
 

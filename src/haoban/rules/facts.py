@@ -24,7 +24,12 @@ SOURCES_FOR: dict[str, list[SourceName]] = {
     "hpf.withdraw.rent": ["housing_fund", "estate"],
     "hpf.withdraw.retirement": ["identity", "housing_fund"],
     "hpf.withdraw.loan_repayment": ["housing_fund", "estate"],
-    "housing.public_rental.apply": ["identity", "household", "social_security", "estate"],
+    "housing.public_rental.apply": ["household", "social_security", "estate"],
+}
+
+# Sources kept in a decision's snapshot though no rule reads them: the reviewer sees who applied.
+RECORDED_FOR: dict[str, list[SourceName]] = {
+    "housing.public_rental.apply": ["identity"],
 }
 
 # Applicant inputs each service's rules read (anything else is ignored).
@@ -104,7 +109,7 @@ def build_facts(
 ) -> dict[str, Fact]:
     """Every fact for one decision; `linked` is `exchange.service.pull(...).data`."""
     facts: dict[str, Fact] = {}
-    wanted = set(SOURCES_FOR.get(service_code, []))
+    wanted = set(SOURCES_FOR.get(service_code, [])) | set(RECORDED_FOR.get(service_code, []))
     for source in linked.sources if linked is not None else []:
         if source.source in wanted:
             facts.update(source_facts(source))
