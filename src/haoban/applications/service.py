@@ -29,6 +29,7 @@ from haoban.kit.errors import Conflict, NotFound
 from haoban.outbox.service import enqueue
 from haoban.payouts import service as payouts
 from haoban.rules import repository as decisions
+from haoban.rules.schemas import Decision
 
 NOTIFY_KIND = "notification.deliver"
 
@@ -159,7 +160,7 @@ _WIRE_STATUS: dict[str, Literal["processing", "settled", "failed", "reversed"]] 
 }
 
 
-def _payout_summary(view: payouts.PayoutView | None) -> PayoutSummary | None:
+def payout_summary(view: payouts.PayoutView | None) -> PayoutSummary | None:
     if view is None:
         return None
     status = _WIRE_STATUS[view.status]
@@ -172,13 +173,7 @@ def _payout_summary(view: payouts.PayoutView | None) -> PayoutSummary | None:
     )
 
 
-async def _decision(conn: asyncpg.Connection, decision_id: UUID | None) -> DecisionView | None:
-    if decision_id is None:
-        return None
-    stored = await decisions.get_decision(conn, decision_id)
-    if stored is None:
-        return None
-    d = stored.decision
+def decision_view(decision_id: UUID, d: Decision) -> DecisionView:
     return DecisionView(
         decision_id=decision_id,
         outcome=d.outcome,
@@ -199,6 +194,13 @@ async def _decision(conn: asyncpg.Connection, decision_id: UUID | None) -> Decis
     )
 
 
+async def _decision(conn: asyncpg.Connection, decision_id: UUID | None) -> DecisionView | None:
+    if decision_id is None:
+        return None
+    stored = await decisions.get_decision(conn, decision_id)
+    return decision_view(decision_id, stored.decision) if stored is not None else None
+
+
 async def view(conn: asyncpg.Connection, row: ApplicationRow) -> ApplicationView:
     return ApplicationView(
         application_id=row.id,
@@ -208,7 +210,7 @@ async def view(conn: asyncpg.Connection, row: ApplicationRow) -> ApplicationView
         created_at=row.created_at,
         updated_at=row.updated_at,
         decision=await _decision(conn, row.decision_id),
-        payout=_payout_summary(await payouts.for_application(conn, row.id)),
+        payout=payout_summary(await payouts.for_application(conn, row.id)),
     )
 
 

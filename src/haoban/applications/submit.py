@@ -23,7 +23,13 @@ import msgspec
 
 from haoban.applications import idempotency, lifecycle, service
 from haoban.applications import repository as repo
-from haoban.applications.schemas import ApplicationCreate, ApplicationRow, PublicRentalInputs, WithdrawalInputs
+from haoban.applications.schemas import (
+    ApplicationCreate,
+    ApplicationRow,
+    ApplicationView,
+    PublicRentalInputs,
+    WithdrawalInputs,
+)
 from haoban.audit.schemas import Actor
 from haoban.catalog import service as catalog
 from haoban.catalog.schemas import Service
@@ -122,15 +128,32 @@ async def _run(
     application_id: UUID | None,
     key: str | None,
 ) -> bytes:
+    budget = runtime.settings.services.payout_budget_ms / 1000
     if application_id is None:
-        application_id = await _decide(runtime, principal, service_def, inputs, key)
+        decided = await _decide(runtime, principal, service_def, inputs, key)
+        view = decided.view
+        if decided.payout_id is not None:
+            # The answer is built from what this request already holds; only an odd outcome is re-read.
+            payout = await payouts.settle_within(runtime, decided.payout_id, budget)
+            if payout.status == "settled":
+                summary = service.payout_summary(payout)
+                view = msgspec.structs.replace(view, status="paid", payout=summary, updated_at=runtime.clock.now())
+            elif payout.status in ("requested", "sent"):
+                view = msgspec.structs.replace(view, payout=service.payout_summary(payout))
+            else:
+                view = await _current_view(runtime, principal, decided.application_id)
+        return msgspec.json.encode(view)
+    # Resuming a request that died after creating its application.
     payout_id = await _payout_id(runtime, application_id)
     if payout_id is not None:
-        budget = runtime.settings.services.payout_budget_ms / 1000
         await payouts.settle_within(runtime, payout_id, budget)
+    return msgspec.json.encode(await _current_view(runtime, principal, application_id))
+
+
+async def _current_view(runtime: Runtime, principal: Principal, application_id: UUID) -> ApplicationView:
     async with atomic(runtime.pool) as conn:
         row = await service.owned(conn, application_id, principal.citizen_id)
-        return msgspec.json.encode(await service.view(conn, row))
+        return await service.view(conn, row)
 
 
 async def _payout_id(runtime: Runtime, application_id: UUID) -> UUID | None:
@@ -176,9 +199,15 @@ def _source_value(data: LinkedData, source: str, item: str) -> Any:
     return None
 
 
+class Decided(msgspec.Struct, frozen=True, kw_only=True):
+    application_id: UUID
+    payout_id: UUID | None
+    view: ApplicationView
+
+
 async def _decide(
     runtime: Runtime, principal: Principal, service_def: Service, inputs: dict[str, Any], key: str | None
-) -> UUID:
+) -> Decided:
     now = runtime.clock.now()
     today = local_today(now)
     period = period_of(service_def, today)
@@ -222,10 +251,20 @@ async def _decide(
             await service.record_new(conn, row, actor=actor, at=now)
             if key is not None:
                 await repo.key_application(conn, principal.citizen_id, key, application_id)
-            await _apply(conn, runtime, row, decision=decision[1], pulled=pulled, now=now)
+            after, payout = await _apply(conn, runtime, row, decision=decision[1], pulled=pulled, now=now)
     except asyncpg.UniqueViolationError:
         raise ApplicationExists("You already have a live application for this service and period.") from None
-    return application_id
+    view = ApplicationView(
+        application_id=application_id,
+        service_code=after.service_code,
+        status=after.status,
+        status_reason=after.status_reason,
+        created_at=after.created_at,
+        updated_at=after.updated_at,
+        decision=service.decision_view(decision[0], decision[1]),
+        payout=service.payout_summary(payout),
+    )
+    return Decided(application_id=application_id, payout_id=payout.payout_id if payout else None, view=view)
 
 
 async def _evaluate(
@@ -290,20 +329,23 @@ async def _apply(
     decision: Decision,
     pulled: Pulled,
     now: datetime,
-) -> None:
+) -> tuple[ApplicationRow, payouts.PayoutView | None]:
+    """Move the new application to where the decision puts it; request the payout of an approved withdrawal."""
     system = Actor(type="system", id="rules")
     to = lifecycle.after_decision(decision.outcome)
     service_def = catalog.require(row.service_code)
     if to == "pending_review" and catalog.you_provide(service_def):
         to = "pending_materials"  # 1+1+N: waits for the applicant's letter and uploads, then acceptance
     reason = ", ".join(decision.reasons) or None
-    await service.transition(conn, row.id, to, actor=system, reason=reason if to == "rejected" else None, at=now)
+    after = await service.transition(
+        conn, row.id, to, actor=system, reason=reason if to == "rejected" else None, at=now
+    )
     if to != "approved" or not service_def.pays_out or not decision.amount_fen:
-        return
+        return after, None
     fund, identity = _record(pulled, "housing_fund"), _record(pulled, "identity")
     card = fund.bank_card if isinstance(fund, HousingFundRecord) else BankCard(bank_name="", card_no="")
     name = identity.name if isinstance(identity, IdentityRecord) else ""
-    await payouts.request_payout(
+    payout = await payouts.request_payout(
         conn,
         application_id=row.id,
         citizen_id=row.citizen_id,
@@ -316,3 +358,4 @@ async def _apply(
         at=now,
         cipher=runtime.cipher,
     )
+    return after, payout
