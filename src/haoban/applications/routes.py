@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
+import msgspec
 from litestar import Response, Router, get, post
 from litestar.datastructures import State
 from litestar.params import Body, FromPath, HeaderParameter, QueryParameter
@@ -78,7 +79,7 @@ async def create_application(
     state: State,
     idempotency_key: IdempotencyKey,
     data: Annotated[ApplicationCreate, Body(examples=example("rent withdrawal", CREATE_EXAMPLE))],
-) -> Response[Any]:
+) -> Response[ApplicationView]:
     runtime: Runtime = state.runtime
     require_scope(principal, WRITE)
     if idempotency_key is not None and not submit.valid_key(idempotency_key):
@@ -86,7 +87,8 @@ async def create_application(
             errors=[FieldError(field="Idempotency-Key", reason="1 to 255 printable ASCII characters", source="header")]
         )
     status, body = await submit.submit(runtime, principal, data, idempotency_key)
-    return Response(content=body, status_code=status, media_type="application/json")
+    # The stored answer is replayed as the same value (msgspec encodes it to the same bytes).
+    return Response(content=msgspec.json.decode(body, type=ApplicationView), status_code=status)
 
 
 def _cursor(raw: str | None) -> tuple[datetime, UUID] | None:
@@ -113,7 +115,7 @@ def _cursor(raw: str | None) -> tuple[datetime, UUID] | None:
             "A page of applications",
             example("one page", {"applications": [PAID_EXAMPLE], "next_before": None}),
         ),
-        **problems(401, 403, 422),
+        **problems(400, 401, 403, 422),
     },
 )
 async def list_applications(
@@ -141,7 +143,7 @@ async def list_applications(
     tags=["applications"],
     responses={
         **success(200, ApplicationDetail, "The application", example("paid", DETAIL_EXAMPLE)),
-        **problems(401, 403, 404),
+        **problems(400, 401, 403, 404),
     },
 )
 async def get_application(principal: CurrentPrincipal, conn: Conn, application_id: FromPath[UUID]) -> ApplicationDetail:
@@ -157,7 +159,7 @@ async def get_application(principal: CurrentPrincipal, conn: Conn, application_i
     status_code=200,
     responses={
         **success(200, ApplicationDetail, "The cancelled application", example("cancelled", DETAIL_EXAMPLE)),
-        **problems(401, 403, 404, 409, codes={409: "invalid_transition"}),
+        **problems(400, 401, 403, 404, 409, codes={409: "invalid_transition"}),
     },
 )
 async def cancel_application(
@@ -178,7 +180,7 @@ async def cancel_application(
     tags=["applications"],
     responses={
         **success(200, NotificationPage, "Newest first", example("paid", NOTIFICATIONS_EXAMPLE)),
-        **problems(401, 403, 422),
+        **problems(400, 401, 403, 422),
     },
 )
 async def list_notifications(

@@ -96,7 +96,7 @@ async def list_services() -> ServiceList:
                 },
             ),
         ),
-        **problems(404),
+        **problems(400, 404),
     },
 )
 async def get_service(code: _CODE) -> ServiceDetail:
