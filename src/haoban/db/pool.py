@@ -24,12 +24,23 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     )
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Release without asyncpg's reset query (unlock all, CLOSE ALL, UNLISTEN, RESET ALL).
+
+    asyncpg still rolls back any open transaction first. Pooled connections keep
+    no session state here: settings come from `server_settings` at connect,
+    advisory locks, LISTEN and cursors are never used on them. One round trip
+    saved per checkout (a withdrawal makes about twenty).
+    """
+
+
 async def create_pool(url: str, settings: DatabaseSettings) -> asyncpg.Pool:
     return await asyncpg.create_pool(
         url,
         min_size=settings.pool_min,
         max_size=settings.pool_max,
         init=_init_connection,
+        reset=_keep_session,
         server_settings={
             "application_name": "haoban",
             "statement_timeout": str(settings.statement_timeout_ms),

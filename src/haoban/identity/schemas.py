@@ -18,7 +18,15 @@ AttestationJws = Annotated[str, msgspec.Meta(max_length=8192)]
 Phone = Annotated[str, msgspec.Meta(pattern=r"^1[3-9]\d{9}$", examples=["13812345678"])]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 # From `POST /v1/auth/miniprogram/{platform}`: a successful verification binds that platform account.
-BindingTicket = Annotated[str, msgspec.Meta(min_length=20, max_length=100, pattern=r"^hbm_[A-Za-z0-9_-]+$")]
+BindingTicket = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=20,
+        max_length=100,
+        pattern=r"^hbm_[A-Za-z0-9_-]+$",
+        description="A mini-program binding ticket followed by the device's verifier (docs/miniprogram.md)",
+    ),
+]
 
 
 class ChallengeCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
