@@ -1,4 +1,5 @@
-"""The issue's demo: 张三 withdraws rent in one request, 李四 is refused rent (she owns a flat) and is paid her whole balance on retirement."""
+"""The issue's demo: 张三 withdraws rent in one request; 李四 is refused rent (she owns a flat)
+and is paid her whole balance on retirement; the demo reviewer can log in."""
 
 from __future__ import annotations
 
