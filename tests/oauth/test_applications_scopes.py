@@ -20,7 +20,7 @@ WRITER = "writer-miniprogram"
 
 
 async def _delegated(
-    oauth: Client, db: asyncpg.Connection, settings: Settings, clock: FrozenClock, access: str, scope: str
+    oauth: Client, db: asyncpg.Connection, settings: Settings, clock: FrozenClock, *, access: str, scope: str
 ) -> str:
     """A token of a client that may hold applications.write, approved by the citizen with `scope`."""
     if await db.fetchval("SELECT count(*) FROM oauth_clients WHERE client_id = $1", WRITER) == 0:
@@ -51,7 +51,7 @@ async def test_read_scope_lists_the_citizens_applications_and_write_is_needed_to
     renter = await person(oauth, db, settings, clock, seq=351)
     mine = await oauth.post("/v1/applications", json=RENT, headers=renter.headers)
     assert mine.status_code == 201, mine.text
-    reader = await _delegated(oauth, db, settings, clock, renter.token, "openid applications.read")
+    reader = await _delegated(oauth, db, settings, clock, access=renter.token, scope="openid applications.read")
     listed = await oauth.get("/v1/applications", headers=bearer(reader))
     assert listed.status_code == 200
     assert [a["application_id"] for a in listed.json()["applications"]] == [mine.json()["application_id"]]
@@ -65,7 +65,7 @@ async def test_a_token_without_applications_read_is_403(
     oauth: Client, db: asyncpg.Connection, settings: Settings, clock: FrozenClock
 ) -> None:
     renter = await person(oauth, db, settings, clock, seq=352)
-    other = await _delegated(oauth, db, settings, clock, renter.token, "openid hpf.read")
+    other = await _delegated(oauth, db, settings, clock, access=renter.token, scope="openid hpf.read")
     response = await oauth.get("/v1/applications", headers=bearer(other))
     assert response.status_code == 403
     assert response.json()["code"] == "insufficient_scope"
@@ -75,7 +75,9 @@ async def test_a_withdrawal_started_by_a_client_still_needs_the_face_in_the_app(
     oauth: Client, db: asyncpg.Connection, settings: Settings, clock: FrozenClock
 ) -> None:
     renter = await person(oauth, db, settings, clock, seq=353)
-    writer = await _delegated(oauth, db, settings, clock, renter.token, "openid applications.read applications.write")
+    writer = await _delegated(
+        oauth, db, settings, clock, access=renter.token, scope="openid applications.read applications.write"
+    )
     response = await oauth.post("/v1/applications", json=RENT, headers=bearer(writer))
     assert response.status_code == 401
     assert response.json()["code"] == "step_up_required"
