@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import base64
 import sys
+import uuid
 from pathlib import Path
 
 import httpx
@@ -20,6 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.identity import frames
 
 from haoban.sandbox.demo import ZHANG_SAN
+
+ZHANG_SAN_CARD = "6217000000000000123"  # his fund account's bank card in the demo data
 
 CLIENT = {"X-Client-ID": "haoban-app"}
 
@@ -65,6 +68,21 @@ def main() -> int:
         linked = http.get("/v1/me/linked-data", headers={"Authorization": f"Bearer {token}"}).json()
         for source in linked["sources"]:
             print(f"  {source['source']:16} {source['status']}")
+        print(f"TOKEN={token}")
+        # 零跑腿、零材料、刷脸办、秒到账: the rent withdrawal, decided and paid in this request.
+        applied = http.post(
+            "/v1/applications",
+            json={"service_code": "hpf.withdraw.rent", "inputs": {}},
+            headers={"Authorization": f"Bearer {token}", "Idempotency-Key": f"demo-rent-{uuid.uuid4()}"},
+        )
+        body = applied.json()
+        payout = body.get("payout") or {}
+        print(
+            "rent withdrawal:", applied.status_code, body.get("status"), payout.get("amount_fen"), payout.get("status")
+        )
+        received = http.get("/sandbox/bank/transfers", params={"card_no": ZHANG_SAN_CARD}).json()
+        for transfer in received["transfers"]:
+            print(f"  sandbox bank received {transfer['amount_fen']} fen, {transfer['status']}")
     return 0
 
 
