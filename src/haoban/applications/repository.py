@@ -79,14 +79,17 @@ async def page(
 
 async def set_status(
     conn: asyncpg.Connection, application_id: UUID, *, to: str, reason: str | None, at: datetime
-) -> None:
-    await conn.execute(
-        "UPDATE applications SET status = $2, status_reason = $3, updated_at = $4 WHERE id = $1",
+) -> ApplicationRow:
+    record = await conn.fetchrow(
+        f"UPDATE applications SET status = $2, status_reason = $3, updated_at = $4 WHERE id = $1 RETURNING {_COLUMNS}",  # noqa: S608
         application_id,
         to,
         reason,
         at,
     )
+    if record is None:  # the caller holds the row lock, so the row exists
+        raise LookupError(f"no application {application_id}")
+    return _row(record)
 
 
 async def insert_event(
@@ -297,14 +300,14 @@ class Delivery(msgspec.Struct, frozen=True, kw_only=True):
     delivered_at: datetime | None
 
 
-async def delivery(conn: asyncpg.Connection, reference: str) -> Delivery | None:
+async def delivery(conn: asyncpg.Connection | asyncpg.Pool, reference: str) -> Delivery | None:
     record = await conn.fetchrow(
         "SELECT citizen_id, title_zh, body_zh, delivered_at FROM notifications WHERE reference = $1", reference
     )
     return Delivery(**dict(record)) if record else None
 
 
-async def mark_delivered(conn: asyncpg.Connection, reference: str, at: datetime) -> None:
+async def mark_delivered(conn: asyncpg.Connection | asyncpg.Pool, reference: str, at: datetime) -> None:
     await conn.execute(
         "UPDATE notifications SET delivered_at = $2 WHERE reference = $1 AND delivered_at IS NULL", reference, at
     )

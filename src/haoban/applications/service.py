@@ -91,15 +91,22 @@ async def transition(
     row = await repo.get(conn, application_id, for_update=True)
     if row is None:
         raise NotFound("There is no such application.")
+    return await _move(conn, row, to, actor=actor, reason=reason, at=at)
+
+
+async def _move(
+    conn: asyncpg.Connection, row: ApplicationRow, to: Status, *, actor: Actor, reason: str | None, at: datetime
+) -> ApplicationRow:
+    """The transition of a row this transaction has locked."""
     if not lifecycle.can_move(row.status, to):
         raise InvalidTransition(
             f"An application that is {row.status} cannot become {to}.",
             extra={"status": row.status, "to": to},
         )
-    await repo.set_status(conn, application_id, to=to, reason=reason, at=at)
+    updated = await repo.set_status(conn, row.id, to=to, reason=reason, at=at)
     await repo.insert_event(
         conn,
-        application_id=application_id,
+        application_id=row.id,
         from_status=row.status,
         to_status=to,
         actor_type=actor.type,
@@ -112,19 +119,12 @@ async def transition(
         actor=actor,
         action=f"application.{to}",
         subject_type="application",
-        subject_id=str(application_id),
+        subject_id=str(row.id),
         at=at,
         details={"from": row.status, "reason": reason},
     )
     await _notify(conn, row, to, reason, at)
-    return await _reread(conn, application_id)
-
-
-async def _reread(conn: asyncpg.Connection, application_id: UUID) -> ApplicationRow:
-    row = await repo.get(conn, application_id)
-    if row is None:  # pragma: no cover - the row is locked by this transaction
-        raise NotFound("There is no such application.")
-    return row
+    return updated
 
 
 class PayoutFinal:
@@ -145,10 +145,10 @@ class PayoutFinal:
             return  # already moved on (a redelivered outcome)
         actor = Actor(type="system", id="payouts")
         if status == "settled":
-            await transition(conn, application_id, "paid", actor=actor, reason=None, at=at)
+            await _move(conn, row, "paid", actor=actor, reason=None, at=at)
         else:
             why = f"payout_failed: {reason}" if reason else "payout_failed"
-            await transition(conn, application_id, "cancelled", actor=actor, reason=why, at=at)
+            await _move(conn, row, "cancelled", actor=actor, reason=why, at=at)
 
 
 _WIRE_STATUS: dict[str, Literal["processing", "settled", "failed", "reversed"]] = {
