@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from uuid import UUID
 
 import asyncpg
 import pytest
@@ -10,9 +11,14 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from haoban.app import create_app
+from haoban.applications.submit import local_today
 from haoban.kit.clock import FrozenClock
+from tests.applications import money
 from tests.applications.people import apply, person
 from tests.conftest import make_settings
+from tests.staff.factories import make_staff, staff_headers
+
+BALANCE = 3_865_000  # tests/sandbox/bodies.fund
 
 
 @pytest.fixture
@@ -42,3 +48,54 @@ async def test_unavailable_estate_registry_sends_a_withdrawal_to_review_not_to_p
     assert await db.fetchval("SELECT count(*) FROM payouts") == 0
     stored = await db.fetchval("SELECT facts->'estate.properties'->>'missing' FROM decisions")
     assert stored.startswith("unavailable")
+
+
+async def test_a_reviewer_approves_it_and_the_worker_pays_the_rules_amount_once(
+    estate_down: AsyncTestClient[Litestar], db: asyncpg.Connection, db_url: str, clock: FrozenClock
+) -> None:
+    settings = make_settings(db_url)
+    renter = await person(estate_down, db, settings, clock, seq=122)
+    body = (await apply(estate_down, renter, "hpf.withdraw.rent")).json()
+    assert body["status"] == "pending_review"
+    payee = await db.fetchval("SELECT payee_enc FROM applications WHERE id = $1", UUID(body["application_id"]))
+    assert payee is not None
+    assert renter.card_no not in payee  # encrypted at rest
+
+    await make_staff(db, departments=["hpf"], now=clock.now())
+    staff = await staff_headers(estate_down)
+    decided = await estate_down.post(
+        f"/v1/staff/applications/{body['application_id']}/decision",
+        json={"decision": "approve", "reason": "不动产登记中心电话核实：本市无房"},
+        headers=staff,
+    )
+    assert decided.status_code == 200, decided.text
+    params = await money.params(db, "hpf.withdraw.rent", local_today(clock.now()))
+    expected = min(BALANCE - int(params["retained_min_fen"]), int(params["annual_cap_fen"]))
+    await money.drain(settings, db_url)
+    after = (await estate_down.get(f"/v1/applications/{body['application_id']}", headers=renter.headers)).json()
+    assert after["status"] == "paid"
+    assert after["payout"]["amount_fen"] == expected
+    assert [h["actor_type"] for h in after["history"]] == ["citizen", "system", "staff", "system"]
+    transfers = await money.bank_transfers(db, renter.card_no)
+    assert [(t["amount_fen"], t["status"]) for t in transfers] == [(expected, "settled")]
+    assert await money.unbalanced_groups(db) == 0
+
+
+async def test_without_a_known_balance_the_reviewer_can_only_reject(
+    estate_down: AsyncTestClient[Litestar], db: asyncpg.Connection, db_url: str, clock: FrozenClock
+) -> None:
+    settings = make_settings(db_url)
+    nobody = await person(estate_down, db, settings, clock, seq=123, with_fund=False)
+    body = (await apply(estate_down, nobody, "hpf.withdraw.rent")).json()
+    assert body["status"] == "pending_review"
+    await make_staff(db, departments=["hpf"], now=clock.now())
+    staff = await staff_headers(estate_down)
+    url = f"/v1/staff/applications/{body['application_id']}/decision"
+    approve = await estate_down.post(url, json={"decision": "approve", "reason": "ok"}, headers=staff)
+    assert approve.status_code == 409
+    assert approve.json()["code"] in {"amount_unknown", "no_payee"}
+    assert await db.fetchval("SELECT count(*) FROM payouts") == 0
+    status = await db.fetchval("SELECT status FROM applications WHERE id = $1", UUID(body["application_id"]))
+    assert status == "pending_review"  # nothing half-written
+    reject = await estate_down.post(url, json={"decision": "reject", "reason": "无公积金账户"}, headers=staff)
+    assert reject.status_code == 200

@@ -92,6 +92,15 @@ async def set_status(
     return _row(record)
 
 
+async def set_payee(conn: asyncpg.Connection, application_id: UUID, payee_enc: str) -> None:
+    await conn.execute("UPDATE applications SET payee_enc = $2 WHERE id = $1", application_id, payee_enc)
+
+
+async def payee_of(conn: asyncpg.Connection, application_id: UUID) -> str | None:
+    value: str | None = await conn.fetchval("SELECT payee_enc FROM applications WHERE id = $1", application_id)
+    return value
+
+
 async def insert_event(
     conn: asyncpg.Connection,
     *,

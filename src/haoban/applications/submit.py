@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import msgspec
 
-from haoban.applications import idempotency, lifecycle, service
+from haoban.applications import idempotency, lifecycle, manual_payout, service
 from haoban.applications import repository as repo
 from haoban.applications.schemas import (
     ApplicationCreate,
@@ -340,11 +340,16 @@ async def _apply(
     after = await service.transition(
         conn, row.id, to, actor=system, reason=reason if to == "rejected" else None, at=now
     )
-    if to != "approved" or not service_def.pays_out or not decision.amount_fen:
+    if not service_def.pays_out:
         return after, None
     fund, identity = _record(pulled, "housing_fund"), _record(pulled, "identity")
     card = fund.bank_card if isinstance(fund, HousingFundRecord) else BankCard(bank_name="", card_no="")
     name = identity.name if isinstance(identity, IdentityRecord) else ""
+    if to in ("pending_review", "pending_materials") and card.card_no:
+        payee = manual_payout.Payee(bank_name=card.bank_name, card_no=card.card_no, account_name=name)
+        await manual_payout.keep_payee(conn, runtime.cipher, row.id, payee)
+    if to != "approved" or not decision.amount_fen:
+        return after, None
     payout = await payouts.request_payout(
         conn,
         application_id=row.id,

@@ -340,3 +340,22 @@ def evaluate(rule_set: CompiledRuleSet, facts: Mapping[str, Fact], *, today: dat
         trace=run.trace,
         close_account=on_pass.close_account,
     )
+
+
+def amount_only(rule_set: CompiledRuleSet, facts: Mapping[str, Fact], *, today: date) -> int | None:
+    """The amount formula alone, for a reviewer's approval of a decision the rules left to a person.
+
+    None when the rule set has no amount, a fact it needs is missing, or the result is not positive.
+    """
+    check = rule_set.amount
+    if check is None:
+        return None
+    values: dict[str, Any] = {}
+    for name, var in rule_set.fact_vars:
+        fact = facts.get(name)
+        values[var] = None if fact is None else fact.value
+    if any(values[var] is None for _name, var in check.facts):
+        return None
+    day = rule_set.day(today)
+    result = _run(day.amount, cel.Context({**values, **day.context_extra} if day.context_extra else values))
+    return result if isinstance(result, int) and not isinstance(result, bool) and result > 0 else None

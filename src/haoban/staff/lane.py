@@ -15,12 +15,14 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from haoban.applications import manual_payout
 from haoban.applications import repository as applications_repo
 from haoban.applications import service as applications
 from haoban.applications.lifecycle import Status
 from haoban.applications.schemas import ApplicationRow
 from haoban.audit import repository as audit
 from haoban.audit.schemas import Actor
+from haoban.kit.crypto import FieldCipher
 from haoban.kit.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from haoban.kit.masking import mask_name, scrub
 from haoban.materials import repository as materials_repo
@@ -191,7 +193,13 @@ async def application(
 
 
 async def decide(
-    conn: asyncpg.Connection, staff: StaffPrincipal, application_id: UUID, data: DecisionCreate, *, now: datetime
+    conn: asyncpg.Connection,
+    staff: StaffPrincipal,
+    application_id: UUID,
+    data: DecisionCreate,
+    *,
+    now: datetime,
+    cipher: FieldCipher,
 ) -> DecisionResult | OwnApplication:
     """`pending_review → approved | rejected` by a staff member of the application's department.
 
@@ -221,6 +229,8 @@ async def decide(
         )
     to: Status = "approved" if data.decision == "approve" else "rejected"
     row = await applications.transition(conn, row.id, to, actor=actor, reason=data.reason, at=now)
+    if to == "approved" and manual_payout.pays_out(row):
+        await manual_payout.pay_after_review(conn, cipher, row, actor=actor, at=now)
     await audit.record(
         conn,
         actor=actor,

@@ -1,0 +1,88 @@
+"""Paying a withdrawal a reviewer approved: the rules could not decide it, a person did.
+
+At submission the payee (bank card, account name) of such a withdrawal is kept
+encrypted on the application; the reviewer's approval computes the amount with
+the rule set's own formula on the stored facts and requests the payout in the
+same transaction. The worker sends it; the payout listener marks it paid.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from haoban.applications import repository as repo
+from haoban.applications.schemas import ApplicationRow
+from haoban.audit.schemas import Actor
+from haoban.catalog import service as catalog
+from haoban.kit.crypto import FieldCipher
+from haoban.kit.errors import Conflict
+from haoban.payouts import service as payouts
+from haoban.rules import registry
+from haoban.rules import repository as decisions
+from haoban.rules.engine import amount_only
+from haoban.rules.facts import today_of
+
+
+class Payee(msgspec.Struct, frozen=True, kw_only=True):
+    bank_name: str
+    card_no: str
+    account_name: str
+
+
+class AmountUnknown(Conflict):
+    code = "amount_unknown"
+
+
+class NoPayee(Conflict):
+    code = "no_payee"
+
+
+def _aad(application_id: UUID) -> str:
+    return f"application-payee:{application_id}"
+
+
+async def keep_payee(conn: asyncpg.Connection, cipher: FieldCipher, application_id: UUID, payee: Payee) -> None:
+    await repo.set_payee(conn, application_id, cipher.encrypt(msgspec.json.encode(payee), aad=_aad(application_id)))
+
+
+def pays_out(row: ApplicationRow) -> bool:
+    service = catalog.find(row.service_code)
+    return service is not None and service.pays_out
+
+
+async def pay_after_review(
+    conn: asyncpg.Connection, cipher: FieldCipher, row: ApplicationRow, *, actor: Actor, at: datetime
+) -> payouts.PayoutView:
+    """Request the payout of an approved withdrawal; 409 when its amount or payee is not known."""
+    stored = await decisions.get_decision(conn, row.decision_id) if row.decision_id else None
+    if stored is None:
+        raise AmountUnknown("This application has no stored decision to pay from.")
+    today = today_of(stored.facts) or stored.decided_at.date()
+    rule_set = await registry.rule_set_for(conn, row.service_code, today)
+    amount = amount_only(rule_set, stored.facts, today=today)
+    if amount is None:
+        raise AmountUnknown(
+            "The amount cannot be computed from the facts on record (for example the balance is unknown);"
+            " reject the application so the citizen can apply again."
+        )
+    sealed = await repo.payee_of(conn, row.id)
+    if sealed is None:
+        raise NoPayee("No bank card is on record for this application; reject it so the citizen can apply again.")
+    payee = msgspec.json.decode(cipher.decrypt(sealed, aad=_aad(row.id)), type=Payee)
+    return await payouts.request_payout(
+        conn,
+        application_id=row.id,
+        citizen_id=row.citizen_id,
+        amount_fen=amount,
+        bank_name=payee.bank_name,
+        card_no=payee.card_no,
+        account_name=payee.account_name,
+        close_account=rule_set.doc.on_pass.close_account,
+        actor=actor,
+        at=at,
+        cipher=cipher,
+    )
