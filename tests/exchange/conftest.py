@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -22,19 +18,13 @@ import pytest
 from haoban.db.pool import create_pool
 from haoban.kit import idnumber
 from haoban.settings import DatabaseSettings
+from tests.processes import free_port, side_process
 
 SIM_TOKEN = "sim-token-for-tests"
 PERSON = idnumber.make("110101", date(1990, 3, 7), "123")
 SPOUSE = idnumber.make("110101", date(1991, 6, 1), "244")
 STRANGER = idnumber.make("310104", date(1985, 1, 2), "357")
 PHOTO = b"\xff\xd8\xff\xe0 not really a jpeg"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -60,41 +50,16 @@ class Simulator:
 @pytest.fixture
 def sim_server(db_url: str) -> Iterator[Simulator]:
     """`python -m haoban.exchange.simulator` on a free loopback port, serving this test's database."""
-    port = _free_port()
-    keep = ("PATH", "HOME", "LANG", "TMPDIR")
+    port = free_port()
     command = [sys.executable, "-m", "haoban.exchange.simulator", "--database-url", db_url, "--port", str(port)]
-    proc = subprocess.Popen(
-        [*command, "--token", SIM_TOKEN],
-        env={k: os.environ[k] for k in keep if k in os.environ},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                out, err = proc.communicate()
-                pytest.fail(f"simulator exited early ({proc.returncode}):\n{out}\n{err}")
-            try:
-                if httpx.get(f"{base}/control", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("simulator did not start")
-            time.sleep(0.1)
+    with side_process(
+        [*command, "--token", SIM_TOKEN],
+        ready_url=f"{base}/control",
+        what="simulator",
+        before_stop=lambda: with_stall_released(base),
+    ) as proc:
         yield Simulator(base, proc)
-    finally:
-        if proc.poll() is None:
-            with_stall_released(base)
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.communicate(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.communicate()
 
 
 def with_stall_released(base: str) -> None:

@@ -6,12 +6,8 @@ Import the fixtures into a test module (`from tests.payouts.bank_fixtures import
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,16 +18,10 @@ import pytest
 from haoban.kit.clock import SystemClock
 from haoban.payouts.http_bank import HttpBank
 from haoban.settings import BankSettings
+from tests.processes import free_port, side_process
 
 BANK_SECRET = "bank-secret-for-tests-0123456789abcdef"
 BANK_KEY_ID = "haoban-test"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -67,44 +57,15 @@ def run_bank_simulator(
 ) -> Iterator[BankSim]:
     """`python -m haoban.payouts.bank_simulator` on a (free) loopback port until the block ends."""
     port = port or free_port()
-    keep = ("PATH", "HOME", "LANG", "TMPDIR")
     command = [sys.executable, "-m", "haoban.payouts.bank_simulator", "--port", str(port)]
     command += ["--secret", BANK_SECRET, "--key-id", BANK_KEY_ID]
     if callback_url:
         command += ["--callback-url", callback_url]
     if db_path:
         command += ["--db", db_path]
-    proc = subprocess.Popen(
-        command,
-        env={k: os.environ[k] for k in keep if k in os.environ},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                out, err = proc.communicate()
-                pytest.fail(f"bank simulator exited early ({proc.returncode}):\n{out}\n{err}")
-            try:
-                if httpx.get(f"{base}/admin/state", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("bank simulator did not start")
-            time.sleep(0.05)
+    with side_process(command, ready_url=f"{base}/admin/state", what="bank simulator") as proc:
         yield BankSim(base, proc)
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.communicate(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.communicate()
 
 
 @pytest.fixture
