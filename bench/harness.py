@@ -6,6 +6,7 @@ and the embedded database stopped however the run ends (error, Ctrl-C, SIGTERM).
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import base64
 import contextlib
@@ -21,8 +22,9 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -242,3 +244,24 @@ def write_results(out_dir: Path, name: str, document: dict[str, Any]) -> Path:
     out.write_text(json.dumps(json_safe({"when": stamp, **document}), indent=2, allow_nan=False) + "\n")
     print(f"\nwrote {out}", file=sys.stderr)
     return out
+
+
+def run(main: Callable[[], int], name: str) -> NoReturn:
+    """The entry point of a bench script: its exit code; 130 on Ctrl-C; 2 when the server or database failed."""
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("interrupted; servers and databases stopped", file=sys.stderr)
+        sys.exit(130)
+    except (RuntimeError, subprocess.SubprocessError) as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+def add_server_args(parser: argparse.ArgumentParser) -> None:
+    """The knobs every server bench shares (run the server, drive it, measure)."""
+    parser.add_argument("--duration", type=float, default=5.0, help="measured seconds per scenario (default 5)")
+    parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds before each (default 1)")
+    parser.add_argument("--concurrency", type=int, default=32, help="keep-alive connections (default 32)")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
+    parser.add_argument("--db-pool-max", type=int, help="HAOBAN_DB_POOL_MAX for the server (default: its own)")

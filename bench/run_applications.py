@@ -29,7 +29,6 @@ import math
 import os
 import platform
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -257,11 +256,7 @@ def render(rows: list[dict[str, Any]], machine: dict[str, Any], money: dict[str,
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=5.0, help="measured seconds per scenario (default 5)")
-    parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds before each (default 1)")
-    parser.add_argument("--concurrency", type=int, default=32, help="keep-alive connections (default 32)")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
-    parser.add_argument("--db-pool-max", type=int, help="HAOBAN_DB_POOL_MAX for the server (default: its own)")
+    harness.add_server_args(parser)
     parser.add_argument("--citizens", type=int, default=3000, help="citizens, one withdrawal each (default 3000)")
     parser.add_argument("--amount-fen", type=int, default=100, help="the raw route's debit (default 100)")
     parser.add_argument("--setup-concurrency", type=int, default=16, help="connections for setup (default 16)")
@@ -372,11 +367,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("interrupted; server and database stopped", file=sys.stderr)
-        sys.exit(130)
-    except (RuntimeError, subprocess.SubprocessError) as exc:
-        print(f"run_applications: {exc}", file=sys.stderr)
-        sys.exit(2)
+    harness.run(main, "run_applications")

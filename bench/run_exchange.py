@@ -26,7 +26,6 @@ import dataclasses
 import shutil
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -275,11 +274,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("interrupted; servers, simulator and database stopped", file=sys.stderr)
-        sys.exit(130)
-    except (RuntimeError, subprocess.SubprocessError) as exc:
-        print(f"run_exchange: {exc}", file=sys.stderr)
-        sys.exit(2)
+    harness.run(main, "run_exchange")

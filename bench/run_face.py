@@ -248,11 +248,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("interrupted; server and database stopped", file=sys.stderr)
-        sys.exit(130)
-    except (RuntimeError, subprocess.SubprocessError) as exc:
-        print(f"run_face: {exc}", file=sys.stderr)
-        sys.exit(2)
+    harness.run(main, "run_face")

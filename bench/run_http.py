@@ -112,11 +112,7 @@ def machine_info(args: argparse.Namespace, generator: str, database: str) -> dic
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=5.0, help="measured seconds per scenario (default 5)")
-    parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds before each (default 1)")
-    parser.add_argument("--concurrency", type=int, default=32, help="keep-alive connections (default 32)")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
-    parser.add_argument("--db-pool-max", type=int, help="HAOBAN_DB_POOL_MAX for the server (default: its own)")
+    harness.add_server_args(parser)
     parser.add_argument("--database-url", help="an existing PostgreSQL server; a fresh database is made in it")
     parser.add_argument("--generator", choices=["auto", "python", "wrk"], default="auto", help="auto: wrk if on PATH")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="where the JSON result goes")
@@ -178,11 +174,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("interrupted; server and database stopped", file=sys.stderr)
-        sys.exit(130)
-    except (RuntimeError, subprocess.SubprocessError) as exc:
-        print(f"run_http: {exc}", file=sys.stderr)
-        sys.exit(2)
+    harness.run(main, "run_http")

@@ -289,11 +289,7 @@ def render(rows: list[dict[str, Any]], machine: dict[str, Any]) -> str:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=5.0, help="measured seconds per scenario (default 5)")
-    parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds before each (default 1)")
-    parser.add_argument("--concurrency", type=int, default=32, help="keep-alive connections (default 32)")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
-    parser.add_argument("--db-pool-max", type=int, help="HAOBAN_DB_POOL_MAX for the server (default: its own)")
+    harness.add_server_args(parser)
     parser.add_argument("--pool", type=int, default=0, help="codes to mint (default: from /v1/me's rate)")
     parser.add_argument("--mint-concurrency", type=int, default=16, help="connections minting codes (default 16)")
     parser.add_argument("--database-url", help="an existing PostgreSQL server; a fresh database is made in it")
@@ -388,11 +384,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("interrupted; server and database stopped", file=sys.stderr)
-        sys.exit(130)
-    except (RuntimeError, subprocess.SubprocessError) as exc:
-        print(f"run_oauth: {exc}", file=sys.stderr)
-        sys.exit(2)
+    harness.run(main, "run_oauth")
