@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from uuid import UUID
 
 import asyncpg
 
@@ -43,7 +42,3 @@ async def drain(settings: Settings, db_url: str) -> int:
     """Run the outbox worker until nothing is due, on its own pool in this event loop (as `haoban worker --once`)."""
     async with background_runtime(settings, db_url) as runtime:
         return await Worker(runtime, runtime.outbox).drain()
-
-
-def uuid_of(value: str) -> UUID:
-    return UUID(value)

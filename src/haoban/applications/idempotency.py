@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -20,7 +20,6 @@ from haoban.db.pool import atomic
 from haoban.kit.errors import Conflict, FieldError, ValidationFailed
 from haoban.runtime import Runtime
 
-KeyHeader = Annotated[str, msgspec.Meta(min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$")]
 LOCK = timedelta(seconds=30)
 
 

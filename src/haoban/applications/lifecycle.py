@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Literal
 
 Status = Literal[
     "submitted", "approved", "rejected", "pending_review", "pending_materials", "paid", "completed", "cancelled"
 ]
-STATUSES: tuple[Status, ...] = get_args(Status)
 FINAL: frozenset[Status] = frozenset({"rejected", "paid", "completed", "cancelled"})
 
 TRANSITIONS: dict[Status, frozenset[Status]] = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from haoban.catalog.schemas import Material, Service
+from haoban.catalog.schemas import Material, PeriodKind, Service
 
 _ID = Material(
     code="id_card",
@@ -28,20 +28,46 @@ _PROPERTY = Material(
     items=("estate.properties",),
     trust_level="A",
 )
-_HPF = ("hpf", "住房公积金管理中心")
-_HPF_LAW = ("《住房公积金管理条例》第二十四条", "《郑州市住房公积金提取管理办法》")
+
+
+def _withdrawal(code: str, name_zh: str, name_en: str, materials: tuple[Material, ...], period: PeriodKind) -> Service:
+    """A housing-fund withdrawal: decided at once by its rule set (same code) and paid to the member's card."""
+    return Service(
+        code=code,
+        name_zh=name_zh,
+        name_en=name_en,
+        department="hpf",
+        department_name="住房公积金管理中心",
+        legal_basis=("《住房公积金管理条例》第二十四条", "《郑州市住房公积金提取管理办法》"),
+        materials=(_ID, _FUND, *materials),
+        decision_mode="instant",
+        rule_set=code,
+        sla_working_days=1,
+        tolerant_acceptance=False,
+        period=period,
+        pays_out=True,
+    )
+
+
+def _upload(code: str, name_zh: str, name_en: str, *, primary: bool) -> Material:
+    """A self-certified upload (trust level C)."""
+    return Material(
+        code=code,
+        name_zh=name_zh,
+        name_en=name_en,
+        kind="applicant",
+        primary=primary,
+        trust_level="C",
+        how_to_supply="在 App 内上传 / upload in the app",
+    )
+
 
 SERVICES: tuple[Service, ...] = (
-    Service(
-        code="hpf.withdraw.rent",
-        name_zh="无房租房提取住房公积金",
-        name_en="Housing fund withdrawal for rent (no own property)",
-        department=_HPF[0],
-        department_name=_HPF[1],
-        legal_basis=_HPF_LAW,
-        materials=(
-            _ID,
-            _FUND,
+    _withdrawal(
+        "hpf.withdraw.rent",
+        "无房租房提取住房公积金",
+        "Housing fund withdrawal for rent (no own property)",
+        (
             _PROPERTY,
             Material(
                 code="rental_contract",
@@ -51,23 +77,13 @@ SERVICES: tuple[Service, ...] = (
                 how_to_supply="无房职工租房提取免交租赁合同 / not needed for tenants without property",
             ),
         ),
-        decision_mode="instant",
-        rule_set="hpf.withdraw.rent",
-        sla_working_days=1,
-        tolerant_acceptance=False,
-        period="calendar_year",
-        pays_out=True,
+        "calendar_year",
     ),
-    Service(
-        code="hpf.withdraw.retirement",
-        name_zh="退休提取住房公积金",
-        name_en="Housing fund withdrawal on retirement",
-        department=_HPF[0],
-        department_name=_HPF[1],
-        legal_basis=_HPF_LAW,
-        materials=(
-            _ID,
-            _FUND,
+    _withdrawal(
+        "hpf.withdraw.retirement",
+        "退休提取住房公积金",
+        "Housing fund withdrawal on retirement",
+        (
             Material(
                 code="retirement_certificate",
                 name_zh="退休证",
@@ -78,23 +94,13 @@ SERVICES: tuple[Service, ...] = (
                 ),
             ),
         ),
-        decision_mode="instant",
-        rule_set="hpf.withdraw.retirement",
-        sla_working_days=1,
-        tolerant_acceptance=False,
-        period="once",
-        pays_out=True,
+        "once",
     ),
-    Service(
-        code="hpf.withdraw.loan_repayment",
-        name_zh="偿还本市自住住房贷款提取住房公积金",
-        name_en="Housing fund withdrawal to repay an own-city home loan",
-        department=_HPF[0],
-        department_name=_HPF[1],
-        legal_basis=_HPF_LAW,
-        materials=(
-            _ID,
-            _FUND,
+    _withdrawal(
+        "hpf.withdraw.loan_repayment",
+        "偿还本市自住住房贷款提取住房公积金",
+        "Housing fund withdrawal to repay an own-city home loan",
+        (
             Material(
                 code="mortgage_record",
                 name_zh="不动产抵押登记信息",
@@ -104,12 +110,7 @@ SERVICES: tuple[Service, ...] = (
                 trust_level="A",
             ),
         ),
-        decision_mode="instant",
-        rule_set="hpf.withdraw.loan_repayment",
-        sla_working_days=1,
-        tolerant_acceptance=False,
-        period="calendar_year",
-        pays_out=True,
+        "calendar_year",
     ),
     Service(
         code="housing.public_rental.apply",
@@ -146,33 +147,9 @@ SERVICES: tuple[Service, ...] = (
                 trust_level="D",
                 how_to_supply="在 App 内签署 / sign in the app",
             ),
-            Material(
-                code="income_proof",
-                name_zh="家庭收入证明",
-                name_en="Household income statement",
-                kind="applicant",
-                primary=True,
-                trust_level="C",
-                how_to_supply="在 App 内上传 / upload in the app",
-            ),
-            Material(
-                code="labor_contract",
-                name_zh="劳动合同",
-                name_en="Employment contract",
-                kind="applicant",
-                primary=False,
-                trust_level="C",
-                how_to_supply="在 App 内上传 / upload in the app",
-            ),
-            Material(
-                code="residence_photo",
-                name_zh="现住房情况照片",
-                name_en="Photo of current housing",
-                kind="applicant",
-                primary=False,
-                trust_level="C",
-                how_to_supply="在 App 内上传 / upload in the app",
-            ),
+            _upload("income_proof", "家庭收入证明", "Household income statement", primary=True),
+            _upload("labor_contract", "劳动合同", "Employment contract", primary=False),
+            _upload("residence_photo", "现住房情况照片", "Photo of current housing", primary=False),
         ),
         decision_mode="manual",
         rule_set="housing.public_rental.apply",

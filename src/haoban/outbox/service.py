@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import asyncpg
 
+from haoban.db.pool import atomic
 from haoban.outbox import repository as repo
 from haoban.outbox.repository import OutboxRow
 
@@ -33,11 +34,8 @@ async def get(conn: asyncpg.Connection, *, kind: str, ref: str) -> OutboxRow | N
     return await repo.get(conn, kind=kind, ref=ref)
 
 
-@asynccontextmanager
-async def short_transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
-    """One pooled connection in one transaction, for background work between bank calls."""
-    async with pool.acquire() as proxy, proxy.transaction():
-        yield cast("asyncpg.Connection", proxy)
+short_transaction = atomic
+"""One pooled connection in one transaction, for background work between bank calls (`db.pool.atomic`)."""
 
 
 @asynccontextmanager
