@@ -18,6 +18,7 @@ from haoban.outbox.settings import WorkerSettings
 from haoban.payouts.listener import NoPayoutListener, PayoutListener
 from haoban.payouts.ports import Bank
 from haoban.payouts.wiring import NoBank
+from haoban.rules.registry import InEffect
 from haoban.settings import Settings
 from haoban.tokens.service import KeyRing, TokenService
 
@@ -41,6 +42,7 @@ class Runtime:
     bank: Bank = field(default_factory=NoBank, repr=False)
     payout_listener: PayoutListener = field(default_factory=NoPayoutListener, repr=False)
     outbox: WorkerSettings = field(default_factory=WorkerSettings, repr=False)
+    rule_sets: InEffect = field(default_factory=InEffect, repr=False)
 
     @property
     def pool(self) -> asyncpg.Pool:

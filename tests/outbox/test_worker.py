@@ -129,6 +129,40 @@ async def test_a_failing_handler_is_retried_with_backoff_and_its_error_kept(runt
     assert len(calls) == 3
 
 
+async def test_a_batch_handler_gets_all_rows_of_its_kind_and_a_failure_retries_them_all(runtime: Runtime) -> None:
+    calls: list[list[str]] = []
+    singles: list[str] = []
+
+    async def batch(rt: Runtime, payloads: list[dict[str, Any]]) -> None:
+        calls.append(sorted(p["ref"] for p in payloads))
+        if len(calls) == 1:
+            raise ConnectionError("down")
+
+    async def single(rt: Runtime, payload: dict[str, Any]) -> None:
+        singles.append(payload["ref"])
+
+    worker = Worker(runtime, SETTINGS, {"one": single}, {"many": batch})
+    for i in range(3):
+        await _put(runtime, "many", str(i))
+    await _put(runtime, "one", "x")
+    assert await worker.run_once() == 4
+    assert calls == [["0", "1", "2"]]
+    assert singles == ["x"]
+    async with short_transaction(runtime.pool) as conn:
+        rows = [await get(conn, kind="many", ref=str(i)) for i in range(3)]
+    for row in rows:
+        assert row is not None
+        assert row.done_at is None
+        assert row.attempts == 1
+        assert row.last_error == "ConnectionError: down"
+        assert timedelta(seconds=0.5) <= row.available_at - runtime.clock.now() <= timedelta(seconds=1)
+    _clock(runtime).advance(timedelta(seconds=1))
+    assert await worker.run_once() == 3
+    assert calls == [["0", "1", "2"], ["0", "1", "2"]]
+    async with short_transaction(runtime.pool) as conn:
+        assert await conn.fetchval("SELECT count(*) FROM outbox WHERE done_at IS NULL") == 0
+
+
 async def test_a_crashed_workers_rows_come_back_after_the_lease(runtime: Runtime) -> None:
     await _put(runtime, "k", "1")
     now = runtime.clock.now()

@@ -1,23 +1,28 @@
-"""The outbox handler that pushes a notification to the citizen's app (at least once, deduplicated)."""
+"""The outbox handlers that push notifications to the citizen's app (at least once, deduplicated)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from haoban.applications import repository as repo
+from haoban.notifications.ports import Message
 from haoban.runtime import Runtime
 
 CHANNEL = "app_push"
 
 
-async def deliver(runtime: Runtime, payload: dict[str, Any]) -> None:
-    """Send once; a redelivered event whose notification went out already does nothing."""
-    reference = str(payload["reference"])
+async def deliver_many(runtime: Runtime, payloads: list[dict[str, Any]]) -> None:
+    """Send a batch with one read, one notifier call and one write; rows delivered already are skipped."""
     # Single statements on the pool (each its own transaction): no BEGIN/COMMIT round trips.
-    item = await repo.delivery(runtime.pool, reference)
-    if item is None or item.delivered_at is not None:
+    due = await repo.undelivered(runtime.pool, [str(p["reference"]) for p in payloads])
+    if not due:
         return
-    await runtime.notifier.send(
-        channel=CHANNEL, recipient=f"citizen:{item.citizen_id}", body=f"{item.title_zh}：{item.body_zh}"
+    await runtime.notifier.send_many(
+        [Message(channel=CHANNEL, recipient=f"citizen:{d.citizen_id}", body=f"{d.title_zh}：{d.body_zh}") for d in due]
     )
-    await repo.mark_delivered(runtime.pool, reference, runtime.clock.now())
+    await repo.mark_delivered_many(runtime.pool, [d.reference for d in due], runtime.clock.now())
+
+
+async def deliver(runtime: Runtime, payload: dict[str, Any]) -> None:
+    """One row (`run_item`): a batch of one."""
+    await deliver_many(runtime, [payload])

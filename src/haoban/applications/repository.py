@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 import msgspec
 
 from haoban.applications.schemas import ApplicationEvent, ApplicationRow, Notification
+from haoban.exchange.consent_rules import ConsentGrant
+from haoban.kit.context import request_id_var
 
 _COLUMNS = (
     "id, citizen_id, service_code, period, department, status, status_reason, inputs, decision_id, outcome,"
@@ -126,6 +129,124 @@ async def insert_event(
     )
 
 
+class Step(msgspec.Struct, frozen=True, kw_only=True):
+    """One status change as written: its event, audit row, notification and outbox row."""
+
+    from_status: str | None
+    to_status: str
+    actor_type: str
+    actor_id: str
+    reason: str | None
+    action: str
+    details: dict[str, Any]
+    reference: str
+    texts: dict[str, str]
+
+
+def _history(first: int) -> str:
+    """CTEs writing each step's event, audit row, notification and outbox row, for the one `target` row.
+
+    Parameters from `$first` on are `_history_args`; `target` has columns app_id and citizen_id.
+    """
+    a = [f"${first + i}" for i in range(15)]
+    arrays = ", ".join(f"{x}::text[]" for x in a[:11])
+    return (
+        f" steps AS (SELECT target.app_id, target.citizen_id, t.* FROM target CROSS JOIN unnest({arrays})"  # noqa: S608
+        " WITH ORDINALITY AS t (from_status, to_status, actor_type, actor_id, reason, action, reference,"
+        " title_zh, title_en, body_zh, body_en, n)),"
+        " ev AS (INSERT INTO application_events"
+        " (application_id, from_status, to_status, actor_type, actor_id, reason, occurred_at)"
+        f" SELECT app_id, from_status, to_status, actor_type, actor_id, reason, {a[12]} FROM steps ORDER BY n),"
+        " au AS (INSERT INTO audit_events"
+        " (occurred_at, actor_type, actor_id, action, subject_type, subject_id, request_id, details)"
+        f" SELECT {a[12]}, actor_type, actor_id, action, 'application', app_id::text, {a[13]},"
+        f" {a[11]}::jsonb -> (n - 1)::int FROM steps ORDER BY n),"
+        " nt AS (INSERT INTO notifications"
+        " (citizen_id, reference, application_id, status, title_zh, title_en, body_zh, body_en, created_at)"
+        f" SELECT citizen_id, reference, app_id, to_status, title_zh, title_en, body_zh, body_en, {a[12]}"
+        " FROM steps ORDER BY n ON CONFLICT (reference) DO NOTHING RETURNING id, reference),"
+        " ob AS (INSERT INTO outbox (kind, ref, payload, created_at, available_at)"
+        f" SELECT {a[14]}, reference, jsonb_build_object('reference', reference), {a[12]}, {a[12]} FROM nt"
+        " ORDER BY id ON CONFLICT (kind, ref) DO NOTHING)"
+    )
+
+
+def _history_args(steps: list[Step], *, at: datetime, notify_kind: str) -> list[Any]:
+    return [
+        [s.from_status for s in steps],
+        [s.to_status for s in steps],
+        [s.actor_type for s in steps],
+        [s.actor_id for s in steps],
+        [s.reason for s in steps],
+        [s.action for s in steps],
+        [s.reference for s in steps],
+        [s.texts["title_zh"] for s in steps],
+        [s.texts["title_en"] for s in steps],
+        [s.texts["body_zh"] for s in steps],
+        [s.texts["body_en"] for s in steps],
+        [s.details for s in steps],
+        at,
+        request_id_var.get(),
+        notify_kind,
+    ]
+
+
+_INSERT_WITH_HISTORY = (
+    "WITH target AS (INSERT INTO applications"  # noqa: S608 (constant columns)
+    f" ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+    " RETURNING id AS app_id, citizen_id)," + _history(14) + " SELECT 1"
+)
+
+_MOVE_WITH_HISTORY = (
+    "WITH target AS (UPDATE applications SET status = $3, status_reason = $4, updated_at = $5"  # noqa: S608
+    f" WHERE id = $1 AND status = $2 RETURNING id AS app_id, {_COLUMNS}),"
+    + _history(6)
+    + f" SELECT {_COLUMNS} FROM target"  # noqa: S608
+)
+
+
+async def insert_with_history(
+    conn: asyncpg.Connection, row: ApplicationRow, steps: list[Step], *, at: datetime, notify_kind: str
+) -> None:
+    """The new application (already at its latest status) and the rows of every step, in one statement.
+
+    Raises UniqueViolationError when a live application for the period exists.
+    """
+    await conn.execute(
+        _INSERT_WITH_HISTORY,
+        row.id,
+        row.citizen_id,
+        row.service_code,
+        row.period,
+        row.department,
+        row.status,
+        row.status_reason,
+        row.inputs,
+        row.decision_id,
+        row.outcome,
+        row.amount_fen,
+        row.created_at,
+        row.updated_at,
+        *_history_args(steps, at=at, notify_kind=notify_kind),
+    )
+
+
+async def move_with_history(
+    conn: asyncpg.Connection, application_id: UUID, step: Step, *, at: datetime, notify_kind: str
+) -> ApplicationRow | None:
+    """Compare-and-set the status from `step.from_status` and write the step's rows; None when it moved on."""
+    record = await conn.fetchrow(
+        _MOVE_WITH_HISTORY,
+        application_id,
+        step.from_status,
+        step.to_status,
+        step.reason,
+        at,
+        *_history_args([step], at=at, notify_kind=notify_kind),
+    )
+    return _row(record) if record else None
+
+
 async def events(conn: asyncpg.Connection, application_id: UUID) -> list[ApplicationEvent]:
     rows = await conn.fetch(
         "SELECT from_status, to_status, actor_type, reason, occurred_at FROM application_events"
@@ -163,6 +284,33 @@ async def live_for_period(conn: asyncpg.Connection, citizen_id: UUID, service_co
         period,
     )
     return value
+
+
+class SubmissionState(msgspec.Struct, frozen=True, kw_only=True):
+    live_id: UUID | None
+    sealed_id_number: str | None
+    grants: list[ConsentGrant]
+
+
+async def submission_state(
+    conn: asyncpg.Connection, citizen_id: UUID, service_code: str, period: str, *, purpose_kind: str, purpose_ref: str
+) -> SubmissionState:
+    """In one read: a live application for the period, the sealed ID number, the purpose's live consents."""
+    row = await conn.fetchrow(
+        "SELECT (SELECT id FROM applications WHERE citizen_id = $1 AND service_code = $2 AND period = $3"
+        " AND status NOT IN ('rejected', 'cancelled') LIMIT 1) AS live_id,"
+        " (SELECT id_number_enc FROM citizens WHERE id = $1) AS sealed_id_number,"
+        " coalesce((SELECT jsonb_agg(jsonb_build_object('purpose_kind', purpose_kind, 'purpose_ref', purpose_ref,"
+        " 'items', items, 'expires_at', expires_at, 'revoked_at', revoked_at)) FROM consents"
+        " WHERE citizen_id = $1 AND purpose_kind = $4 AND purpose_ref = $5 AND revoked_at IS NULL), '[]') AS grants",
+        citizen_id,
+        service_code,
+        period,
+        purpose_kind,
+        purpose_ref,
+    )
+    assert row is not None  # noqa: S101 (a SELECT without FROM returns one row)
+    return msgspec.convert(dict(row), SubmissionState, strict=False)
 
 
 # --- idempotency keys -------------------------------------------------------
@@ -319,4 +467,29 @@ async def delivery(conn: asyncpg.Connection | asyncpg.Pool, reference: str) -> D
 async def mark_delivered(conn: asyncpg.Connection | asyncpg.Pool, reference: str, at: datetime) -> None:
     await conn.execute(
         "UPDATE notifications SET delivered_at = $2 WHERE reference = $1 AND delivered_at IS NULL", reference, at
+    )
+
+
+class Undelivered(msgspec.Struct, frozen=True, kw_only=True):
+    reference: str
+    citizen_id: UUID
+    title_zh: str
+    body_zh: str
+
+
+async def undelivered(conn: asyncpg.Connection | asyncpg.Pool, references: list[str]) -> list[Undelivered]:
+    """The notifications among `references` not delivered yet, oldest first (one statement for a batch)."""
+    rows = await conn.fetch(
+        "SELECT reference, citizen_id, title_zh, body_zh FROM notifications"
+        " WHERE reference = ANY($1::text[]) AND delivered_at IS NULL ORDER BY id",
+        references,
+    )
+    return [Undelivered(**dict(r)) for r in rows]
+
+
+async def mark_delivered_many(conn: asyncpg.Connection | asyncpg.Pool, references: list[str], at: datetime) -> None:
+    await conn.execute(
+        "UPDATE notifications SET delivered_at = $2 WHERE reference = ANY($1::text[]) AND delivered_at IS NULL",
+        references,
+        at,
     )

@@ -1,16 +1,18 @@
 """Application use cases: transitions (audited, notified), views, the payout listener.
 
 Every transition writes an application event, an audit row, a notification and
-an outbox row in the caller's transaction. Services never commit.
+an outbox row in the caller's transaction, in one statement. Services never commit.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
 import asyncpg
+import msgspec
 
 from haoban.applications import lifecycle, notices
 from haoban.applications import repository as repo
@@ -23,10 +25,8 @@ from haoban.applications.schemas import (
     PayoutSummary,
     TraceStepView,
 )
-from haoban.audit import repository as audit
 from haoban.audit.schemas import Actor
 from haoban.kit.errors import Conflict, NotFound
-from haoban.outbox.service import enqueue
 from haoban.payouts import service as payouts
 from haoban.rules import repository as decisions
 from haoban.rules.schemas import Decision
@@ -38,44 +38,54 @@ class InvalidTransition(Conflict):
     code = "invalid_transition"
 
 
-async def _notify(conn: asyncpg.Connection, row: ApplicationRow, status: str, reason: str | None, at: datetime) -> None:
-    ref = notices.reference(row.id, status)
-    created = await repo.insert_notification(
-        conn,
-        citizen_id=row.citizen_id,
-        reference=ref,
-        application_id=row.id,
-        status=status,
-        texts=notices.texts(row.service_code, status, reason),
-        at=at,
-    )
-    if created:
-        await enqueue(conn, kind=NOTIFY_KIND, ref=ref, payload={"reference": ref}, at=at)
-
-
-async def record_new(conn: asyncpg.Connection, row: ApplicationRow, *, actor: Actor, at: datetime) -> None:
-    """Insert a freshly submitted application (status `submitted`) with its first event."""
-    await repo.insert(conn, row)
-    await repo.insert_event(
-        conn,
-        application_id=row.id,
-        from_status=None,
-        to_status="submitted",
+def _step(
+    row: ApplicationRow, from_status: Status | None, to: Status, *, actor: Actor, reason: str | None
+) -> repo.Step:
+    details: dict[str, str | None]
+    if from_status is None:
+        action, details = "application.submitted", {"service_code": row.service_code, "period": row.period}
+    else:
+        action, details = f"application.{to}", {"from": from_status, "reason": reason}
+    return repo.Step(
+        from_status=from_status,
+        to_status=to,
         actor_type=actor.type,
         actor_id=actor.id,
-        reason=None,
-        at=at,
+        reason=reason,
+        action=action,
+        details=details,
+        reference=notices.reference(row.id, to),
+        texts=notices.texts(row.service_code, to, reason),
     )
-    await audit.record(
-        conn,
-        actor=actor,
-        action="application.submitted",
-        subject_type="application",
-        subject_id=str(row.id),
-        at=at,
-        details={"service_code": row.service_code, "period": row.period},
-    )
-    await _notify(conn, row, "submitted", None, at)
+
+
+class Move(msgspec.Struct, frozen=True, kw_only=True):
+    """A status change decided in the same request that submits the application."""
+
+    to: Status
+    actor: Actor
+    reason: str | None = None
+
+
+async def record_new(
+    conn: asyncpg.Connection, row: ApplicationRow, *, actor: Actor, at: datetime, moves: Sequence[Move] = ()
+) -> ApplicationRow:
+    """Insert a submitted application, already moved along `moves`, with every step's rows (one statement).
+
+    Each step writes its event, audit row, notification and outbox row, exactly
+    as `transition` would; raises InvalidTransition before writing anything.
+    """
+    steps = [_step(row, None, "submitted", actor=actor, reason=None)]
+    status: Status = "submitted"
+    reason: str | None = None
+    for move in moves:
+        if not lifecycle.can_move(status, move.to):
+            raise InvalidTransition(f"An application that is {status} cannot become {move.to}.")
+        steps.append(_step(row, status, move.to, actor=move.actor, reason=move.reason))
+        status, reason = move.to, move.reason
+    final = msgspec.structs.replace(row, status=status, status_reason=reason, updated_at=at)
+    await repo.insert_with_history(conn, final, steps, at=at, notify_kind=NOTIFY_KIND)
+    return final
 
 
 async def transition(
@@ -97,33 +107,16 @@ async def transition(
 async def _move(
     conn: asyncpg.Connection, row: ApplicationRow, to: Status, *, actor: Actor, reason: str | None, at: datetime
 ) -> ApplicationRow:
-    """The transition of a row this transaction has locked."""
+    """The transition of a row this transaction has locked: status, event, audit, notification, outbox."""
     if not lifecycle.can_move(row.status, to):
         raise InvalidTransition(
             f"An application that is {row.status} cannot become {to}.",
             extra={"status": row.status, "to": to},
         )
-    updated = await repo.set_status(conn, row.id, to=to, reason=reason, at=at)
-    await repo.insert_event(
-        conn,
-        application_id=row.id,
-        from_status=row.status,
-        to_status=to,
-        actor_type=actor.type,
-        actor_id=actor.id,
-        reason=reason,
-        at=at,
-    )
-    await audit.record(
-        conn,
-        actor=actor,
-        action=f"application.{to}",
-        subject_type="application",
-        subject_id=str(row.id),
-        at=at,
-        details={"from": row.status, "reason": reason},
-    )
-    await _notify(conn, row, to, reason, at)
+    step = _step(row, row.status, to, actor=actor, reason=reason)
+    updated = await repo.move_with_history(conn, row.id, step, at=at, notify_kind=NOTIFY_KIND)
+    if updated is None:  # the caller holds the row lock, so nobody moved it
+        raise LookupError(f"application {row.id} is no longer {row.status}")
     return updated
 
 

@@ -33,20 +33,18 @@ from haoban.applications.schemas import (
 from haoban.audit.schemas import Actor
 from haoban.catalog import service as catalog
 from haoban.catalog.schemas import Service
-from haoban.db.pool import atomic
-from haoban.exchange import repository as exchange_repo
+from haoban.db.pool import atomic, pooled
 from haoban.exchange import service as exchange
-from haoban.exchange.consent_rules import missing_items
+from haoban.exchange.consent_rules import ConsentGrant, missing_items
 from haoban.exchange.records import BankCard, HousingFundRecord, IdentityRecord, SourceName
 from haoban.exchange.schemas import ConsentCreate, LinkedData, Purpose
-from haoban.exchange.service import Pulled
+from haoban.exchange.service import Authorised, Pulled
 from haoban.identity.stepup import require_recent_face
 from haoban.kit.errors import AppError, Conflict, FieldError, ValidationFailed
 from haoban.ledger import service as ledger
 from haoban.oauth.guard import requester
 from haoban.payouts import service as payouts
 from haoban.rules import facts as rule_facts
-from haoban.rules import registry
 from haoban.rules import repository as decisions
 from haoban.rules.engine import evaluate
 from haoban.rules.schemas import Decision
@@ -56,6 +54,9 @@ from haoban.tokens.schemas import Principal
 CHINA = ZoneInfo("Asia/Shanghai")
 TERMS_VERSION = "apply-2026.1"
 INPUTS: dict[str, type[msgspec.Struct]] = {"housing.public_rental.apply": PublicRentalInputs}
+
+
+RULES = Actor(type="system", id="rules")
 
 
 class ApplicationExists(Conflict):
@@ -132,9 +133,9 @@ async def _run(
     if application_id is None:
         decided = await _decide(runtime, principal, service_def, inputs, key)
         view = decided.view
-        if decided.payout_id is not None:
+        if decided.claim is not None:
             # The answer is built from what this request already holds; only an odd outcome is re-read.
-            payout = await payouts.settle_within(runtime, decided.payout_id, budget)
+            payout = await payouts.send_claimed(runtime, decided.claim, budget)
             if payout.status == "settled":
                 summary = service.payout_summary(payout)
                 view = msgspec.structs.replace(view, status="paid", payout=summary, updated_at=runtime.clock.now())
@@ -172,23 +173,38 @@ def sources_for(service_def: Service) -> list[SourceName]:
 
 async def _authorise(
     runtime: Runtime, principal: Principal, service_def: Service, period: str, sources: list[SourceName]
-) -> Purpose:
-    """Step 1: applying authorises the service to pull these sources (one consent per service)."""
+) -> tuple[Purpose, Authorised]:
+    """Step 1: applying authorises the service to pull these sources (one consent per service).
+
+    One read (live application, consents, sealed ID number), and one statement
+    writing the consent with its audit row when none covers the sources yet.
+    """
     purpose = Purpose(kind="service", ref=service_def.code)
     items = [f"{source}.*" for source in sources]
     now = runtime.clock.now()
-    async with atomic(runtime.pool) as conn:
-        if await repo.live_for_period(conn, principal.citizen_id, service_def.code, period) is not None:
+    async with pooled(runtime.pool) as conn:
+        state = await repo.submission_state(
+            conn, principal.citizen_id, service_def.code, period, purpose_kind=purpose.kind, purpose_ref=purpose.ref
+        )
+        if state.live_id is not None:
             raise ApplicationExists("You already have a live application for this service and period.")
-        grants = await exchange_repo.live_grants(conn, principal.citizen_id, purpose)
+        grants = state.grants
         if missing_items(grants, purpose_kind=purpose.kind, purpose_ref=purpose.ref, items=items, now=now):
-            await exchange.grant_consent(
+            consent = await exchange.grant_consent(
                 conn,
                 runtime,
                 principal.citizen_id,
                 ConsentCreate(purpose=purpose, items=items, terms_version=TERMS_VERSION),
             )
-    return purpose
+            grant = ConsentGrant(
+                purpose_kind=purpose.kind,
+                purpose_ref=purpose.ref,
+                items=tuple(consent.items),
+                expires_at=consent.expires_at,
+                revoked_at=None,
+            )
+            grants = [*grants, grant]
+    return purpose, Authorised(grants=grants, sealed_id_number=state.sealed_id_number)
 
 
 def _source_value(data: LinkedData, source: str, item: str) -> Any:
@@ -201,7 +217,7 @@ def _source_value(data: LinkedData, source: str, item: str) -> Any:
 
 class Decided(msgspec.Struct, frozen=True, kw_only=True):
     application_id: UUID
-    payout_id: UUID | None
+    claim: payouts.Claim | None
     view: ApplicationView
 
 
@@ -212,13 +228,14 @@ async def _decide(
     today = local_today(now)
     period = period_of(service_def, today)
     sources = sources_for(service_def)
-    purpose = await _authorise(runtime, principal, service_def, period, sources)
+    purpose, authorised = await _authorise(runtime, principal, service_def, period, sources)
     pulled = await exchange.pull(
         runtime,
         citizen_id=principal.citizen_id,
         requester=requester(principal),
         purpose=purpose,
         sources=sources,
+        authorised=authorised,
     )
     actor = Actor(type="citizen", id=str(principal.citizen_id))
     application_id = uuid.uuid4()
@@ -248,10 +265,14 @@ async def _decide(
                 created_at=now,
                 updated_at=now,
             )
-            await service.record_new(conn, row, actor=actor, at=now)
+            to = _status_after(service_def, decision[1])
+            reason = (", ".join(decision[1].reasons) or None) if to == "rejected" else None
+            after = await service.record_new(
+                conn, row, actor=actor, at=now, moves=[service.Move(to=to, actor=RULES, reason=reason)]
+            )
             if key is not None:
                 await repo.key_application(conn, principal.citizen_id, key, application_id)
-            after, payout = await _apply(conn, runtime, row, decision=decision[1], pulled=pulled, now=now)
+            claim = await _pay(conn, runtime, after, decision=decision[1], pulled=pulled, now=now)
     except asyncpg.UniqueViolationError:
         raise ApplicationExists("You already have a live application for this service and period.") from None
     view = ApplicationView(
@@ -262,9 +283,9 @@ async def _decide(
         created_at=after.created_at,
         updated_at=after.updated_at,
         decision=service.decision_view(decision[0], decision[1]),
-        payout=service.payout_summary(payout),
+        payout=service.payout_summary(claim.view if claim else None),
     )
-    return Decided(application_id=application_id, payout_id=payout.payout_id if payout else None, view=view)
+    return Decided(application_id=application_id, claim=claim, view=view)
 
 
 async def _evaluate(
@@ -305,7 +326,7 @@ async def _evaluate(
         inputs=inputs,
         today=today,
     )
-    rule_set = await registry.rule_set_for(conn, service_def.rule_set, today)
+    rule_set = await runtime.rule_sets.get(conn, service_def.rule_set, today)
     decision = evaluate(rule_set, facts, today=today)
     decision_id = await decisions.store_decision(
         conn, decision=decision, facts=facts, service_code=service_def.code, application_id=application_id, at=now
@@ -321,7 +342,15 @@ def _record(pulled: Pulled, source: SourceName) -> object:
     return None
 
 
-async def _apply(
+def _status_after(service_def: Service, decision: Decision) -> lifecycle.Status:
+    """Where the decision puts a new application."""
+    to = lifecycle.after_decision(decision.outcome)
+    if to == "pending_review" and catalog.you_provide(service_def):
+        return "pending_materials"  # 1+1+N: waits for the applicant's letter and uploads, then acceptance
+    return to
+
+
+async def _pay(
     conn: asyncpg.Connection,
     runtime: Runtime,
     row: ApplicationRow,
@@ -329,28 +358,20 @@ async def _apply(
     decision: Decision,
     pulled: Pulled,
     now: datetime,
-) -> tuple[ApplicationRow, payouts.PayoutView | None]:
-    """Move the new application to where the decision puts it; request the payout of an approved withdrawal."""
-    system = Actor(type="system", id="rules")
-    to = lifecycle.after_decision(decision.outcome)
+) -> payouts.Claim | None:
+    """Request the payout of an approved withdrawal (claimed, to send after commit); keep the payee for a person."""
     service_def = catalog.require(row.service_code)
-    if to == "pending_review" and catalog.you_provide(service_def):
-        to = "pending_materials"  # 1+1+N: waits for the applicant's letter and uploads, then acceptance
-    reason = ", ".join(decision.reasons) or None
-    after = await service.transition(
-        conn, row.id, to, actor=system, reason=reason if to == "rejected" else None, at=now
-    )
     if not service_def.pays_out:
-        return after, None
+        return None
     fund, identity = _record(pulled, "housing_fund"), _record(pulled, "identity")
     card = fund.bank_card if isinstance(fund, HousingFundRecord) else BankCard(bank_name="", card_no="")
     name = identity.name if isinstance(identity, IdentityRecord) else ""
-    if to in ("pending_review", "pending_materials") and card.card_no:
+    if row.status in ("pending_review", "pending_materials") and card.card_no:
         payee = manual_payout.Payee(bank_name=card.bank_name, card_no=card.card_no, account_name=name)
         await manual_payout.keep_payee(conn, runtime.cipher, row.id, payee)
-    if to != "approved" or not decision.amount_fen:
-        return after, None
-    payout = await payouts.request_payout(
+    if row.status != "approved" or not decision.amount_fen:
+        return None
+    view = await payouts.request_payout(
         conn,
         application_id=row.id,
         citizen_id=row.citizen_id,
@@ -359,8 +380,9 @@ async def _apply(
         card_no=card.card_no,
         account_name=name,
         close_account=decision.close_account,
-        actor=system,
+        actor=RULES,
         at=now,
         cipher=runtime.cipher,
+        claimed_until=now + timedelta(seconds=runtime.outbox.lease_s),
     )
-    return after, payout
+    return payouts.Claim(view=view, card_no=card.card_no.replace(" ", ""), account_name=name)

@@ -61,7 +61,15 @@ async def create_citizen(
 
 async def id_number_of(conn: asyncpg.Connection, vault: IdNumberVault, citizen_id: UUID) -> str:
     """The citizen's ID number, decrypted for a data pull; 409 when the account has none."""
-    sealed = await repo.sealed_id_number(conn, citizen_id)
+    return open_id_number(vault, citizen_id, await repo.sealed_id_number(conn, citizen_id))
+
+
+async def sealed_id_number(conn: asyncpg.Connection, citizen_id: UUID) -> str | None:
+    return await repo.sealed_id_number(conn, citizen_id)
+
+
+def open_id_number(vault: IdNumberVault, citizen_id: UUID, sealed: str | None) -> str:
+    """Decrypt a sealed ID number read elsewhere; 409 when the account has none."""
     if sealed is None:
         raise Conflict("This account is not bound to an ID number yet.")
     return vault.open(citizen_id, sealed)

@@ -82,3 +82,16 @@ atomic = asynccontextmanager(transaction)
 Returning from inside `async for conn in transaction(pool)` would leave the
 generator suspended and its commit to the garbage collector; use this instead.
 """
+
+
+@asynccontextmanager
+async def pooled(pool: asyncpg.Pool) -> AsyncGenerator[asyncpg.Connection, None]:
+    """One pooled connection without an explicit transaction (each statement commits on its own)."""
+    try:
+        proxy = await pool.acquire(timeout=ACQUIRE_TIMEOUT_S)
+    except TimeoutError:
+        raise Unavailable("the database is busy; retry shortly", headers={"Retry-After": "1"}) from None
+    try:
+        yield cast("asyncpg.Connection", proxy)
+    finally:
+        await pool.release(proxy)

@@ -8,10 +8,12 @@ from typing import Literal
 from uuid import UUID
 
 import asyncpg
+import msgspec
 
-from haoban.exchange.access_log import LogRow
+from haoban.exchange.access_log import LogEntry, LogRow, content_hash
 from haoban.exchange.consent_rules import ConsentGrant
 from haoban.exchange.schemas import AccessLogEntry, Consent, Purpose, Requester
+from haoban.kit.context import request_id_var
 
 _CONSENT_COLUMNS = "id, purpose_kind, purpose_ref, items, terms_version, granted_at, expires_at, revoked_at"
 
@@ -43,10 +45,18 @@ async def insert_consent(
     granted_at: datetime,
     expires_at: datetime | None,
 ) -> Consent:
+    """The consent and its `consent.granted` audit row (actor: the citizen), in one statement."""
     row = await conn.fetchrow(
-        "INSERT INTO consents (id, citizen_id, purpose_kind, purpose_ref, items, terms_version, granted_at, expires_at)"
+        "WITH c AS (INSERT INTO consents"
+        " (id, citizen_id, purpose_kind, purpose_ref, items, terms_version, granted_at, expires_at)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-        " RETURNING id, purpose_kind, purpose_ref, items, terms_version, granted_at, expires_at, revoked_at",
+        " RETURNING id, purpose_kind, purpose_ref, items, terms_version, granted_at, expires_at, revoked_at),"
+        " a AS (INSERT INTO audit_events"
+        " (occurred_at, actor_type, actor_id, action, subject_type, subject_id, request_id, details)"
+        " SELECT $7, 'citizen', $2::text, 'consent.granted', 'consent', c.id::text, $9,"
+        " jsonb_build_object('purpose', jsonb_build_object('kind', $3::text, 'ref', $4::text), 'items', c.items)"
+        " FROM c)"
+        " SELECT * FROM c",
         consent_id,
         citizen_id,
         purpose.kind,
@@ -55,6 +65,7 @@ async def insert_consent(
         terms_version,
         granted_at,
         expires_at,
+        request_id_var.get(),
     )
     if row is None:
         raise RuntimeError("INSERT ... RETURNING returned no row")
@@ -106,56 +117,78 @@ async def revoke_consent(conn: asyncpg.Connection, consent_id: UUID, citizen_id:
 
 _LOG_COLUMNS = (
     "seq, at, requester_type, requester_id, subject_id, source, items, purpose_kind, purpose_ref,"
-    " outcome, request_hash, response_hash, request_id, prev_hash, row_hash"
+    " outcome, request_hash, response_hash, request_id, prev_hash, row_hash, hash_version"
 )
 
-
-async def lock_head(conn: asyncpg.Connection) -> tuple[int, str]:
-    """The chain's head, row-locked until the transaction ends: writers queue here."""
-    row = await conn.fetchrow("SELECT last_seq, last_hash FROM data_access_log_head WHERE id = 1 FOR UPDATE")
-    return _head(row)
+# One statement, so the head's row lock is held only while it runs. `head` locks
+# the chain's head; `chain` walks the new rows in order from it, computing each
+# digest-2 hash; the INSERT and the head UPDATE write the result. The rows come
+# in as parallel arrays (items as JSON text, since arrays of arrays don't unnest).
+_APPEND = """
+WITH RECURSIVE
+head AS (SELECT last_seq, last_hash FROM data_access_log_head WHERE id = 1 FOR UPDATE),
+input AS (
+    SELECT * FROM unnest(
+        $1::timestamptz[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::text[],
+        $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[]
+    ) WITH ORDINALITY AS t(
+        at, requester_type, requester_id, subject_id, source, items, purpose_kind, purpose_ref,
+        outcome, request_hash, response_hash, request_id, content_hash, n
+    )
+),
+chain (n, seq, prev_hash, row_hash) AS (
+    SELECT 0::bigint, last_seq, NULL::text, last_hash FROM head
+    UNION ALL
+    SELECT i.n, c.seq + 1, c.row_hash,
+        encode(sha256(convert_to(c.row_hash || E'\\n' || (c.seq + 1)::text || E'\\n' || i.content_hash, 'UTF8')), 'hex')
+    FROM chain c JOIN input i ON i.n = c.n + 1
+),
+inserted AS (
+    INSERT INTO data_access_log (
+        seq, at, requester_type, requester_id, subject_id, source, items, purpose_kind, purpose_ref,
+        outcome, request_hash, response_hash, request_id, prev_hash, row_hash, hash_version
+    )
+    SELECT c.seq, i.at, i.requester_type, i.requester_id, i.subject_id, i.source,
+        ARRAY(SELECT x.item FROM jsonb_array_elements_text(i.items::jsonb) WITH ORDINALITY AS x(item, k) ORDER BY x.k),
+        i.purpose_kind, i.purpose_ref, i.outcome, i.request_hash, i.response_hash, i.request_id,
+        c.prev_hash, c.row_hash, 2
+    FROM chain c JOIN input i ON i.n = c.n
+)
+UPDATE data_access_log_head h SET last_seq = last.seq, last_hash = last.row_hash
+FROM (SELECT seq, row_hash FROM chain ORDER BY n DESC LIMIT 1) AS last
+WHERE h.id = 1
+RETURNING h.last_seq
+"""
 
 
 async def head(conn: asyncpg.Connection) -> tuple[int, str]:
     row = await conn.fetchrow("SELECT last_seq, last_hash FROM data_access_log_head WHERE id = 1")
-    return _head(row)
-
-
-def _head(row: asyncpg.Record | None) -> tuple[int, str]:
     if row is None:  # the migration inserts it; its absence is tampering
         raise RuntimeError("data_access_log_head is missing")
     return row["last_seq"], row["last_hash"]
 
 
-async def append(conn: asyncpg.Connection, rows: list[LogRow]) -> None:
-    await conn.executemany(
-        f"INSERT INTO data_access_log ({_LOG_COLUMNS})"  # noqa: S608 (constant columns)
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-        [
-            (
-                r.seq,
-                r.at,
-                r.requester_type,
-                r.requester_id,
-                r.subject_id,
-                r.source,
-                list(r.items),
-                r.purpose_kind,
-                r.purpose_ref,
-                r.outcome,
-                r.request_hash,
-                r.response_hash,
-                r.request_id,
-                r.prev_hash,
-                r.row_hash,
-            )
-            for r in rows
-        ],
+async def append(conn: asyncpg.Connection, entries: list[LogEntry]) -> int:
+    """Append `entries` as digest-2 rows in one statement (no transaction needed); return the last seq."""
+    last_seq = await conn.fetchval(
+        _APPEND,
+        [e.at for e in entries],
+        [e.requester_type for e in entries],
+        [e.requester_id for e in entries],
+        [e.subject_id for e in entries],
+        [e.source for e in entries],
+        [msgspec.json.encode(list(e.items)).decode() for e in entries],
+        [e.purpose_kind for e in entries],
+        [e.purpose_ref for e in entries],
+        [e.outcome for e in entries],
+        [e.request_hash for e in entries],
+        [e.response_hash for e in entries],
+        [e.request_id for e in entries],
+        [content_hash(e) for e in entries],
     )
-    last = rows[-1]
-    await conn.execute(
-        "UPDATE data_access_log_head SET last_seq = $1, last_hash = $2 WHERE id = 1", last.seq, last.row_hash
-    )
+    if last_seq is None:  # the migration inserts the head; its absence is tampering
+        raise RuntimeError("data_access_log_head is missing")
+    return int(last_seq)
 
 
 async def entries_for(

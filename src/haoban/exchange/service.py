@@ -12,10 +12,10 @@ import msgspec
 from haoban.audit import repository as audit
 from haoban.audit.schemas import Actor
 from haoban.citizens import service as citizens
-from haoban.db.pool import transaction
+from haoban.db.pool import pooled, transaction
 from haoban.exchange import access_log, catalog, provenance
 from haoban.exchange import repository as repo
-from haoban.exchange.consent_rules import missing_items
+from haoban.exchange.consent_rules import ConsentGrant, missing_items
 from haoban.exchange.gather import Answer, gather
 from haoban.exchange.records import SourceName
 from haoban.exchange.schemas import AccessLogPage, Consent, ConsentCreate, LinkedData, Purpose, SourceData
@@ -26,6 +26,13 @@ from haoban.runtime import Runtime
 
 class ConsentRequired(Forbidden):
     code = "consent_required"
+
+
+class Authorised(msgspec.Struct, frozen=True, kw_only=True):
+    """What a pull checks, when its caller has just read it: live consents and the sealed ID number."""
+
+    grants: list[ConsentGrant]
+    sealed_id_number: str | None
 
 
 class Pulled(msgspec.Struct, frozen=True, kw_only=True):
@@ -51,7 +58,8 @@ async def grant_consent(conn: asyncpg.Connection, runtime: Runtime, citizen_id: 
         errors.append(FieldError(field="expires_at", reason="must be in the future"))
     if errors:
         raise ValidationFailed("The consent is not valid.", errors=errors)
-    consent = await repo.insert_consent(
+    # One statement writes the consent and its `consent.granted` audit row.
+    return await repo.insert_consent(
         conn,
         consent_id=uuid.uuid4(),
         citizen_id=citizen_id,
@@ -61,16 +69,6 @@ async def grant_consent(conn: asyncpg.Connection, runtime: Runtime, citizen_id: 
         granted_at=now,
         expires_at=data.expires_at,
     )
-    await audit.record(
-        conn,
-        actor=Actor(type="citizen", id=str(citizen_id)),
-        action="consent.granted",
-        subject_type="consent",
-        subject_id=str(consent.id),
-        at=now,
-        details={"purpose": msgspec.to_builtins(data.purpose), "items": consent.items},
-    )
-    return consent
 
 
 async def list_consents(conn: asyncpg.Connection, runtime: Runtime, citizen_id: UUID) -> list[Consent]:
@@ -104,7 +102,6 @@ def _request_hash(requester: Actor, subject_id: UUID, source: str, items: list[s
 
 
 async def _log_pulls(
-    conn: asyncpg.Connection,
     runtime: Runtime,
     *,
     requester: Actor,
@@ -113,31 +110,30 @@ async def _log_pulls(
     answers: list[Answer],
     views: list[SourceData],
 ) -> None:
+    """Append one row per source in one statement on its own pooled connection (no transaction)."""
     now = runtime.clock.now()
-    last_seq, prev = await repo.lock_head(conn)
-    rows: list[access_log.LogRow] = []
+    entries: list[access_log.LogEntry] = []
     for answer, view in zip(answers, views, strict=True):
         items = catalog.item_names(answer.source)
-        fields = {
-            "seq": last_seq + len(rows) + 1,
-            "at": now,
-            "requester_type": requester.type,
-            "requester_id": requester.id,
-            "subject_id": subject_id,
-            "source": answer.source,
-            "items": tuple(items),
-            "purpose_kind": purpose.kind,
-            "purpose_ref": purpose.ref,
-            "outcome": view.status,
-            "request_hash": _request_hash(requester, subject_id, answer.source, items, purpose),
-            "response_hash": answer.fetched.response_hash if answer.fetched else None,
-            "request_id": request_id_var.get(),
-        }
-        row_hash = access_log.digest(prev_hash=prev, **fields)  # type: ignore[arg-type]
-        rows.append(access_log.LogRow(prev_hash=prev, row_hash=row_hash, **fields))  # type: ignore[arg-type]
-        prev = row_hash
-    if rows:
-        await repo.append(conn, rows)
+        entries.append(
+            access_log.LogEntry(
+                at=now,
+                requester_type=requester.type,
+                requester_id=requester.id,
+                subject_id=subject_id,
+                source=answer.source,
+                items=tuple(items),
+                purpose_kind=purpose.kind,
+                purpose_ref=purpose.ref,
+                outcome=view.status,
+                request_hash=_request_hash(requester, subject_id, answer.source, items, purpose),
+                response_hash=answer.fetched.response_hash if answer.fetched else None,
+                request_id=request_id_var.get(),
+            )
+        )
+    if entries:
+        async with pooled(runtime.pool) as conn:
+            await repo.append(conn, entries)
 
 
 async def pull(
@@ -147,25 +143,29 @@ async def pull(
     requester: Actor,
     purpose: Purpose,
     sources: list[SourceName],
+    authorised: Authorised | None = None,
 ) -> Pulled:
     """Pull `sources` for a citizen under a consent covering `purpose`; log every pull.
 
-    Three steps so no database connection waits on a slow source: a short
-    transaction checks the consent and reads the ID number, the sources are
-    asked with no transaction open, and a second short transaction appends the
-    access-log rows.
+    Three steps so no database connection waits on a slow source: the live
+    consents and the sealed ID number are read (or taken from `authorised`, read
+    by the caller a moment ago) and checked, the sources are asked with no
+    transaction open, and one statement appends the access-log rows.
     """
     items = catalog.all_item_names(sources)
     now = runtime.clock.now()
-    async for conn in transaction(runtime.pool):
-        grants = await repo.live_grants(conn, citizen_id, purpose)
-        missing = missing_items(grants, purpose_kind=purpose.kind, purpose_ref=purpose.ref, items=items, now=now)
-        if missing:
-            raise ConsentRequired(
-                "No consent of the citizen covers this purpose and these data items.",
-                extra={"purpose": msgspec.to_builtins(purpose), "missing_items": missing},
-            )
-        id_number = await citizens.id_number_of(conn, runtime.vault, citizen_id)
+    if authorised is None:
+        async for conn in transaction(runtime.pool):
+            grants = await repo.live_grants(conn, citizen_id, purpose)
+            sealed = await citizens.sealed_id_number(conn, citizen_id)
+        authorised = Authorised(grants=grants, sealed_id_number=sealed)
+    missing = missing_items(authorised.grants, purpose_kind=purpose.kind, purpose_ref=purpose.ref, items=items, now=now)
+    if missing:
+        raise ConsentRequired(
+            "No consent of the citizen covers this purpose and these data items.",
+            extra={"purpose": msgspec.to_builtins(purpose), "missing_items": missing},
+        )
+    id_number = citizens.open_id_number(runtime.vault, citizen_id, authorised.sealed_id_number)
     timeout_s = runtime.settings.exchange.source_timeout_ms / 1000
     answers = await gather(runtime.sources, id_number, sources, timeout_s)
     views = [
@@ -174,10 +174,7 @@ async def pull(
         else provenance.unavailable(a.source, a.reason or "unknown")
         for a in answers
     ]
-    async for conn in transaction(runtime.pool):
-        await _log_pulls(
-            conn, runtime, requester=requester, subject_id=citizen_id, purpose=purpose, answers=answers, views=views
-        )
+    await _log_pulls(runtime, requester=requester, subject_id=citizen_id, purpose=purpose, answers=answers, views=views)
     data = LinkedData(citizen_id=citizen_id, purpose=purpose, fetched_at=now, sources=views)
     return Pulled(answers=answers, data=data)
 

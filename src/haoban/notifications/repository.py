@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import asyncpg
 import msgspec
+
+from haoban.notifications.ports import Message
 
 
 class SandboxMessage(msgspec.Struct, frozen=True, kw_only=True):
@@ -24,6 +27,19 @@ async def insert(
         channel,
         recipient,
         body,
+        at,
+    )
+
+
+async def insert_many(db: asyncpg.Pool | asyncpg.Connection, messages: Sequence[Message], *, at: datetime) -> None:
+    """One statement for the batch (a single statement is its own transaction on the pool)."""
+    await db.execute(
+        "INSERT INTO sandbox_messages (channel, recipient, body, sent_at)"
+        " SELECT channel, recipient, body, $4"
+        " FROM unnest($1::text[], $2::text[], $3::text[]) AS m(channel, recipient, body)",
+        [m.channel for m in messages],
+        [m.recipient for m in messages],
+        [m.body for m in messages],
         at,
     )
 

@@ -7,12 +7,13 @@ small latency, and testers read the messages at `GET /sandbox/messages`.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 import asyncpg
 
 from haoban.kit.clock import Clock
 from haoban.notifications import repository as repo
-from haoban.notifications.ports import NotifierUnavailable
+from haoban.notifications.ports import Message, NotifierUnavailable
 
 
 class SandboxNotifier:
@@ -25,5 +26,15 @@ class SandboxNotifier:
         await asyncio.sleep(self._latency_s)
         try:
             await repo.insert(self._pool, channel=channel, recipient=recipient, body=body, at=self._clock.now())
+        except (asyncpg.PostgresError, OSError) as exc:
+            raise NotifierUnavailable(type(exc).__name__) from exc
+
+    async def send_many(self, messages: Sequence[Message]) -> None:
+        """One latency and one multi-row INSERT for the whole batch."""
+        if not messages:
+            return
+        await asyncio.sleep(self._latency_s)
+        try:
+            await repo.insert_many(self._pool, messages, at=self._clock.now())
         except (asyncpg.PostgresError, OSError) as exc:
             raise NotifierUnavailable(type(exc).__name__) from exc

@@ -77,6 +77,14 @@ async def mark_done(conn: asyncpg.Connection | asyncpg.Pool, item_id: int, at: d
     )
 
 
+async def mark_done_many(conn: asyncpg.Connection | asyncpg.Pool, item_ids: list[int], at: datetime) -> None:
+    await conn.execute(
+        "UPDATE outbox SET done_at = $2, last_error = NULL WHERE id = ANY($1::bigint[]) AND done_at IS NULL",
+        item_ids,
+        at,
+    )
+
+
 async def complete(conn: asyncpg.Connection, *, kind: str, ref: str, at: datetime) -> None:
     await conn.execute(
         "UPDATE outbox SET done_at = $3, last_error = NULL WHERE kind = $1 AND ref = $2 AND done_at IS NULL",

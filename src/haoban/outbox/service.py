@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
@@ -18,6 +17,9 @@ if TYPE_CHECKING:
 
 Handler = Callable[["Runtime", dict[str, Any]], Awaitable[None]]
 """Runs one outbox row after commit; raise to retry with backoff. Must be safe to run twice."""
+
+BatchHandler = Callable[["Runtime", list[dict[str, Any]]], Awaitable[None]]
+"""Runs all claimed rows of one kind of a batch at once; raise to retry them all. Must be safe to run twice."""
 
 
 async def enqueue(conn: asyncpg.Connection, *, kind: str, ref: str, payload: dict[str, Any], at: datetime) -> None:
@@ -36,10 +38,3 @@ async def get(conn: asyncpg.Connection, *, kind: str, ref: str) -> OutboxRow | N
 
 short_transaction = atomic
 """One pooled connection in one transaction, for background work between bank calls (`db.pool.atomic`)."""
-
-
-@asynccontextmanager
-async def pooled(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
-    """One pooled connection without an explicit transaction (each statement commits on its own)."""
-    async with pool.acquire() as proxy:
-        yield cast("asyncpg.Connection", proxy)

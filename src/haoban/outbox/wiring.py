@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from haoban.applications.delivery import deliver as deliver_notification
-from haoban.outbox.service import Handler
+from haoban.applications.delivery import deliver_many as deliver_notifications
+from haoban.outbox.service import BatchHandler, Handler
 from haoban.payouts.handlers import send_payout
 
 
@@ -11,4 +12,11 @@ def handlers() -> dict[str, Handler]:
     return {
         "payout.send": send_payout,
         "notification.deliver": deliver_notification,
+    }
+
+
+def batch_handlers() -> dict[str, BatchHandler]:
+    """Kinds whose claimed rows the worker hands over together (cheap, local work; not the bank)."""
+    return {
+        "notification.deliver": deliver_notifications,
     }

@@ -5,6 +5,11 @@ lease, so a worker that dies mid-way leaves its rows to be picked up again
 after the lease; handlers therefore must be safe to run twice. Several workers
 (processes or `serve` workers) can run at once: `FOR UPDATE SKIP LOCKED` keeps
 them off each other's rows.
+
+Kinds with a batch handler (`wiring.batch_handlers()`, e.g. notifications) get
+all their claimed rows of a round in one call and are marked done with one
+statement; a failure reschedules every row of that call. Other kinds (the bank)
+run one row per call.
 """
 
 from __future__ import annotations
@@ -19,9 +24,10 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
+from haoban.db.pool import pooled
 from haoban.outbox import repository as repo
 from haoban.outbox.repository import OutboxItem
-from haoban.outbox.service import Handler, pooled, short_transaction
+from haoban.outbox.service import BatchHandler, Handler, short_transaction
 from haoban.outbox.settings import WorkerSettings
 
 if TYPE_CHECKING:
@@ -42,6 +48,12 @@ def _handlers() -> dict[str, Handler]:
     from haoban.outbox.wiring import handlers  # noqa: PLC0415 (wiring imports the domains)
 
     return handlers()
+
+
+def _batch_handlers() -> dict[str, BatchHandler]:
+    from haoban.outbox.wiring import batch_handlers  # noqa: PLC0415 (wiring imports the domains)
+
+    return batch_handlers()
 
 
 async def run_item(
@@ -69,6 +81,24 @@ async def run_item(
     return True
 
 
+async def run_batch(
+    runtime: Runtime, kind: str, items: list[OutboxItem], handler: BatchHandler, settings: WorkerSettings
+) -> bool:
+    """Run claimed rows of one kind in one call; mark all done, or reschedule each with the error. True when done."""
+    try:
+        await handler(runtime, [i.payload for i in items])
+    except Exception as exc:  # noqa: BLE001 (any failure means: retry the whole batch later)
+        error = f"{type(exc).__name__}: {exc}"
+        log.warning("outbox %s batch of %d failed: %s; rescheduled with backoff", kind, len(items), type(exc).__name__)
+        now = runtime.clock.now()
+        for item in items:
+            retry_at = now + backoff(item.attempts, settings)
+            await repo.reschedule(runtime.pool, item.id, available_at=retry_at, error=error)
+        return False
+    await repo.mark_done_many(runtime.pool, [i.id for i in items], runtime.clock.now())
+    return True
+
+
 async def claim_one(runtime: Runtime, *, kind: str, ref: str, settings: WorkerSettings) -> OutboxItem | None:
     """Claim one named row now (used to run a payout within the request instead of waiting for the worker)."""
     now = runtime.clock.now()
@@ -80,11 +110,20 @@ async def claim_one(runtime: Runtime, *, kind: str, ref: str, settings: WorkerSe
 
 class Worker:
     def __init__(
-        self, runtime: Runtime, settings: WorkerSettings, handlers: Mapping[str, Handler] | None = None
+        self,
+        runtime: Runtime,
+        settings: WorkerSettings,
+        handlers: Mapping[str, Handler] | None = None,
+        batch_handlers: Mapping[str, BatchHandler] | None = None,
     ) -> None:
+        """Without `handlers`, every kind from `wiring`; with them, only those (plus any `batch_handlers`)."""
         self.runtime = runtime
         self.settings = settings
         self.handlers = dict(handlers) if handlers is not None else _handlers()
+        if batch_handlers is not None:
+            self.batch_handlers = dict(batch_handlers)
+        else:
+            self.batch_handlers = _batch_handlers() if handlers is None else {}
 
     async def run_once(self) -> int:
         """Claim one batch and run it; returns how many rows were claimed."""
@@ -94,7 +133,17 @@ class Worker:
                 conn, now=now, lease_until=now + timedelta(seconds=self.settings.lease_s), limit=self.settings.batch
             )
         # The transaction is over: handlers talk to the bank without holding a connection.
-        await asyncio.gather(*(run_item(self.runtime, i, self.handlers, self.settings) for i in items))
+        singles: list[OutboxItem] = []
+        batches: dict[str, list[OutboxItem]] = {}
+        for item in items:
+            if item.kind in self.batch_handlers:
+                batches.setdefault(item.kind, []).append(item)
+            else:
+                singles.append(item)
+        await asyncio.gather(
+            *(run_item(self.runtime, i, self.handlers, self.settings) for i in singles),
+            *(run_batch(self.runtime, k, b, self.batch_handlers[k], self.settings) for k, b in batches.items()),
+        )
         return len(items)
 
     async def drain(self, *, max_rounds: int = 100) -> int:

@@ -72,6 +72,126 @@ async def insert(
     return row is not None
 
 
+async def insert_with_send(
+    conn: asyncpg.Connection,
+    *,
+    payout_id: UUID,
+    application_id: UUID,
+    citizen_id: UUID,
+    amount_fen: int,
+    bank_name: str,
+    card_enc: str,
+    card_masked: str,
+    account_name_enc: str,
+    close_account: bool,
+    actor: Actor,
+    at: datetime,
+    send_kind: str,
+    claimed_until: datetime | None,
+) -> bool:
+    """The payout, its events and its `payout.send` outbox row in one statement; False when one exists.
+
+    With `claimed_until` the caller sends it at once: the payout is written
+    `sent` (write-ahead, events requested and sent), the outbox row counts the
+    attempt and is not due before `claimed_until`, so the worker leaves it alone
+    unless the caller dies.
+    """
+    claimed = claimed_until is not None
+    steps = ["requested", "sent"] if claimed else ["requested"]
+    inserted: int = await conn.fetchval(
+        "WITH p AS (INSERT INTO payouts (id, application_id, citizen_id, amount_fen, status, bank_name, card_enc,"
+        " card_masked, account_name_enc, close_account, attempts, created_at, updated_at)"
+        " VALUES ($1, $2, $3, $4, $11, $5, $6, $7, $8, $9, $12, $10, $10)"
+        " ON CONFLICT (application_id) DO NOTHING RETURNING id),"
+        " ev AS (INSERT INTO payout_events (payout_id, from_status, to_status, actor_type, actor_id, reason,"
+        " occurred_at) SELECT p.id, t.f, t.s, $13, $14, NULL, $10 FROM p"
+        " CROSS JOIN unnest($15::text[], $16::text[]) WITH ORDINALITY AS t (f, s, n) ORDER BY t.n),"
+        " ob AS (INSERT INTO outbox (kind, ref, payload, created_at, available_at, attempts)"
+        " SELECT $17, p.id::text, jsonb_build_object('payout_id', p.id::text), $10, $18, $12 FROM p"
+        " ON CONFLICT (kind, ref) DO NOTHING)"
+        " SELECT count(*) FROM p",
+        payout_id,
+        application_id,
+        citizen_id,
+        amount_fen,
+        bank_name,
+        card_enc,
+        card_masked,
+        account_name_enc,
+        close_account,
+        at,
+        steps[-1],
+        1 if claimed else 0,
+        actor.type,
+        actor.id,
+        [None, *steps[:-1]],
+        steps,
+        send_kind,
+        claimed_until or at,
+    )
+    return inserted == 1
+
+
+class Settled(msgspec.Struct, frozen=True, kw_only=True):
+    row: PayoutRow
+    moved: bool
+
+
+async def settle(
+    conn: asyncpg.Connection,
+    payout_id: UUID,
+    *,
+    amount_fen: int,
+    bank_ref: str | None,
+    actor: Actor,
+    at: datetime,
+    send_kind: str,
+) -> Settled | None:
+    """Lock the payout and, when it is open and the amount matches, mark it settled in one statement.
+
+    Also writes its event and marks its outbox row done. Returns the row as it
+    was before (None: no such payout) and whether it moved.
+    """
+    record = await conn.fetchrow(
+        "WITH old AS (SELECT id, application_id, citizen_id, amount_fen, status, bank_name, card_enc, card_masked,"
+        " account_name_enc, close_account, attempts, bank_ref, failure_reason FROM payouts WHERE id = $1"
+        " FOR UPDATE),"
+        " upd AS (UPDATE payouts p SET status = 'settled', updated_at = $2, bank_ref = coalesce($3, p.bank_ref),"
+        " final_at = $2 FROM old WHERE p.id = old.id AND old.status IN ('requested', 'sent', 'failed')"
+        " AND old.amount_fen = $4 RETURNING p.id, old.status AS from_status),"
+        " ev AS (INSERT INTO payout_events (payout_id, from_status, to_status, actor_type, actor_id, reason,"
+        " occurred_at) SELECT id, from_status, 'settled', $5, $6, NULL, $2 FROM upd),"
+        " ob AS (UPDATE outbox SET done_at = $2, last_error = NULL"
+        " WHERE kind = $7 AND ref = $1::text AND done_at IS NULL AND EXISTS (SELECT 1 FROM upd))"
+        " SELECT old.*, EXISTS (SELECT 1 FROM upd) AS moved FROM old",
+        payout_id,
+        at,
+        bank_ref,
+        amount_fen,
+        actor.type,
+        actor.id,
+        send_kind,
+    )
+    if record is None:
+        return None
+    fields = dict(record)
+    moved = fields.pop("moved")
+    return Settled(row=PayoutRow(**fields), moved=moved)
+
+
+async def release_send(
+    conn: asyncpg.Connection | asyncpg.Pool, payout_id: UUID, *, send_kind: str, retry_at: datetime, error: str
+) -> None:
+    """Hand a payout the request could not finish to the worker: its outbox row is due at `retry_at`."""
+    await conn.execute(
+        "UPDATE outbox SET available_at = $3, last_error = $4 WHERE kind = $1 AND ref = $2 AND done_at IS NULL",
+        send_kind,
+        str(payout_id),
+        retry_at,
+        error[:500],
+    )
+
+
 async def get(conn: asyncpg.Connection, payout_id: UUID, *, lock: bool = False) -> PayoutRow | None:
     row = await conn.fetchrow(_SELECT_LOCKED if lock else _SELECT, payout_id)
     return PayoutRow(**dict(row)) if row else None

@@ -8,28 +8,30 @@ ledger movement, the payout row and an outbox row; after commit either
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
 import asyncpg
+import msgspec
 
 from haoban.audit.schemas import Actor
+from haoban.db.pool import pooled
 from haoban.kit.crypto import FieldCipher
 from haoban.kit.errors import Conflict, FieldError, ValidationFailed
 from haoban.kit.masking import mask_card
 from haoban.ledger import service as ledger
 from haoban.ledger.rules import CLEARING, member_account, move
-from haoban.outbox import enqueue
-from haoban.outbox.service import pooled
-from haoban.outbox.worker import claim_one, run_item
+from haoban.outbox.worker import backoff, claim_one, run_item
 from haoban.payouts import repository as repo
 from haoban.payouts.handlers import SEND_KIND, send_payout
+from haoban.payouts.ports import BankTransfer, BankUnavailable
 from haoban.payouts.reconcile import reconcile
 from haoban.payouts.repository import PayoutRow
 from haoban.payouts.schemas import FINAL_STATUSES, PayoutEvent, PayoutView, ReconcileReport
-from haoban.payouts.settlement import card_aad, name_aad
+from haoban.payouts.settlement import BankMismatch, card_aad, name_aad, record_answer
 
 if TYPE_CHECKING:
     from haoban.runtime import Runtime
@@ -42,13 +44,15 @@ __all__ = [
     "get",
     "reconcile",
     "request_payout",
+    "send_claimed",
     "settle_within",
 ]
 
+log = logging.getLogger(__name__)
 _CARD = re.compile(r"^\d{12,19}$")
 _POLL_S = 0.05
 # Attempts started by settle_within that outlive its budget; kept so they are not collected.
-_background: set[asyncio.Task[bool]] = set()
+_background: set[asyncio.Task[object]] = set()
 
 
 class PayoutExists(Conflict):
@@ -79,8 +83,12 @@ async def request_payout(
     actor: Actor,
     at: datetime,
     cipher: FieldCipher | None = None,
+    claimed_until: datetime | None = None,
 ) -> PayoutView:
     """In the caller's transaction: member -> clearing, payout `requested`, outbox `payout.send`.
+
+    With `claimed_until` the caller sends it right after commit (`send_claimed`):
+    it is written `sent` and the worker leaves it alone until then.
 
     Raises InsufficientFunds (409) when the member balance can't cover it, under
     any concurrency; with `close_account` the amount must be the whole balance.
@@ -97,7 +105,7 @@ async def request_payout(
     if amount_fen <= 0:
         raise ValidationFailed("the amount must be positive", errors=[FieldError(field="amount_fen", reason="> 0")])
     payout_id = uuid4()
-    inserted = await repo.insert(
+    inserted = await repo.insert_with_send(
         conn,
         payout_id=payout_id,
         application_id=application_id,
@@ -108,7 +116,10 @@ async def request_payout(
         card_masked=mask_card(card),
         account_name_enc=cipher.encrypt(account_name.encode(), aad=name_aad(payout_id)),
         close_account=close_account,
+        actor=actor,
         at=at,
+        send_kind=SEND_KIND,
+        claimed_until=claimed_until,
     )
     if not inserted:
         raise PayoutExists("this application already has a payout")
@@ -120,13 +131,11 @@ async def request_payout(
         at=at,
         exact_debit=close_account,
     )
-    await repo.add_event(conn, payout_id, old=None, new="requested", actor=actor, reason=None, at=at)
-    await enqueue(conn, kind=SEND_KIND, ref=str(payout_id), payload={"payout_id": str(payout_id)}, at=at)
     return PayoutView(
         payout_id=payout_id,
         application_id=application_id,
         amount_fen=amount_fen,
-        status="requested",
+        status="sent" if claimed_until is not None else "requested",
         bank_card_masked=mask_card(card),
         failure_reason=None,
     )
@@ -178,3 +187,53 @@ async def settle_within(runtime: Runtime, payout_id: UUID, budget_s: float) -> P
         if current.status in FINAL_STATUSES or remaining <= 0:
             return current
         await asyncio.sleep(min(_POLL_S, remaining))
+
+
+class Claim(msgspec.Struct, frozen=True, kw_only=True):
+    """A payout written `sent` by `request_payout(claimed_until=...)`, with what the bank needs (never logged)."""
+
+    view: PayoutView
+    card_no: str
+    account_name: str
+
+
+async def _send(runtime: Runtime, claim: Claim) -> str | None:
+    """Transfer and apply the answer; on no answer hand the payout to the worker. Returns the outcome."""
+    payout_id = claim.view.payout_id
+    try:
+        if not getattr(runtime.bank, "configured", True):
+            raise BankUnavailable("no bank is configured")
+        answer: BankTransfer = await runtime.bank.transfer(
+            payout_id=payout_id,
+            card_no=claim.card_no,
+            account_name=claim.account_name,
+            amount_fen=claim.view.amount_fen,
+        )
+        if answer.payout_id != payout_id:
+            raise BankMismatch(f"asked about payout {payout_id}, the bank answered about {answer.payout_id}")
+        return await record_answer(runtime, answer)
+    except Exception as exc:  # noqa: BLE001 (any failure: the worker retries with backoff)
+        retry_at = runtime.clock.now() + backoff(1, runtime.outbox)
+        log.warning("payout %s: send failed (%s); the worker retries at %s", payout_id, type(exc).__name__, retry_at)
+        async with pooled(runtime.pool) as conn:
+            await repo.release_send(
+                conn, payout_id, send_kind=SEND_KIND, retry_at=retry_at, error=f"{type(exc).__name__}: {exc}"
+            )
+        return None
+
+
+async def send_claimed(runtime: Runtime, claim: Claim, budget_s: float) -> PayoutView:
+    """After commit: send a claimed payout and return once final, or `sent` when the budget runs out.
+
+    An attempt that outlives the budget carries on in the background; one that
+    fails leaves the payout to the outbox worker. Only an odd outcome is re-read.
+    """
+    task = asyncio.create_task(_send(runtime, claim))
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+    await asyncio.wait({task}, timeout=max(budget_s, 0.0))
+    if not task.done():
+        return claim.view
+    if task.result() == "settled":
+        return msgspec.structs.replace(claim.view, status="settled")
+    return await _current(runtime, claim.view.payout_id)

@@ -96,27 +96,45 @@ async def record_answer(
     runtime: Runtime, answer: BankTransfer, *, actor: Actor = WORKER
 ) -> Literal["settled", "reversed", "already_final", "not_found"]:
     """Apply a final answer from the bank (a transfer result, a status lookup or a callback)."""
+    now = runtime.clock.now()
     async with short_transaction(runtime.pool) as conn:
+        if answer.status == "settled":
+            return await _settle(conn, runtime, answer, actor=actor, at=now)
         row = await repo.get(conn, answer.payout_id, lock=True)
         if row is None:
             return "not_found"
-        if row.amount_fen != answer.amount_fen:
-            log.error("bank record for payout %s has amount %d, expected %d", row.id, answer.amount_fen, row.amount_fen)
-            raise BankMismatch(f"bank amount {answer.amount_fen} != payout amount {row.amount_fen}")
+        _check_amount(row, answer)
         if row.status not in ("requested", "sent", "failed"):
             return "already_final"
-        now = runtime.clock.now()
-        if answer.status == "settled":
-            await _settle(conn, runtime, row, answer, actor=actor, at=now)
-            return "settled"
         await _fail_and_reverse(conn, runtime, row, answer.failure_reason or "bank_refused", actor=actor, at=now)
         return "reversed"
 
 
+def _check_amount(row: PayoutRow, answer: BankTransfer) -> None:
+    if row.amount_fen != answer.amount_fen:
+        log.error("bank record for payout %s has amount %d, expected %d", row.id, answer.amount_fen, row.amount_fen)
+        raise BankMismatch(f"bank amount {answer.amount_fen} != payout amount {row.amount_fen}")
+
+
 async def _settle(
-    conn: asyncpg.Connection, runtime: Runtime, row: PayoutRow, answer: BankTransfer, *, actor: Actor, at: datetime
-) -> None:
-    await repo.set_status(conn, row.id, old=row.status, new="settled", at=at, bank_ref=answer.bank_ref, final=True)
+    conn: asyncpg.Connection, runtime: Runtime, answer: BankTransfer, *, actor: Actor, at: datetime
+) -> Literal["settled", "already_final", "not_found"]:
+    """Settled: the payout (with its event and outbox row) in one statement, then the ledger and the listener."""
+    done = await repo.settle(
+        conn,
+        answer.payout_id,
+        amount_fen=answer.amount_fen,
+        bank_ref=answer.bank_ref,
+        actor=actor,
+        at=at,
+        send_kind=SEND_KIND,
+    )
+    if done is None:
+        return "not_found"
+    row = done.row
+    _check_amount(row, answer)
+    if not done.moved:
+        return "already_final"
     await ledger.post_group(
         conn,
         kind="settlement",
@@ -124,13 +142,12 @@ async def _settle(
         postings=move(row.amount_fen, source=CLEARING, target=SETTLEMENT),
         at=at,
     )
-    await repo.add_event(conn, row.id, old=row.status, new="settled", actor=actor, reason=None, at=at)
     if row.close_account and await ledger.member_balance(conn, row.citizen_id) == 0:
         await ledger.close_member_account(conn, row.citizen_id, at)
-    await complete(conn, kind=SEND_KIND, ref=str(row.id), at=at)
     await runtime.payout_listener.payout_final(
         conn, application_id=row.application_id, payout_id=row.id, status="settled", reason=None, at=at
     )
+    return "settled"
 
 
 async def _fail_and_reverse(

@@ -10,6 +10,7 @@ never served from a stale cache.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 from uuid import UUID
@@ -26,6 +27,7 @@ from haoban.rules.repository import store_decision
 from haoban.rules.schemas import RuleSetDoc, StoredDecision
 
 __all__ = [
+    "InEffect",
     "NoRuleSet",
     "RuleSetChanged",
     "compiled",
@@ -99,6 +101,27 @@ async def rule_set_for(conn: asyncpg.Connection, service_code: str, on: date) ->
     if stored is None:
         raise NoRuleSet(f"no rule set of {service_code} is in effect on {on.isoformat()}")
     return compiled(stored.document)
+
+
+class InEffect:
+    """`rule_set_for`, remembered per (service, day) for `ttl_s`.
+
+    Rows are added only by `sync_rule_sets` at migrate/serve time, so a
+    deployment's new version is served within `ttl_s` by servers already running.
+    """
+
+    def __init__(self, ttl_s: float = 60.0) -> None:
+        self._ttl_s = ttl_s
+        self._seen: dict[tuple[str, date], tuple[float, CompiledRuleSet]] = {}
+
+    async def get(self, conn: asyncpg.Connection, service_code: str, on: date) -> CompiledRuleSet:
+        now = time.monotonic()
+        hit = self._seen.get((service_code, on))
+        if hit is not None and now - hit[0] < self._ttl_s:
+            return hit[1]
+        found = await rule_set_for(conn, service_code, on)
+        self._seen[(service_code, on)] = (now, found)
+        return found
 
 
 async def get_decision(conn: asyncpg.Connection, decision_id: UUID) -> StoredDecision | None:
