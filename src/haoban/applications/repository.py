@@ -10,6 +10,7 @@ import asyncpg
 import msgspec
 
 from haoban.applications.schemas import ApplicationEvent, ApplicationRow, Notification
+from haoban.db.batch import Batch
 from haoban.exchange.consent_rules import ConsentGrant
 from haoban.kit.context import request_id_var
 
@@ -95,10 +96,6 @@ async def set_status(
     return _row(record)
 
 
-async def set_payee(conn: asyncpg.Connection, application_id: UUID, payee_enc: str) -> None:
-    await conn.execute("UPDATE applications SET payee_enc = $2 WHERE id = $1", application_id, payee_enc)
-
-
 async def payee_of(conn: asyncpg.Connection, application_id: UUID) -> str | None:
     value: str | None = await conn.fetchval("SELECT payee_enc FROM applications WHERE id = $1", application_id)
     return value
@@ -143,66 +140,102 @@ class Step(msgspec.Struct, frozen=True, kw_only=True):
     texts: dict[str, str]
 
 
-def _history(first: int) -> str:
-    """CTEs writing each step's event, audit row, notification and outbox row, for the one `target` row.
+def add_history(b: Batch, target: str, steps: list[Step], *, at: datetime, notify_kind: str) -> None:
+    """CTEs writing each step's event, audit row, notification and outbox row.
 
-    Parameters from `$first` on are `_history_args`; `target` has columns app_id and citizen_id.
+    `target` names a CTE with one row (columns app_id, citizen_id) or none (then nothing is written).
     """
-    a = [f"${first + i}" for i in range(15)]
-    arrays = ", ".join(f"{x}::text[]" for x in a[:11])
-    return (
-        f" steps AS (SELECT target.app_id, target.citizen_id, t.* FROM target CROSS JOIN unnest({arrays})"  # noqa: S608
+    arrays = ", ".join(
+        b.arg(values, "text[]")
+        for values in (
+            [s.from_status for s in steps],
+            [s.to_status for s in steps],
+            [s.actor_type for s in steps],
+            [s.actor_id for s in steps],
+            [s.reason for s in steps],
+            [s.action for s in steps],
+            [s.reference for s in steps],
+            [s.texts["title_zh"] for s in steps],
+            [s.texts["title_en"] for s in steps],
+            [s.texts["body_zh"] for s in steps],
+            [s.texts["body_en"] for s in steps],
+        )
+    )
+    details = b.arg([s.details for s in steps], "jsonb")
+    when, request_id, kind = b.arg(at, "timestamptz"), b.arg(request_id_var.get(), "text"), b.arg(notify_kind, "text")
+    b.cte(
+        "steps",
+        f"SELECT {target}.app_id, {target}.citizen_id, t.* FROM {target} CROSS JOIN unnest({arrays})"  # noqa: S608
         " WITH ORDINALITY AS t (from_status, to_status, actor_type, actor_id, reason, action, reference,"
-        " title_zh, title_en, body_zh, body_en, n)),"
-        " ev AS (INSERT INTO application_events"
+        " title_zh, title_en, body_zh, body_en, n)",
+    )
+    b.cte(
+        "steps_ev",
+        "INSERT INTO application_events"  # noqa: S608
         " (application_id, from_status, to_status, actor_type, actor_id, reason, occurred_at)"
-        f" SELECT app_id, from_status, to_status, actor_type, actor_id, reason, {a[12]} FROM steps ORDER BY n),"
-        " au AS (INSERT INTO audit_events"
+        f" SELECT app_id, from_status, to_status, actor_type, actor_id, reason, {when} FROM steps ORDER BY n",
+    )
+    b.cte(
+        "steps_au",
+        "INSERT INTO audit_events"  # noqa: S608
         " (occurred_at, actor_type, actor_id, action, subject_type, subject_id, request_id, details)"
-        f" SELECT {a[12]}, actor_type, actor_id, action, 'application', app_id::text, {a[13]},"
-        f" {a[11]}::jsonb -> (n - 1)::int FROM steps ORDER BY n),"
-        " nt AS (INSERT INTO notifications"
+        f" SELECT {when}, actor_type, actor_id, action, 'application', app_id::text, {request_id},"
+        f" {details} -> (n - 1)::int FROM steps ORDER BY n",
+    )
+    b.cte(
+        "steps_nt",
+        "INSERT INTO notifications"  # noqa: S608
         " (citizen_id, reference, application_id, status, title_zh, title_en, body_zh, body_en, created_at)"
-        f" SELECT citizen_id, reference, app_id, to_status, title_zh, title_en, body_zh, body_en, {a[12]}"
-        " FROM steps ORDER BY n ON CONFLICT (reference) DO NOTHING RETURNING id, reference),"
-        " ob AS (INSERT INTO outbox (kind, ref, payload, created_at, available_at)"
-        f" SELECT {a[14]}, reference, jsonb_build_object('reference', reference), {a[12]}, {a[12]} FROM nt"
-        " ORDER BY id ON CONFLICT (kind, ref) DO NOTHING)"
+        f" SELECT citizen_id, reference, app_id, to_status, title_zh, title_en, body_zh, body_en, {when}"
+        " FROM steps ORDER BY n ON CONFLICT (reference) DO NOTHING RETURNING id, reference",
+    )
+    b.cte(
+        "steps_ob",
+        "INSERT INTO outbox (kind, ref, payload, created_at, available_at)"  # noqa: S608
+        f" SELECT {kind}, reference, jsonb_build_object('reference', reference), {when}, {when} FROM steps_nt"
+        " ORDER BY id ON CONFLICT (kind, ref) DO NOTHING",
     )
 
 
-def _history_args(steps: list[Step], *, at: datetime, notify_kind: str) -> list[Any]:
-    return [
-        [s.from_status for s in steps],
-        [s.to_status for s in steps],
-        [s.actor_type for s in steps],
-        [s.actor_id for s in steps],
-        [s.reason for s in steps],
-        [s.action for s in steps],
-        [s.reference for s in steps],
-        [s.texts["title_zh"] for s in steps],
-        [s.texts["title_en"] for s in steps],
-        [s.texts["body_zh"] for s in steps],
-        [s.texts["body_en"] for s in steps],
-        [s.details for s in steps],
-        at,
-        request_id_var.get(),
-        notify_kind,
-    ]
+def add_new(
+    b: Batch,
+    row: ApplicationRow,
+    steps: list[Step],
+    *,
+    at: datetime,
+    notify_kind: str,
+    guard: str | None,
+    payee_enc: str | None = None,
+) -> None:
+    """CTEs inserting the application (at its latest status) and every step's rows.
 
-
-_INSERT_WITH_HISTORY = (
-    "WITH target AS (INSERT INTO applications"  # noqa: S608 (constant columns)
-    f" ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-    " RETURNING id AS app_id, citizen_id)," + _history(14) + " SELECT 1"
-)
-
-_MOVE_WITH_HISTORY = (
-    "WITH target AS (UPDATE applications SET status = $3, status_reason = $4, updated_at = $5"  # noqa: S608
-    f" WHERE id = $1 AND status = $2 RETURNING id AS app_id, {_COLUMNS}),"
-    + _history(6)
-    + f" SELECT {_COLUMNS} FROM target"  # noqa: S608
-)
+    `guard` names a CTE that must yield a row for anything to be written.
+    """
+    values = ", ".join(
+        b.arg(v, t)
+        for v, t in (
+            (row.id, "uuid"),
+            (row.citizen_id, "uuid"),
+            (row.service_code, "text"),
+            (row.period, "text"),
+            (row.department, "text"),
+            (row.status, "text"),
+            (row.status_reason, "text"),
+            (row.inputs, "jsonb"),
+            (row.decision_id, "uuid"),
+            (row.outcome, "text"),
+            (row.amount_fen, "bigint"),
+            (row.created_at, "timestamptz"),
+            (row.updated_at, "timestamptz"),
+            (payee_enc, "text"),
+        )
+    )
+    source = f" FROM {guard}" if guard else ""
+    b.cte(
+        "target",
+        f"INSERT INTO applications ({_COLUMNS}, payee_enc) SELECT {values}{source} RETURNING id AS app_id, citizen_id",
+    )
+    add_history(b, "target", steps, at=at, notify_kind=notify_kind)
 
 
 async def insert_with_history(
@@ -212,39 +245,82 @@ async def insert_with_history(
 
     Raises UniqueViolationError when a live application for the period exists.
     """
-    await conn.execute(
-        _INSERT_WITH_HISTORY,
-        row.id,
-        row.citizen_id,
-        row.service_code,
-        row.period,
-        row.department,
-        row.status,
-        row.status_reason,
-        row.inputs,
-        row.decision_id,
-        row.outcome,
-        row.amount_fen,
-        row.created_at,
-        row.updated_at,
-        *_history_args(steps, at=at, notify_kind=notify_kind),
-    )
+    b = Batch()
+    add_new(b, row, steps, at=at, notify_kind=notify_kind, guard=None)
+    await b.fetchrow(conn, "SELECT 1")
 
 
 async def move_with_history(
     conn: asyncpg.Connection, application_id: UUID, step: Step, *, at: datetime, notify_kind: str
 ) -> ApplicationRow | None:
     """Compare-and-set the status from `step.from_status` and write the step's rows; None when it moved on."""
-    record = await conn.fetchrow(
-        _MOVE_WITH_HISTORY,
-        application_id,
-        step.from_status,
-        step.to_status,
-        step.reason,
-        at,
-        *_history_args([step], at=at, notify_kind=notify_kind),
+    b = Batch()
+    sets = (
+        f"status = {b.arg(step.to_status, 'text')}, status_reason = {b.arg(step.reason, 'text')},"
+        f" updated_at = {b.arg(at, 'timestamptz')}"
     )
+    b.cte(
+        "target",
+        f"UPDATE applications SET {sets} WHERE id = {b.arg(application_id, 'uuid')}"  # noqa: S608
+        f" AND status = {b.arg(step.from_status, 'text')} RETURNING id AS app_id, {_COLUMNS}",
+    )
+    add_history(b, "target", [step], at=at, notify_kind=notify_kind)
+    record = await b.fetchrow(conn, f"SELECT {_COLUMNS} FROM target")  # noqa: S608
     return _row(record) if record else None
+
+
+def add_paid(
+    b: Batch,
+    source: str,
+    *,
+    actor_type: str,
+    actor_id: str,
+    at: datetime,
+    texts: dict[str, dict[str, str]],
+    notify_kind: str,
+) -> None:
+    """CTEs moving the application of each payout in `source` (column application_id) from approved to paid.
+
+    With its event, audit row, notification and outbox row, as `move_with_history`
+    writes them; `texts` holds the `paid` notification's texts by service code.
+    """
+    when = b.arg(at, "timestamptz")
+    by_service = b.arg(texts, "jsonb")
+    kind, request_id = b.arg(notify_kind, "text"), b.arg(request_id_var.get(), "text")
+    who_type, who_id = b.arg(actor_type, "text"), b.arg(actor_id, "text")
+    b.cte(
+        "paid",
+        f"UPDATE applications a SET status = 'paid', status_reason = NULL, updated_at = {when} FROM {source} s"  # noqa: S608
+        " WHERE a.id = s.application_id AND a.status = 'approved'"
+        f" RETURNING a.id AS app_id, a.citizen_id, {by_service} -> a.service_code AS texts",
+    )
+    b.cte(
+        "paid_ev",
+        "INSERT INTO application_events"  # noqa: S608
+        " (application_id, from_status, to_status, actor_type, actor_id, reason, occurred_at)"
+        f" SELECT app_id, 'approved', 'paid', {who_type}, {who_id}, NULL, {when} FROM paid",
+    )
+    b.cte(
+        "paid_au",
+        "INSERT INTO audit_events"  # noqa: S608
+        " (occurred_at, actor_type, actor_id, action, subject_type, subject_id, request_id, details)"
+        f" SELECT {when}, {who_type}, {who_id}, 'application.paid', 'application', app_id::text, {request_id},"
+        " jsonb_build_object('from', 'approved', 'reason', NULL) FROM paid",
+    )
+    b.cte(
+        "paid_nt",
+        "INSERT INTO notifications"  # noqa: S608
+        " (citizen_id, reference, application_id, status, title_zh, title_en, body_zh, body_en, created_at)"
+        " SELECT citizen_id, 'application:' || app_id || ':paid', app_id, 'paid', texts ->> 'title_zh',"
+        f" texts ->> 'title_en', texts ->> 'body_zh', texts ->> 'body_en', {when} FROM paid"
+        " ON CONFLICT (reference) DO NOTHING RETURNING reference",
+    )
+    b.cte(
+        "paid_ob",
+        "INSERT INTO outbox (kind, ref, payload, created_at, available_at)"  # noqa: S608
+        f" SELECT {kind}, reference, jsonb_build_object('reference', reference), {when}, {when} FROM paid_nt"
+        " ON CONFLICT (kind, ref) DO NOTHING",
+    )
 
 
 async def events(conn: asyncpg.Connection, application_id: UUID) -> list[ApplicationEvent]:
@@ -313,6 +389,35 @@ async def submission_state(
     return msgspec.convert(dict(row), SubmissionState, strict=False)
 
 
+class Paid(msgspec.Struct, frozen=True, kw_only=True):
+    paid_at: datetime
+    amount_fen: int
+
+
+class WithdrawalState(msgspec.Struct, frozen=True, kw_only=True):
+    balance_fen: int | None
+    paid: list[Paid]
+
+
+async def withdrawal_state(
+    conn: asyncpg.Connection, citizen_id: UUID, service_code: str, *, since: datetime
+) -> WithdrawalState:
+    """In one read: the member ledger balance (None: not opened) and `paid_since`, for the rules' facts."""
+    row = await conn.fetchrow(
+        "SELECT (SELECT balance_fen FROM ledger_accounts WHERE citizen_id = $1 AND kind = 'member') AS balance_fen,"
+        " coalesce((SELECT jsonb_agg(jsonb_build_object('paid_at', e.occurred_at, 'amount_fen',"
+        " coalesce(a.amount_fen, 0)) ORDER BY e.occurred_at) FROM application_events e"
+        " JOIN applications a ON a.id = e.application_id"
+        " WHERE a.citizen_id = $1 AND a.service_code = $2 AND e.to_status = 'paid' AND e.occurred_at >= $3),"
+        " '[]') AS paid",
+        citizen_id,
+        service_code,
+        since,
+    )
+    assert row is not None  # noqa: S101 (a SELECT without FROM returns one row)
+    return msgspec.convert(dict(row), WithdrawalState, strict=False)
+
+
 # --- idempotency keys -------------------------------------------------------
 
 
@@ -375,6 +480,16 @@ async def key_application(conn: asyncpg.Connection, citizen_id: UUID, key: str, 
         citizen_id,
         key,
         application_id,
+    )
+
+
+def add_key_link(b: Batch, citizen_id: UUID, key: str, application_id: UUID, *, guard: str | None) -> None:
+    """`key_application` as a CTE of the statement that inserts the application."""
+    source = f" AND EXISTS (SELECT 1 FROM {guard})" if guard else ""  # noqa: S608
+    b.cte(
+        "key_link",
+        f"UPDATE idempotency_keys SET application_id = {b.arg(application_id, 'uuid')}"  # noqa: S608
+        f" WHERE citizen_id = {b.arg(citizen_id, 'uuid')} AND key = {b.arg(key, 'text')}{source}",
     )
 
 

@@ -26,6 +26,8 @@ from haoban.applications.schemas import (
     TraceStepView,
 )
 from haoban.audit.schemas import Actor
+from haoban.catalog.data import BY_CODE
+from haoban.db.batch import Batch
 from haoban.kit.errors import Conflict, NotFound
 from haoban.payouts import service as payouts
 from haoban.rules import repository as decisions
@@ -67,14 +69,7 @@ class Move(msgspec.Struct, frozen=True, kw_only=True):
     reason: str | None = None
 
 
-async def record_new(
-    conn: asyncpg.Connection, row: ApplicationRow, *, actor: Actor, at: datetime, moves: Sequence[Move] = ()
-) -> ApplicationRow:
-    """Insert a submitted application, already moved along `moves`, with every step's rows (one statement).
-
-    Each step writes its event, audit row, notification and outbox row, exactly
-    as `transition` would; raises InvalidTransition before writing anything.
-    """
+def _steps(row: ApplicationRow, actor: Actor, moves: Sequence[Move]) -> tuple[list[repo.Step], Status, str | None]:
     steps = [_step(row, None, "submitted", actor=actor, reason=None)]
     status: Status = "submitted"
     reason: str | None = None
@@ -83,8 +78,38 @@ async def record_new(
             raise InvalidTransition(f"An application that is {status} cannot become {move.to}.")
         steps.append(_step(row, status, move.to, actor=move.actor, reason=move.reason))
         status, reason = move.to, move.reason
+    return steps, status, reason
+
+
+def add_new(
+    b: Batch,
+    row: ApplicationRow,
+    *,
+    actor: Actor,
+    at: datetime,
+    moves: Sequence[Move] = (),
+    guard: str | None = None,
+    payee_enc: str | None = None,
+) -> ApplicationRow:
+    """A submitted application, already moved along `moves`, with every step's rows, as CTEs of `b`.
+
+    Each step writes its event, audit row, notification and outbox row, exactly
+    as `transition` would; raises InvalidTransition before adding anything.
+    Returns the row as it will be once the statement runs.
+    """
+    steps, status, reason = _steps(row, actor, moves)
     final = msgspec.structs.replace(row, status=status, status_reason=reason, updated_at=at)
-    await repo.insert_with_history(conn, final, steps, at=at, notify_kind=NOTIFY_KIND)
+    repo.add_new(b, final, steps, at=at, notify_kind=NOTIFY_KIND, guard=guard, payee_enc=payee_enc)
+    return final
+
+
+async def record_new(
+    conn: asyncpg.Connection, row: ApplicationRow, *, actor: Actor, at: datetime, moves: Sequence[Move] = ()
+) -> ApplicationRow:
+    """`add_new` on its own, in one statement."""
+    b = Batch()
+    final = add_new(b, row, actor=actor, at=at, moves=moves)
+    await b.fetchrow(conn, "SELECT 1")
     return final
 
 
@@ -122,6 +147,11 @@ async def _move(
 
 class PayoutFinal:
     """The ledger's listener: a settled payout pays the application, a reversed one cancels it."""
+
+    def add_settled(self, b: Batch, *, payouts: str, at: datetime) -> None:
+        """The application of a settled payout moves approved -> paid in the same statement (with its rows)."""
+        texts = {code: notices.texts(code, "paid", None) for code in BY_CODE}
+        repo.add_paid(b, payouts, actor_type="system", actor_id="payouts", at=at, texts=texts, notify_kind=NOTIFY_KIND)
 
     async def payout_final(
         self,

@@ -33,6 +33,7 @@ from haoban.applications.schemas import (
 from haoban.audit.schemas import Actor
 from haoban.catalog import service as catalog
 from haoban.catalog.schemas import Service
+from haoban.db.batch import Batch, refused
 from haoban.db.pool import atomic, pooled
 from haoban.exchange import service as exchange
 from haoban.exchange.consent_rules import ConsentGrant, missing_items
@@ -47,7 +48,7 @@ from haoban.payouts import service as payouts
 from haoban.rules import facts as rule_facts
 from haoban.rules import repository as decisions
 from haoban.rules.engine import evaluate
-from haoban.rules.schemas import Decision
+from haoban.rules.schemas import Decision, Fact
 from haoban.runtime import Runtime
 from haoban.tokens.schemas import Principal
 
@@ -237,44 +238,68 @@ async def _decide(
         sources=sources,
         authorised=authorised,
     )
-    actor = Actor(type="citizen", id=str(principal.citizen_id))
-    application_id = uuid.uuid4()
-    try:
-        async with atomic(runtime.pool) as conn:
-            decision = await _evaluate(
-                conn,
-                runtime,
-                principal=principal,
-                service_def=service_def,
-                data=pulled.data,
-                inputs=inputs,
-                application_id=application_id,
-            )
-            row = ApplicationRow(
-                id=application_id,
-                citizen_id=principal.citizen_id,
-                service_code=service_def.code,
-                period=period,
-                department=service_def.department,
-                status="submitted",
-                status_reason=None,
-                inputs=inputs,
-                decision_id=decision[0],
-                outcome=decision[1].outcome,
-                amount_fen=decision[1].amount_fen,
-                created_at=now,
-                updated_at=now,
-            )
-            to = _status_after(service_def, decision[1])
-            reason = (", ".join(decision[1].reasons) or None) if to == "rejected" else None
-            after = await service.record_new(
-                conn, row, actor=actor, at=now, moves=[service.Move(to=to, actor=RULES, reason=reason)]
-            )
-            if key is not None:
-                await repo.key_application(conn, principal.citizen_id, key, application_id)
-            claim = await _pay(conn, runtime, after, decision=decision[1], pulled=pulled, now=now)
-    except asyncpg.UniqueViolationError:
-        raise ApplicationExists("You already have a live application for this service and period.") from None
+    application_id, decision_id = uuid.uuid4(), uuid.uuid4()
+    facts, decision = await _evaluate(
+        runtime,
+        principal=principal,
+        service_def=service_def,
+        data=pulled.data,
+        inputs=inputs,
+        opening_ref=application_id,
+    )
+    to = _status_after(service_def, decision)
+    row = ApplicationRow(
+        id=application_id,
+        citizen_id=principal.citizen_id,
+        service_code=service_def.code,
+        period=period,
+        department=service_def.department,
+        status="submitted",
+        status_reason=None,
+        inputs=inputs,
+        decision_id=decision_id,
+        outcome=decision.outcome,
+        amount_fen=decision.amount_fen,
+        created_at=now,
+        updated_at=now,
+    )
+    reason = (", ".join(decision.reasons) or None) if to == "rejected" else None
+    moves = [service.Move(to=to, actor=RULES, reason=reason)]
+    # Everything the decision writes is one statement: the decision, the application with its
+    # steps, and for an approved withdrawal the member debit, the ledger group and the claimed payout.
+    b = Batch()
+    claim, guard = _pay(b, runtime, row, to=to, decision=decision, pulled=pulled, now=now)
+    decisions.add_decision(
+        b,
+        decision_id=decision_id,
+        decision=decision,
+        facts=facts,
+        service_code=service_def.code,
+        application_id=application_id,
+        at=now,
+        guard=guard,
+    )
+    payee = None if claim is not None or to not in ("pending_review", "pending_materials") else _payee(pulled)
+    after = service.add_new(
+        b,
+        row,
+        actor=Actor(type="citizen", id=str(principal.citizen_id)),
+        at=now,
+        moves=moves,
+        guard=guard,
+        payee_enc=manual_payout.sealed_payee(runtime.cipher, application_id, payee) if payee else None,
+    )
+    if key is not None:
+        repo.add_key_link(b, principal.citizen_id, key, application_id, guard=guard)
+    async with pooled(runtime.pool) as conn:
+        try:
+            await b.fetchrow(conn, "SELECT 1")
+        except asyncpg.UniqueViolationError:
+            raise ApplicationExists("You already have a live application for this service and period.") from None
+        except asyncpg.PostgresError as exc:
+            if claim is None or refused(exc) != ledger.DEBIT_REFUSED:
+                raise
+            raise await payouts.debit_refusal(conn, claim) from None
     view = ApplicationView(
         application_id=application_id,
         service_code=after.service_code,
@@ -282,56 +307,55 @@ async def _decide(
         status_reason=after.status_reason,
         created_at=after.created_at,
         updated_at=after.updated_at,
-        decision=service.decision_view(decision[0], decision[1]),
+        decision=service.decision_view(decision_id, decision),
         payout=service.payout_summary(claim.view if claim else None),
     )
     return Decided(application_id=application_id, claim=claim, view=view)
 
 
 async def _evaluate(
-    conn: asyncpg.Connection,
     runtime: Runtime,
     *,
     principal: Principal,
     service_def: Service,
     data: LinkedData,
     inputs: dict[str, Any],
-    application_id: UUID,
-) -> tuple[UUID, Decision]:
+    opening_ref: UUID,
+) -> tuple[dict[str, Fact], Decision]:
+    """Facts (linked data, the ledger balance, own paid withdrawals) and the rules' decision; writes nothing
+    except, the first time, the member account opened from the fund's balance."""
     now = runtime.clock.now()
     today = local_today(now)
-    balance: int | None = None
-    if service_def.pays_out:
+    async with pooled(runtime.pool) as conn:
+        state = await repo.withdrawal_state(
+            conn, principal.citizen_id, service_def.code, since=now - timedelta(days=366)
+        )
+        balance = state.balance_fen
         source_balance = _source_value(data, "housing_fund", "balance_fen")
-        balance = await ledger.member_balance(conn, principal.citizen_id)
-        if balance is None and isinstance(source_balance, int):
-            balance = await ledger.open_member_account(
-                conn,
-                citizen_id=principal.citizen_id,
-                opening_balance_fen=source_balance,
-                source_ref=f"housing_fund:{application_id}",
-                at=now,
-            )
-    history = await repo.paid_since(conn, principal.citizen_id, service_def.code, now - timedelta(days=366))
+        if service_def.pays_out and state.balance_fen is None and isinstance(source_balance, int):
+            async with conn.transaction():
+                balance = await ledger.open_member_account(
+                    conn,
+                    citizen_id=principal.citizen_id,
+                    opening_balance_fen=source_balance,
+                    source_ref=f"housing_fund:{opening_ref}",
+                    at=now,
+                )
+        rule_set = await runtime.rule_sets.get(conn, service_def.rule_set, today)
     facts = rule_facts.build_facts(
         service_code=service_def.code,
         linked=data,
-        ledger_balance_fen=balance,
+        ledger_balance_fen=balance if service_def.pays_out else None,
         own_withdrawals=[
             rule_facts.OwnWithdrawal(
                 service_code=service_def.code, paid_on=local_today(p.paid_at), amount_fen=p.amount_fen
             )
-            for p in history
+            for p in state.paid
         ],
         inputs=inputs,
         today=today,
     )
-    rule_set = await runtime.rule_sets.get(conn, service_def.rule_set, today)
-    decision = evaluate(rule_set, facts, today=today)
-    decision_id = await decisions.store_decision(
-        conn, decision=decision, facts=facts, service_code=service_def.code, application_id=application_id, at=now
-    )
-    return decision_id, decision
+    return facts, evaluate(rule_set, facts, today=today)
 
 
 def _record(pulled: Pulled, source: SourceName) -> object:
@@ -350,39 +374,44 @@ def _status_after(service_def: Service, decision: Decision) -> lifecycle.Status:
     return to
 
 
-async def _pay(
-    conn: asyncpg.Connection,
+def _payee(pulled: Pulled) -> manual_payout.Payee | None:
+    """Where a withdrawal's money goes (the fund's bank card, the registry's name); None without a card."""
+    fund, identity = _record(pulled, "housing_fund"), _record(pulled, "identity")
+    card = fund.bank_card if isinstance(fund, HousingFundRecord) else BankCard(bank_name="", card_no="")
+    if not card.card_no:
+        return None
+    name = identity.name if isinstance(identity, IdentityRecord) else ""
+    return manual_payout.Payee(bank_name=card.bank_name, card_no=card.card_no, account_name=name)
+
+
+def _pay(
+    b: Batch,
     runtime: Runtime,
     row: ApplicationRow,
     *,
+    to: lifecycle.Status,
     decision: Decision,
     pulled: Pulled,
     now: datetime,
-) -> payouts.Claim | None:
-    """Request the payout of an approved withdrawal (claimed, to send after commit); keep the payee for a person."""
-    service_def = catalog.require(row.service_code)
-    if not service_def.pays_out:
-        return None
-    fund, identity = _record(pulled, "housing_fund"), _record(pulled, "identity")
-    card = fund.bank_card if isinstance(fund, HousingFundRecord) else BankCard(bank_name="", card_no="")
-    name = identity.name if isinstance(identity, IdentityRecord) else ""
-    if row.status in ("pending_review", "pending_materials") and card.card_no:
-        payee = manual_payout.Payee(bank_name=card.bank_name, card_no=card.card_no, account_name=name)
-        await manual_payout.keep_payee(conn, runtime.cipher, row.id, payee)
-    if row.status != "approved" or not decision.amount_fen:
-        return None
-    view = await payouts.request_payout(
-        conn,
+) -> tuple[payouts.Claim | None, str | None]:
+    """An approved withdrawal's payout, claimed to send after commit: its CTEs and the guard the rest depends on.
+
+    A withdrawal left to a person keeps its payee on the application instead (`_decide`).
+    """
+    if to != "approved" or not decision.amount_fen or not catalog.require(row.service_code).pays_out:
+        return None, None
+    payee = _payee(pulled) or manual_payout.Payee(bank_name="", card_no="", account_name="")
+    return payouts.add_request(  # 422 naming card_no when the fund knows no valid card
+        b,
         application_id=row.id,
         citizen_id=row.citizen_id,
         amount_fen=decision.amount_fen,
-        bank_name=card.bank_name,
-        card_no=card.card_no,
-        account_name=name,
+        bank_name=payee.bank_name,
+        card_no=payee.card_no,
+        account_name=payee.account_name,
         close_account=decision.close_account,
         actor=RULES,
         at=now,
         cipher=runtime.cipher,
         claimed_until=now + timedelta(seconds=runtime.outbox.lease_s),
     )
-    return payouts.Claim(view=view, card_no=card.card_no.replace(" ", ""), account_name=name)

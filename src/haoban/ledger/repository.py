@@ -9,6 +9,8 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from haoban.db.batch import Batch
+
 
 class AccountRow(msgspec.Struct, frozen=True, kw_only=True):
     id: int
@@ -168,3 +170,56 @@ async def member_balance_drift(conn: asyncpg.Connection) -> list[str]:
         " ORDER BY a.code"
     )
     return [r["code"] for r in rows]
+
+
+# --- the same writes as CTEs of a larger statement (haoban.db.batch) ---------
+
+
+def add_debit(b: Batch, name: str, *, code: str, amount_fen: int, exact: bool) -> str:
+    """CTE `name`: `debit_member` as part of a statement; one row (the new balance) when it applied."""
+    amount = b.arg(amount_fen, "bigint")
+    b.cte(
+        name,
+        f"UPDATE ledger_accounts SET balance_fen = balance_fen - {amount}"  # noqa: S608
+        f" WHERE code = {b.arg(code, 'text')} AND kind = 'member' AND closed_at IS NULL AND balance_fen >= {amount}"
+        f" AND (NOT {b.arg(exact, 'boolean')} OR balance_fen = {amount}) RETURNING balance_fen",
+    )
+    return name
+
+
+def add_group(
+    b: Batch, name: str, *, kind: str, ref: str, rows: Sequence[tuple[str, str, int]], at: datetime, guard: str
+) -> None:
+    """CTEs writing one group and its entries when `guard` (a CTE) has a row.
+
+    An unknown account code leaves the group short of entries, and the deferred
+    balance trigger then refuses the whole statement at commit.
+    """
+    when = b.arg(at, "timestamptz")
+    b.cte(
+        f"{name}_g",
+        "INSERT INTO ledger_groups (kind, ref, created_at)"  # noqa: S608
+        f" SELECT {b.arg(kind, 'text')}, {b.arg(ref, 'text')}, {when} FROM {guard} RETURNING id",
+    )
+    codes, directions, amounts = (
+        b.arg([r[0] for r in rows], "text[]"),
+        b.arg([r[1] for r in rows], "text[]"),
+        b.arg([r[2] for r in rows], "bigint[]"),
+    )
+    b.cte(
+        f"{name}_e",
+        "INSERT INTO ledger_entries (group_id, account_id, direction, amount_fen, created_at)"  # noqa: S608
+        f" SELECT g.id, a.id, t.d, t.m, {when} FROM {name}_g g"
+        f" CROSS JOIN unnest({codes}, {directions}, {amounts}) AS t (code, d, m)"
+        " JOIN ledger_accounts a ON a.code = t.code",
+    )
+
+
+def add_close_emptied(b: Batch, name: str, *, citizens: str, at: datetime) -> None:
+    """CTE closing the open member accounts of `citizens` (a CTE with citizen_id) whose balance is zero."""
+    b.cte(
+        name,
+        f"UPDATE ledger_accounts SET closed_at = {b.arg(at, 'timestamptz')}"  # noqa: S608
+        f" WHERE kind = 'member' AND closed_at IS NULL AND balance_fen = 0"
+        f" AND citizen_id IN (SELECT citizen_id FROM {citizens})",
+    )

@@ -14,6 +14,7 @@ from uuid import UUID
 
 import asyncpg
 
+from haoban.db.batch import Batch
 from haoban.kit.errors import Conflict
 from haoban.ledger import repository as repo
 from haoban.ledger.repository import MemberAccount
@@ -137,3 +138,56 @@ async def unbalanced_groups(conn: asyncpg.Connection) -> list[int]:
 
 async def member_balance_drift(conn: asyncpg.Connection) -> list[str]:
     return await repo.member_balance_drift(conn)
+
+
+# --- the same movements as CTEs of a larger statement (haoban.db.batch) -------
+
+DEBIT_REFUSED = "debit_refused"
+
+
+def _rows(postings: Sequence[Posting]) -> list[tuple[str, str, int]]:
+    return [(p.account, p.direction, p.amount_fen) for p in postings]
+
+
+def add_move(
+    b: Batch, name: str, *, kind: str, ref: str, postings: Sequence[Posting], at: datetime, guard: str
+) -> None:
+    """`post_group` for a movement between system accounts, written when `guard` (a CTE) has a row."""
+    check_balanced(postings)
+    if any(is_member_account(code) for code in net_by_account(postings)):
+        raise ValueError("a movement touching a member account goes through add_member_debit")
+    repo.add_group(
+        b, name, kind=kind, ref=ref, rows=[(p.account, p.direction, p.amount_fen) for p in postings], at=at, guard=guard
+    )
+
+
+def add_member_debit(
+    b: Batch, name: str, *, kind: str, ref: str, postings: Sequence[Posting], at: datetime, exact_debit: bool = False
+) -> str:
+    """`post_group` for a movement out of one member account, as CTEs; returns the name of a guard CTE.
+
+    The conditional debit must apply or the whole statement is refused
+    (`batch.refused(exc) == DEBIT_REFUSED`; `debit_refusal` then says why).
+    """
+    check_balanced(postings)
+    members = {code: change for code, change in net_by_account(postings).items() if is_member_account(code)}
+    if len(members) != 1 or next(iter(members.values())) >= 0:
+        raise ValueError("add_member_debit moves money out of exactly one member account")
+    code, change = next(iter(members.items()))
+    debit = repo.add_debit(b, f"{name}_debit", code=code, amount_fen=-change, exact=exact_debit)
+    guard = b.require(f"{name}_ok", debit, DEBIT_REFUSED)
+    repo.add_group(
+        b, name, kind=kind, ref=ref, rows=[(p.account, p.direction, p.amount_fen) for p in postings], at=at, guard=guard
+    )
+    return guard
+
+
+async def debit_refusal(conn: asyncpg.Connection, postings: Sequence[Posting]) -> Conflict:
+    """Why `add_member_debit`'s debit did not apply (read after the fact, for the message only)."""
+    code, change = next((c, v) for c, v in net_by_account(postings).items() if is_member_account(c))
+    return await _debit_refusal(conn, code, -change)
+
+
+def add_close_emptied(b: Batch, name: str, *, citizens: str, at: datetime) -> None:
+    """Close the open member accounts of `citizens` (a CTE with citizen_id) whose balance is zero."""
+    repo.add_close_emptied(b, name, citizens=citizens, at=at)

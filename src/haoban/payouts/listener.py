@@ -8,6 +8,8 @@ from uuid import UUID
 
 import asyncpg
 
+from haoban.db.batch import Batch
+
 
 class PayoutListener(Protocol):
     async def payout_final(
@@ -20,6 +22,9 @@ class PayoutListener(Protocol):
         reason: str | None,
         at: datetime,
     ) -> None: ...
+
+    def add_settled(self, b: Batch, *, payouts: str, at: datetime) -> None:
+        """Add what follows a settled payout to its statement; `payouts` names a CTE with application_id."""
 
 
 class NoPayoutListener:
@@ -35,4 +40,7 @@ class NoPayoutListener:
         reason: str | None,
         at: datetime,
     ) -> None:
+        return None
+
+    def add_settled(self, b: Batch, *, payouts: str, at: datetime) -> None:
         return None

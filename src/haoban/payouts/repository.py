@@ -9,6 +9,7 @@ import asyncpg
 import msgspec
 
 from haoban.audit.schemas import Actor
+from haoban.db.batch import Batch
 from haoban.payouts.schemas import PayoutEvent, PayoutStatus
 
 
@@ -152,31 +153,9 @@ async def settle(
     Also writes its event and marks its outbox row done. Returns the row as it
     was before (None: no such payout) and whether it moved.
     """
-    record = await conn.fetchrow(
-        "WITH old AS (SELECT id, application_id, citizen_id, amount_fen, status, bank_name, card_enc, card_masked,"
-        " account_name_enc, close_account, attempts, bank_ref, failure_reason FROM payouts WHERE id = $1"
-        " FOR UPDATE),"
-        " upd AS (UPDATE payouts p SET status = 'settled', updated_at = $2, bank_ref = coalesce($3, p.bank_ref),"
-        " final_at = $2 FROM old WHERE p.id = old.id AND old.status IN ('requested', 'sent', 'failed')"
-        " AND old.amount_fen = $4 RETURNING p.id, old.status AS from_status),"
-        " ev AS (INSERT INTO payout_events (payout_id, from_status, to_status, actor_type, actor_id, reason,"
-        " occurred_at) SELECT id, from_status, 'settled', $5, $6, NULL, $2 FROM upd),"
-        " ob AS (UPDATE outbox SET done_at = $2, last_error = NULL"
-        " WHERE kind = $7 AND ref = $1::text AND done_at IS NULL AND EXISTS (SELECT 1 FROM upd))"
-        " SELECT old.*, EXISTS (SELECT 1 FROM upd) AS moved FROM old",
-        payout_id,
-        at,
-        bank_ref,
-        amount_fen,
-        actor.type,
-        actor.id,
-        send_kind,
-    )
-    if record is None:
-        return None
-    fields = dict(record)
-    moved = fields.pop("moved")
-    return Settled(row=PayoutRow(**fields), moved=moved)
+    b = Batch()
+    add_settle(b, payout_id, amount_fen=amount_fen, bank_ref=bank_ref, actor=actor, at=at, send_kind=send_kind)
+    return await run_settle(b, conn)
 
 
 async def release_send(
@@ -289,3 +268,116 @@ async def events(conn: asyncpg.Connection, payout_id: UUID) -> list[PayoutEvent]
         payout_id,
     )
     return [PayoutEvent(**dict(r)) for r in rows]
+
+
+# --- the same writes as CTEs of a larger statement (haoban.db.batch) ---------
+
+
+def add_claimed(
+    b: Batch,
+    *,
+    payout_id: UUID,
+    application_id: UUID,
+    citizen_id: UUID,
+    amount_fen: int,
+    bank_name: str,
+    card_enc: str,
+    card_masked: str,
+    account_name_enc: str,
+    close_account: bool,
+    actor: Actor,
+    at: datetime,
+    send_kind: str,
+    claimed_until: datetime,
+    guard: str,
+) -> None:
+    """`insert_with_send(claimed_until=...)` as CTEs, written only when `guard` (a CTE) has a row."""
+    when, pid = b.arg(at, "timestamptz"), b.arg(payout_id, "uuid")
+    values = ", ".join(
+        (
+            pid,
+            b.arg(application_id, "uuid"),
+            b.arg(citizen_id, "uuid"),
+            b.arg(amount_fen, "bigint"),
+            "'sent'",
+            b.arg(bank_name, "text"),
+            b.arg(card_enc, "text"),
+            b.arg(card_masked, "text"),
+            b.arg(account_name_enc, "text"),
+            b.arg(close_account, "boolean"),
+            "1",
+            when,
+            when,
+        )
+    )
+    b.cte(
+        "payout",
+        "INSERT INTO payouts (id, application_id, citizen_id, amount_fen, status, bank_name, card_enc, card_masked,"  # noqa: S608
+        f" account_name_enc, close_account, attempts, created_at, updated_at) SELECT {values} FROM {guard}"
+        " RETURNING id",
+    )
+    who = f"{b.arg(actor.type, 'text')}, {b.arg(actor.id, 'text')}"
+    b.cte(
+        "payout_ev",
+        "INSERT INTO payout_events (payout_id, from_status, to_status, actor_type, actor_id, reason, occurred_at)"  # noqa: S608
+        f" SELECT p.id, t.f, t.s, {who}, NULL, {when} FROM payout p"
+        " CROSS JOIN (VALUES (1, NULL, 'requested'), (2, 'requested', 'sent')) AS t (n, f, s) ORDER BY t.n",
+    )
+    b.cte(
+        "payout_ob",
+        "INSERT INTO outbox (kind, ref, payload, created_at, available_at, attempts)"  # noqa: S608
+        f" SELECT {b.arg(send_kind, 'text')}, p.id::text, jsonb_build_object('payout_id', p.id::text), {when},"
+        f" {b.arg(claimed_until, 'timestamptz')}, 1 FROM payout p",
+    )
+
+
+def add_settle(
+    b: Batch,
+    payout_id: UUID,
+    *,
+    amount_fen: int,
+    bank_ref: str | None,
+    actor: Actor,
+    at: datetime,
+    send_kind: str,
+) -> str:
+    """`settle` as CTEs: `old` (the locked row as it was), `settled` (a row when it moved; returned) and
+    `settled_closing` (its citizen when the payout closes the member account)."""
+    pid, when = b.arg(payout_id, "uuid"), b.arg(at, "timestamptz")
+    b.cte(
+        "old",
+        "SELECT id, application_id, citizen_id, amount_fen, status, bank_name, card_enc, card_masked,"  # noqa: S608
+        f" account_name_enc, close_account, attempts, bank_ref, failure_reason FROM payouts WHERE id = {pid}"
+        " FOR UPDATE",
+    )
+    b.cte(
+        "settled",
+        f"UPDATE payouts p SET status = 'settled', updated_at = {when},"  # noqa: S608
+        f" bank_ref = coalesce({b.arg(bank_ref, 'text')}, p.bank_ref), final_at = {when} FROM old"
+        " WHERE p.id = old.id AND old.status IN ('requested', 'sent', 'failed')"
+        f" AND old.amount_fen = {b.arg(amount_fen, 'bigint')}"
+        " RETURNING p.id, old.status AS from_status, p.application_id, p.citizen_id, p.close_account",
+    )
+    b.cte(
+        "settled_ev",
+        "INSERT INTO payout_events (payout_id, from_status, to_status, actor_type, actor_id, reason, occurred_at)"  # noqa: S608
+        f" SELECT id, from_status, 'settled', {b.arg(actor.type, 'text')}, {b.arg(actor.id, 'text')}, NULL, {when}"
+        " FROM settled",
+    )
+    b.cte(
+        "settled_ob",
+        f"UPDATE outbox SET done_at = {when}, last_error = NULL WHERE kind = {b.arg(send_kind, 'text')}"  # noqa: S608
+        f" AND ref = {pid}::text AND done_at IS NULL AND EXISTS (SELECT 1 FROM settled)",
+    )
+    b.cte("settled_closing", "SELECT citizen_id FROM settled WHERE close_account")
+    return "settled"
+
+
+async def run_settle(b: Batch, conn: asyncpg.Connection) -> Settled | None:
+    """Run a statement built around `add_settle`: the row as it was (None: no such payout) and whether it moved."""
+    record = await b.fetchrow(conn, "SELECT old.*, EXISTS (SELECT 1 FROM settled) AS moved FROM old")
+    if record is None:
+        return None
+    fields = dict(record)
+    moved = fields.pop("moved")
+    return Settled(row=PayoutRow(**fields), moved=moved)

@@ -18,6 +18,7 @@ import asyncpg
 import msgspec
 
 from haoban.audit.schemas import Actor
+from haoban.db.batch import Batch
 from haoban.db.pool import pooled
 from haoban.kit.crypto import FieldCipher
 from haoban.kit.errors import Conflict, FieldError, ValidationFailed
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PayoutView",
     "ReconcileReport",
+    "add_request",
     "events",
     "for_application",
     "get",
@@ -96,14 +98,7 @@ async def request_payout(
     """
     if cipher is None:
         raise TypeError("request_payout needs cipher=runtime.cipher: card numbers are stored encrypted")
-    card = card_no.replace(" ", "")
-    if not _CARD.match(card):
-        raise ValidationFailed(
-            "the bank card number must be 12 to 19 digits",
-            errors=[FieldError(field="card_no", reason="must be 12 to 19 digits")],
-        )
-    if amount_fen <= 0:
-        raise ValidationFailed("the amount must be positive", errors=[FieldError(field="amount_fen", reason="> 0")])
+    card = _checked_card(card_no, amount_fen)
     payout_id = uuid4()
     inserted = await repo.insert_with_send(
         conn,
@@ -138,6 +133,94 @@ async def request_payout(
         status="sent" if claimed_until is not None else "requested",
         bank_card_masked=mask_card(card),
         failure_reason=None,
+    )
+
+
+class Claim(msgspec.Struct, frozen=True, kw_only=True):
+    """A payout written `sent` by `request_payout(claimed_until=...)`, with what the bank needs (never logged)."""
+
+    view: PayoutView
+    citizen_id: UUID
+    card_no: str
+    account_name: str
+
+
+def _checked_card(card_no: str, amount_fen: int) -> str:
+    card = card_no.replace(" ", "")
+    if not _CARD.match(card):
+        raise ValidationFailed(
+            "the bank card number must be 12 to 19 digits",
+            errors=[FieldError(field="card_no", reason="must be 12 to 19 digits")],
+        )
+    if amount_fen <= 0:
+        raise ValidationFailed("the amount must be positive", errors=[FieldError(field="amount_fen", reason="> 0")])
+    return card
+
+
+def add_request(
+    b: Batch,
+    *,
+    application_id: UUID,
+    citizen_id: UUID,
+    amount_fen: int,
+    bank_name: str,
+    card_no: str,
+    account_name: str,
+    close_account: bool,
+    actor: Actor,
+    at: datetime,
+    cipher: FieldCipher,
+    claimed_until: datetime,
+) -> tuple[Claim, str]:
+    """`request_payout(claimed_until=...)` as CTEs of a larger statement; returns the claim and a guard CTE.
+
+    The guard has a row when the member debit applied; other writes of the
+    statement should depend on it. When the balance can't cover the amount the
+    statement is refused (`ledger.DEBIT_REFUSED`) and nothing is written.
+    """
+    card = _checked_card(card_no, amount_fen)
+    payout_id = uuid4()
+    guard = ledger.add_member_debit(
+        b,
+        "payout",
+        kind="payout",
+        ref=str(payout_id),
+        postings=move(amount_fen, source=member_account(citizen_id), target=CLEARING),
+        at=at,
+        exact_debit=close_account,
+    )
+    repo.add_claimed(
+        b,
+        payout_id=payout_id,
+        application_id=application_id,
+        citizen_id=citizen_id,
+        amount_fen=amount_fen,
+        bank_name=bank_name,
+        card_enc=cipher.encrypt(card.encode(), aad=card_aad(payout_id)),
+        card_masked=mask_card(card),
+        account_name_enc=cipher.encrypt(account_name.encode(), aad=name_aad(payout_id)),
+        close_account=close_account,
+        actor=actor,
+        at=at,
+        send_kind=SEND_KIND,
+        claimed_until=claimed_until,
+        guard=guard,
+    )
+    view = PayoutView(
+        payout_id=payout_id,
+        application_id=application_id,
+        amount_fen=amount_fen,
+        status="sent",
+        bank_card_masked=mask_card(card),
+        failure_reason=None,
+    )
+    return Claim(view=view, citizen_id=citizen_id, card_no=card, account_name=account_name), guard
+
+
+async def debit_refusal(conn: asyncpg.Connection, claim: Claim) -> Conflict:
+    """Why the member debit of a refused `add_request` statement did not apply (409)."""
+    return await ledger.debit_refusal(
+        conn, move(claim.view.amount_fen, source=member_account(claim.citizen_id), target=CLEARING)
     )
 
 
@@ -187,14 +270,6 @@ async def settle_within(runtime: Runtime, payout_id: UUID, budget_s: float) -> P
         if current.status in FINAL_STATUSES or remaining <= 0:
             return current
         await asyncio.sleep(min(_POLL_S, remaining))
-
-
-class Claim(msgspec.Struct, frozen=True, kw_only=True):
-    """A payout written `sent` by `request_payout(claimed_until=...)`, with what the bank needs (never logged)."""
-
-    view: PayoutView
-    card_no: str
-    account_name: str
 
 
 async def _send(runtime: Runtime, claim: Claim) -> str | None:

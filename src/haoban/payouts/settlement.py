@@ -18,6 +18,8 @@ import asyncpg
 import msgspec
 
 from haoban.audit.schemas import Actor
+from haoban.db.batch import Batch
+from haoban.db.pool import pooled
 from haoban.ledger import service as ledger
 from haoban.ledger.rules import CLEARING, SETTLEMENT, member_account, move
 from haoban.outbox import complete
@@ -97,9 +99,10 @@ async def record_answer(
 ) -> Literal["settled", "reversed", "already_final", "not_found"]:
     """Apply a final answer from the bank (a transfer result, a status lookup or a callback)."""
     now = runtime.clock.now()
-    async with short_transaction(runtime.pool) as conn:
-        if answer.status == "settled":
+    if answer.status == "settled":
+        async with pooled(runtime.pool) as conn:
             return await _settle(conn, runtime, answer, actor=actor, at=now)
+    async with short_transaction(runtime.pool) as conn:
         row = await repo.get(conn, answer.payout_id, lock=True)
         if row is None:
             return "not_found"
@@ -119,9 +122,11 @@ def _check_amount(row: PayoutRow, answer: BankTransfer) -> None:
 async def _settle(
     conn: asyncpg.Connection, runtime: Runtime, answer: BankTransfer, *, actor: Actor, at: datetime
 ) -> Literal["settled", "already_final", "not_found"]:
-    """Settled: the payout (with its event and outbox row) in one statement, then the ledger and the listener."""
-    done = await repo.settle(
-        conn,
+    """Settled, in one statement: the payout with its event and outbox row, clearing -> settlement, the
+    closing of an emptied account, and what the listener adds (the application paid)."""
+    b = Batch()
+    settled = repo.add_settle(
+        b,
         answer.payout_id,
         amount_fen=answer.amount_fen,
         bank_ref=answer.bank_ref,
@@ -129,25 +134,22 @@ async def _settle(
         at=at,
         send_kind=SEND_KIND,
     )
+    ledger.add_move(
+        b,
+        "settlement",
+        kind="settlement",
+        ref=str(answer.payout_id),
+        postings=move(answer.amount_fen, source=CLEARING, target=SETTLEMENT),
+        at=at,
+        guard=settled,
+    )
+    ledger.add_close_emptied(b, "closing", citizens="settled_closing", at=at)
+    runtime.payout_listener.add_settled(b, payouts=settled, at=at)
+    done = await repo.run_settle(b, conn)
     if done is None:
         return "not_found"
-    row = done.row
-    _check_amount(row, answer)
-    if not done.moved:
-        return "already_final"
-    await ledger.post_group(
-        conn,
-        kind="settlement",
-        ref=str(row.id),
-        postings=move(row.amount_fen, source=CLEARING, target=SETTLEMENT),
-        at=at,
-    )
-    if row.close_account and await ledger.member_balance(conn, row.citizen_id) == 0:
-        await ledger.close_member_account(conn, row.citizen_id, at)
-    await runtime.payout_listener.payout_final(
-        conn, application_id=row.application_id, payout_id=row.id, status="settled", reason=None, at=at
-    )
-    return "settled"
+    _check_amount(done.row, answer)  # a different amount moved nothing
+    return "settled" if done.moved else "already_final"
 
 
 async def _fail_and_reverse(

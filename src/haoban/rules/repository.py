@@ -11,6 +11,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from haoban.db.batch import Batch
 from haoban.rules.schemas import Decision, Fact, RuleSetDoc, StoredDecision, StoredRuleSet
 
 _RULE_SET_COLUMNS = "version, service_code, effective_from, effective_to, document, sha256, loaded_at"
@@ -102,6 +103,37 @@ async def store_decision(
         at,
     )
     return decision_id
+
+
+def add_decision(
+    b: Batch,
+    *,
+    decision_id: UUID,
+    decision: Decision,
+    facts: Mapping[str, Fact],
+    service_code: str,
+    application_id: UUID,
+    at: datetime,
+    guard: str | None,
+) -> None:
+    """`store_decision` as a CTE of a larger statement; written only when `guard` (a CTE) has a row."""
+    values = ", ".join(
+        (
+            b.arg(decision_id, "uuid"),
+            b.arg(application_id, "uuid"),
+            b.arg(service_code, "text"),
+            b.arg(decision.rule_set_version, "text"),
+            b.arg(msgspec.to_builtins(dict(facts)), "jsonb"),
+            b.arg(msgspec.to_builtins(decision), "jsonb"),
+            b.arg(at, "timestamptz"),
+        )
+    )
+    source = f" FROM {guard}" if guard else ""
+    b.cte(
+        "decision",
+        "INSERT INTO decisions (id, application_id, service_code, rule_set_version, facts, decision, decided_at)"
+        f" SELECT {values}{source}",
+    )
 
 
 async def get_decision(conn: asyncpg.Connection, decision_id: UUID) -> StoredDecision | None:
