@@ -362,60 +362,62 @@ async def live_for_period(conn: asyncpg.Connection, citizen_id: UUID, service_co
     return value
 
 
-class SubmissionState(msgspec.Struct, frozen=True, kw_only=True):
-    live_id: UUID | None
-    sealed_id_number: str | None
-    grants: list[ConsentGrant]
-
-
-async def submission_state(
-    conn: asyncpg.Connection, citizen_id: UUID, service_code: str, period: str, *, purpose_kind: str, purpose_ref: str
-) -> SubmissionState:
-    """In one read: a live application for the period, the sealed ID number, the purpose's live consents."""
-    row = await conn.fetchrow(
-        "SELECT (SELECT id FROM applications WHERE citizen_id = $1 AND service_code = $2 AND period = $3"
-        " AND status NOT IN ('rejected', 'cancelled') LIMIT 1) AS live_id,"
-        " (SELECT id_number_enc FROM citizens WHERE id = $1) AS sealed_id_number,"
-        " coalesce((SELECT jsonb_agg(jsonb_build_object('purpose_kind', purpose_kind, 'purpose_ref', purpose_ref,"
-        " 'items', items, 'expires_at', expires_at, 'revoked_at', revoked_at)) FROM consents"
-        " WHERE citizen_id = $1 AND purpose_kind = $4 AND purpose_ref = $5 AND revoked_at IS NULL), '[]') AS grants",
-        citizen_id,
-        service_code,
-        period,
-        purpose_kind,
-        purpose_ref,
-    )
-    assert row is not None  # noqa: S101 (a SELECT without FROM returns one row)
-    return msgspec.convert(dict(row), SubmissionState, strict=False)
-
-
 class Paid(msgspec.Struct, frozen=True, kw_only=True):
     paid_at: datetime
     amount_fen: int
 
 
-class WithdrawalState(msgspec.Struct, frozen=True, kw_only=True):
-    balance_fen: int | None
-    paid: list[Paid]
+class SubmissionState(msgspec.Struct, frozen=True, kw_only=True):
+    live_id: UUID | None
+    sealed_id_number: str | None
+    grants: list[ConsentGrant]
+    balance_fen: int | None  # the member ledger account's; None: not opened yet
+    paid: list[Paid]  # this service's paid applications since `since`, oldest first
 
 
-async def withdrawal_state(
-    conn: asyncpg.Connection, citizen_id: UUID, service_code: str, *, since: datetime
-) -> WithdrawalState:
-    """In one read: the member ledger balance (None: not opened) and `paid_since`, for the rules' facts."""
-    row = await conn.fetchrow(
-        "SELECT (SELECT balance_fen FROM ledger_accounts WHERE citizen_id = $1 AND kind = 'member') AS balance_fen,"
+def add_live_check(b: Batch, citizen_id: UUID, service_code: str, period: str) -> str:
+    """CTE `live`: the citizen's live application of the service for the period, if any."""
+    b.cte(
+        "live",
+        f"SELECT id FROM applications WHERE citizen_id = {b.arg(citizen_id, 'uuid')}"  # noqa: S608
+        f" AND service_code = {b.arg(service_code, 'text')} AND period = {b.arg(period, 'text')}"
+        " AND status NOT IN ('rejected', 'cancelled') LIMIT 1",
+    )
+    return "live"
+
+
+async def run_submission_state(
+    b: Batch,
+    conn: asyncpg.Connection,
+    citizen_id: UUID,
+    service_code: str,
+    *,
+    purpose_kind: str,
+    purpose_ref: str,
+    granted: str,
+    since: datetime,
+) -> SubmissionState:
+    """Run a statement built with `add_live_check`: the live application, the sealed ID number, the
+    purpose's live consents (with one the statement granted, from the CTE `granted`), the member
+    ledger balance and the service's paid applications since `since` (the rules' own history)."""
+    cid, kind, ref = b.arg(citizen_id, "uuid"), b.arg(purpose_kind, "text"), b.arg(purpose_ref, "text")
+    grant = "jsonb_build_object('purpose_kind', purpose_kind, 'purpose_ref', purpose_ref, 'items', items,"
+    grant += " 'expires_at', expires_at, 'revoked_at', revoked_at)"
+    row = await b.fetchrow(
+        conn,
+        f"SELECT (SELECT id FROM live) AS live_id, (SELECT id_number_enc FROM citizens WHERE id = {cid})"  # noqa: S608
+        f" AS sealed_id_number, coalesce((SELECT jsonb_agg({grant}) FROM consents WHERE citizen_id = {cid}"
+        f" AND purpose_kind = {kind} AND purpose_ref = {ref} AND revoked_at IS NULL), '[]')"
+        f" || coalesce((SELECT jsonb_agg({grant}) FROM {granted}), '[]') AS grants,"
+        f" (SELECT balance_fen FROM ledger_accounts WHERE citizen_id = {cid} AND kind = 'member') AS balance_fen,"
         " coalesce((SELECT jsonb_agg(jsonb_build_object('paid_at', e.occurred_at, 'amount_fen',"
         " coalesce(a.amount_fen, 0)) ORDER BY e.occurred_at) FROM application_events e"
-        " JOIN applications a ON a.id = e.application_id"
-        " WHERE a.citizen_id = $1 AND a.service_code = $2 AND e.to_status = 'paid' AND e.occurred_at >= $3),"
-        " '[]') AS paid",
-        citizen_id,
-        service_code,
-        since,
+        f" JOIN applications a ON a.id = e.application_id WHERE a.citizen_id = {cid}"
+        f" AND a.service_code = {b.arg(service_code, 'text')} AND e.to_status = 'paid'"
+        f" AND e.occurred_at >= {b.arg(since, 'timestamptz')}), '[]') AS paid",
     )
     assert row is not None  # noqa: S101 (a SELECT without FROM returns one row)
-    return msgspec.convert(dict(row), WithdrawalState, strict=False)
+    return msgspec.convert(dict(row), SubmissionState, strict=False)
 
 
 # --- idempotency keys -------------------------------------------------------

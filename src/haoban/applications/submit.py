@@ -36,7 +36,6 @@ from haoban.catalog.schemas import Service
 from haoban.db.batch import Batch, refused
 from haoban.db.pool import atomic, pooled
 from haoban.exchange import service as exchange
-from haoban.exchange.consent_rules import ConsentGrant, missing_items
 from haoban.exchange.records import BankCard, HousingFundRecord, IdentityRecord, SourceName
 from haoban.exchange.schemas import ConsentCreate, LinkedData, Purpose
 from haoban.exchange.service import Authorised, Pulled
@@ -174,38 +173,35 @@ def sources_for(service_def: Service) -> list[SourceName]:
 
 async def _authorise(
     runtime: Runtime, principal: Principal, service_def: Service, period: str, sources: list[SourceName]
-) -> tuple[Purpose, Authorised]:
-    """Step 1: applying authorises the service to pull these sources (one consent per service).
-
-    One read (live application, consents, sealed ID number), and one statement
-    writing the consent with its audit row when none covers the sources yet.
-    """
+) -> tuple[Purpose, repo.SubmissionState]:
+    """Step 1, one statement: applying authorises the service to pull these sources (one consent per
+    service, granted with its audit row unless one holds them all), unless an application is live; it
+    also reads what the rules need from our own books (ledger balance, paid history)."""
     purpose = Purpose(kind="service", ref=service_def.code)
-    items = [f"{source}.*" for source in sources]
+    b = Batch()
+    live = repo.add_live_check(b, principal.citizen_id, service_def.code, period)
+    granted = exchange.add_service_consent(
+        b,
+        principal.citizen_id,
+        ConsentCreate(purpose=purpose, items=[f"{s}.*" for s in sources], terms_version=TERMS_VERSION),
+        at=runtime.clock.now(),
+        unless=live,
+    )
     now = runtime.clock.now()
     async with pooled(runtime.pool) as conn:
-        state = await repo.submission_state(
-            conn, principal.citizen_id, service_def.code, period, purpose_kind=purpose.kind, purpose_ref=purpose.ref
+        state = await repo.run_submission_state(
+            b,
+            conn,
+            principal.citizen_id,
+            service_def.code,
+            purpose_kind=purpose.kind,
+            purpose_ref=purpose.ref,
+            granted=granted,
+            since=now - timedelta(days=366),
         )
-        if state.live_id is not None:
-            raise ApplicationExists("You already have a live application for this service and period.")
-        grants = state.grants
-        if missing_items(grants, purpose_kind=purpose.kind, purpose_ref=purpose.ref, items=items, now=now):
-            consent = await exchange.grant_consent(
-                conn,
-                runtime,
-                principal.citizen_id,
-                ConsentCreate(purpose=purpose, items=items, terms_version=TERMS_VERSION),
-            )
-            grant = ConsentGrant(
-                purpose_kind=purpose.kind,
-                purpose_ref=purpose.ref,
-                items=tuple(consent.items),
-                expires_at=consent.expires_at,
-                revoked_at=None,
-            )
-            grants = [*grants, grant]
-    return purpose, Authorised(grants=grants, sealed_id_number=state.sealed_id_number)
+    if state.live_id is not None:
+        raise ApplicationExists("You already have a live application for this service and period.")
+    return purpose, state
 
 
 def _source_value(data: LinkedData, source: str, item: str) -> Any:
@@ -229,18 +225,19 @@ async def _decide(
     today = local_today(now)
     period = period_of(service_def, today)
     sources = sources_for(service_def)
-    purpose, authorised = await _authorise(runtime, principal, service_def, period, sources)
+    purpose, state = await _authorise(runtime, principal, service_def, period, sources)
     pulled = await exchange.pull(
         runtime,
         citizen_id=principal.citizen_id,
         requester=requester(principal),
         purpose=purpose,
         sources=sources,
-        authorised=authorised,
+        authorised=Authorised(grants=state.grants, sealed_id_number=state.sealed_id_number),
     )
     application_id, decision_id = uuid.uuid4(), uuid.uuid4()
     facts, decision = await _evaluate(
         runtime,
+        state,
         principal=principal,
         service_def=service_def,
         data=pulled.data,
@@ -315,6 +312,7 @@ async def _decide(
 
 async def _evaluate(
     runtime: Runtime,
+    state: repo.SubmissionState,
     *,
     principal: Principal,
     service_def: Service,
@@ -326,22 +324,18 @@ async def _evaluate(
     except, the first time, the member account opened from the fund's balance."""
     now = runtime.clock.now()
     today = local_today(now)
-    async with pooled(runtime.pool) as conn:
-        state = await repo.withdrawal_state(
-            conn, principal.citizen_id, service_def.code, since=now - timedelta(days=366)
-        )
-        balance = state.balance_fen
-        source_balance = _source_value(data, "housing_fund", "balance_fen")
-        if service_def.pays_out and state.balance_fen is None and isinstance(source_balance, int):
-            async with conn.transaction():
-                balance = await ledger.open_member_account(
-                    conn,
-                    citizen_id=principal.citizen_id,
-                    opening_balance_fen=source_balance,
-                    source_ref=f"housing_fund:{opening_ref}",
-                    at=now,
-                )
-        rule_set = await runtime.rule_sets.get(conn, service_def.rule_set, today)
+    balance = state.balance_fen
+    source_balance = _source_value(data, "housing_fund", "balance_fen")
+    if service_def.pays_out and balance is None and isinstance(source_balance, int):
+        async with atomic(runtime.pool) as conn:
+            balance = await ledger.open_member_account(
+                conn,
+                citizen_id=principal.citizen_id,
+                opening_balance_fen=source_balance,
+                source_ref=f"housing_fund:{opening_ref}",
+                at=now,
+            )
+    rule_set = await runtime.rule_sets.get(runtime.pool, service_def.rule_set, today)
     facts = rule_facts.build_facts(
         service_code=service_def.code,
         linked=data,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncpg
+import msgspec
 
 from haoban.exchange.records import (
     BankCard,
@@ -58,19 +59,18 @@ async def household(db: Executor, id_number: str) -> HouseholdRecord | None:
 
 
 async def housing_fund(db: Executor, id_number: str) -> HousingFundRecord | None:
+    """The account and its withdrawals, in one read."""
     row = await db.fetchrow(
-        "SELECT account_no, status, balance_fen, monthly_deposit_fen, contribution_months, employer,"
-        " bank_name, card_no, loan_outstanding_fen, updated_at"
-        " FROM shared.hpf_accounts WHERE id_number = $1",
+        "SELECT a.account_no, a.status, a.balance_fen, a.monthly_deposit_fen, a.contribution_months, a.employer,"
+        " a.bank_name, a.card_no, a.loan_outstanding_fen, a.updated_at,"
+        " coalesce((SELECT jsonb_agg(jsonb_build_object('withdrawn_on', w.withdrawn_on, 'kind', w.kind,"
+        " 'amount_fen', w.amount_fen, 'reference', w.reference) ORDER BY w.withdrawn_on DESC, w.reference)"
+        " FROM shared.hpf_withdrawals w WHERE w.account_no = a.account_no), '[]') AS withdrawals"
+        " FROM shared.hpf_accounts a WHERE a.id_number = $1",
         id_number,
     )
     if row is None:
         return None
-    withdrawals = await db.fetch(
-        "SELECT withdrawn_on, kind, amount_fen, reference FROM shared.hpf_withdrawals"
-        " WHERE account_no = $1 ORDER BY withdrawn_on DESC, reference",
-        row["account_no"],
-    )
     return HousingFundRecord(
         account_no=row["account_no"],
         status=row["status"],
@@ -79,7 +79,7 @@ async def housing_fund(db: Executor, id_number: str) -> HousingFundRecord | None
         contribution_months=row["contribution_months"],
         employer=row["employer"],
         bank_card=BankCard(bank_name=row["bank_name"], card_no=row["card_no"]),
-        withdrawals=[FundWithdrawal(**dict(w)) for w in withdrawals],
+        withdrawals=msgspec.convert(row["withdrawals"], list[FundWithdrawal], strict=False),
         loan_outstanding_fen=row["loan_outstanding_fen"],
         updated_at=row["updated_at"],
     )

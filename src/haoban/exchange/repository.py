@@ -10,6 +10,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from haoban.db.batch import Batch
 from haoban.exchange.access_log import LogEntry, LogRow, content_hash
 from haoban.exchange.consent_rules import ConsentGrant
 from haoban.exchange.schemas import AccessLogEntry, Consent, Purpose, Requester
@@ -70,6 +71,42 @@ async def insert_consent(
     if row is None:
         raise RuntimeError("INSERT ... RETURNING returned no row")
     return _consent(row, granted_at)
+
+
+def add_consent_unless_covered(
+    b: Batch,
+    *,
+    consent_id: UUID,
+    citizen_id: UUID,
+    purpose: Purpose,
+    items: list[str],
+    terms_version: str,
+    granted_at: datetime,
+    unless: str,
+) -> str:
+    """CTEs granting a consent with its audit row, unless `unless` (a CTE) has a row or a live consent
+    of the same purpose already holds every item; returns the CTE of the granted row (or none)."""
+    cid, who, when = b.arg(citizen_id, "uuid"), b.arg(str(citizen_id), "text"), b.arg(granted_at, "timestamptz")
+    kind, ref, wanted = b.arg(purpose.kind, "text"), b.arg(purpose.ref, "text"), b.arg(items, "text[]")
+    b.cte(
+        "granted",
+        "INSERT INTO consents (id, citizen_id, purpose_kind, purpose_ref, items, terms_version, granted_at, expires_at)"  # noqa: S608
+        f" SELECT {b.arg(consent_id, 'uuid')}, {cid}, {kind}, {ref}, {wanted}, {b.arg(terms_version, 'text')},"
+        f" {when}, NULL WHERE NOT EXISTS (SELECT 1 FROM {unless}) AND NOT EXISTS (SELECT 1 FROM consents"
+        f" WHERE citizen_id = {cid} AND purpose_kind = {kind} AND purpose_ref = {ref} AND revoked_at IS NULL"
+        f" AND (expires_at IS NULL OR expires_at > {when}) AND items @> {wanted})"
+        " RETURNING id, purpose_kind, purpose_ref, items, expires_at, revoked_at",
+    )
+    b.cte(
+        "granted_audit",
+        "INSERT INTO audit_events"  # noqa: S608
+        " (occurred_at, actor_type, actor_id, action, subject_type, subject_id, request_id, details)"
+        f" SELECT {when}, 'citizen', {who}, 'consent.granted', 'consent', g.id::text,"
+        f" {b.arg(request_id_var.get(), 'text')},"
+        " jsonb_build_object('purpose', jsonb_build_object('kind', g.purpose_kind, 'ref', g.purpose_ref),"
+        " 'items', g.items) FROM granted g",
+    )
+    return "granted"
 
 
 async def consents_of(conn: asyncpg.Connection, citizen_id: UUID, now: datetime) -> list[Consent]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
@@ -12,6 +13,7 @@ import msgspec
 from haoban.audit import repository as audit
 from haoban.audit.schemas import Actor
 from haoban.citizens import service as citizens
+from haoban.db.batch import Batch
 from haoban.db.pool import pooled, transaction
 from haoban.exchange import access_log, catalog, provenance
 from haoban.exchange import repository as repo
@@ -68,6 +70,24 @@ async def grant_consent(conn: asyncpg.Connection, runtime: Runtime, citizen_id: 
         terms_version=data.terms_version,
         granted_at=now,
         expires_at=data.expires_at,
+    )
+
+
+def add_service_consent(b: Batch, citizen_id: UUID, data: ConsentCreate, *, at: datetime, unless: str) -> str:
+    """`grant_consent` as CTEs of a larger statement, skipped when a live consent holds every item
+    or `unless` (a CTE) has a row; returns the CTE of the granted consent (none when skipped)."""
+    unknown = [item for item in data.items if not catalog.is_known_item(item)]
+    if unknown or data.expires_at is not None:
+        raise ValueError(f"a service consent names known items and does not expire: {unknown}")
+    return repo.add_consent_unless_covered(
+        b,
+        consent_id=uuid.uuid4(),
+        citizen_id=citizen_id,
+        purpose=data.purpose,
+        items=list(dict.fromkeys(data.items)),
+        terms_version=data.terms_version,
+        granted_at=at,
+        unless=unless,
     )
 
 

@@ -20,6 +20,7 @@ import msgspec
 import yaml
 
 from haoban.db.migrations import MigrationError
+from haoban.db.pool import pooled
 from haoban.kit.errors import Unavailable
 from haoban.rules import repository as repo
 from haoban.rules.engine import CompiledRuleSet, compile_rule_set, document_sha256
@@ -114,12 +115,13 @@ class InEffect:
         self._ttl_s = ttl_s
         self._seen: dict[tuple[str, date], tuple[float, CompiledRuleSet]] = {}
 
-    async def get(self, conn: asyncpg.Connection, service_code: str, on: date) -> CompiledRuleSet:
+    async def get(self, pool: asyncpg.Pool, service_code: str, on: date) -> CompiledRuleSet:
         now = time.monotonic()
         hit = self._seen.get((service_code, on))
         if hit is not None and now - hit[0] < self._ttl_s:
             return hit[1]
-        found = await rule_set_for(conn, service_code, on)
+        async with pooled(pool) as conn:
+            found = await rule_set_for(conn, service_code, on)
         self._seen[(service_code, on)] = (now, found)
         return found
 
