@@ -24,26 +24,6 @@ def _row(record: asyncpg.Record) -> ApplicationRow:
     return msgspec.convert(dict(record), ApplicationRow)
 
 
-async def insert(conn: asyncpg.Connection, row: ApplicationRow) -> None:
-    """Raises UniqueViolationError when a live application for the period exists."""
-    await conn.execute(
-        f"INSERT INTO applications ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",  # noqa: S608
-        row.id,
-        row.citizen_id,
-        row.service_code,
-        row.period,
-        row.department,
-        row.status,
-        row.status_reason,
-        row.inputs,
-        row.decision_id,
-        row.outcome,
-        row.amount_fen,
-        row.created_at,
-        row.updated_at,
-    )
-
-
 async def get(conn: asyncpg.Connection, application_id: UUID, *, for_update: bool = False) -> ApplicationRow | None:
     lock = " FOR UPDATE" if for_update else ""
     record = await conn.fetchrow(f"SELECT {_COLUMNS} FROM applications WHERE id = $1{lock}", application_id)  # noqa: S608
@@ -81,49 +61,9 @@ async def page(
     return [_row(r) for r in rows]
 
 
-async def set_status(
-    conn: asyncpg.Connection, application_id: UUID, *, to: str, reason: str | None, at: datetime
-) -> ApplicationRow:
-    record = await conn.fetchrow(
-        f"UPDATE applications SET status = $2, status_reason = $3, updated_at = $4 WHERE id = $1 RETURNING {_COLUMNS}",  # noqa: S608
-        application_id,
-        to,
-        reason,
-        at,
-    )
-    if record is None:  # the caller holds the row lock, so the row exists
-        raise LookupError(f"no application {application_id}")
-    return _row(record)
-
-
 async def payee_of(conn: asyncpg.Connection, application_id: UUID) -> str | None:
     value: str | None = await conn.fetchval("SELECT payee_enc FROM applications WHERE id = $1", application_id)
     return value
-
-
-async def insert_event(
-    conn: asyncpg.Connection,
-    *,
-    application_id: UUID,
-    from_status: str | None,
-    to_status: str,
-    actor_type: str,
-    actor_id: str,
-    reason: str | None,
-    at: datetime,
-) -> None:
-    await conn.execute(
-        "INSERT INTO application_events"
-        " (application_id, from_status, to_status, actor_type, actor_id, reason, occurred_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        application_id,
-        from_status,
-        to_status,
-        actor_type,
-        actor_id,
-        reason,
-        at,
-    )
 
 
 class Step(msgspec.Struct, frozen=True, kw_only=True):
@@ -238,18 +178,6 @@ def add_new(
     add_history(b, "target", steps, at=at, notify_kind=notify_kind)
 
 
-async def insert_with_history(
-    conn: asyncpg.Connection, row: ApplicationRow, steps: list[Step], *, at: datetime, notify_kind: str
-) -> None:
-    """The new application (already at its latest status) and the rows of every step, in one statement.
-
-    Raises UniqueViolationError when a live application for the period exists.
-    """
-    b = Batch()
-    add_new(b, row, steps, at=at, notify_kind=notify_kind, guard=None)
-    await b.fetchrow(conn, "SELECT 1")
-
-
 async def move_with_history(
     conn: asyncpg.Connection, application_id: UUID, step: Step, *, at: datetime, notify_kind: str
 ) -> ApplicationRow | None:
@@ -330,36 +258,6 @@ async def events(conn: asyncpg.Connection, application_id: UUID) -> list[Applica
         application_id,
     )
     return [ApplicationEvent(**dict(r)) for r in rows]
-
-
-class PaidRow(msgspec.Struct, frozen=True, kw_only=True):
-    paid_at: datetime
-    amount_fen: int
-
-
-async def paid_since(conn: asyncpg.Connection, citizen_id: UUID, service_code: str, since: datetime) -> list[PaidRow]:
-    """This citizen's paid applications for the service from `since` on (the rules' own history)."""
-    rows = await conn.fetch(
-        "SELECT e.occurred_at AS paid_at, a.amount_fen FROM application_events e"
-        " JOIN applications a ON a.id = e.application_id"
-        " WHERE a.citizen_id = $1 AND a.service_code = $2 AND e.to_status = 'paid' AND e.occurred_at >= $3"
-        " ORDER BY e.occurred_at",
-        citizen_id,
-        service_code,
-        since,
-    )
-    return [PaidRow(paid_at=r["paid_at"], amount_fen=r["amount_fen"] or 0) for r in rows]
-
-
-async def live_for_period(conn: asyncpg.Connection, citizen_id: UUID, service_code: str, period: str) -> UUID | None:
-    value: UUID | None = await conn.fetchval(
-        "SELECT id FROM applications WHERE citizen_id = $1 AND service_code = $2 AND period = $3"
-        " AND status NOT IN ('rejected', 'cancelled')",
-        citizen_id,
-        service_code,
-        period,
-    )
-    return value
 
 
 class Paid(msgspec.Struct, frozen=True, kw_only=True):
@@ -476,15 +374,6 @@ async def relock_key(conn: asyncpg.Connection, citizen_id: UUID, key: str, locke
     )
 
 
-async def key_application(conn: asyncpg.Connection, citizen_id: UUID, key: str, application_id: UUID) -> None:
-    await conn.execute(
-        "UPDATE idempotency_keys SET application_id = $3 WHERE citizen_id = $1 AND key = $2",
-        citizen_id,
-        key,
-        application_id,
-    )
-
-
 def add_key_link(b: Batch, citizen_id: UUID, key: str, application_id: UUID, *, guard: str | None) -> None:
     """`key_application` as a CTE of the statement that inserts the application."""
     source = f" AND EXISTS (SELECT 1 FROM {guard})" if guard else ""  # noqa: S608
@@ -565,26 +454,6 @@ async def notifications_page(
         limit,
     )
     return [Notification(**dict(r)) for r in rows]
-
-
-class Delivery(msgspec.Struct, frozen=True, kw_only=True):
-    citizen_id: UUID
-    title_zh: str
-    body_zh: str
-    delivered_at: datetime | None
-
-
-async def delivery(conn: asyncpg.Connection | asyncpg.Pool, reference: str) -> Delivery | None:
-    record = await conn.fetchrow(
-        "SELECT citizen_id, title_zh, body_zh, delivered_at FROM notifications WHERE reference = $1", reference
-    )
-    return Delivery(**dict(record)) if record else None
-
-
-async def mark_delivered(conn: asyncpg.Connection | asyncpg.Pool, reference: str, at: datetime) -> None:
-    await conn.execute(
-        "UPDATE notifications SET delivered_at = $2 WHERE reference = $1 AND delivered_at IS NULL", reference, at
-    )
 
 
 class Undelivered(msgspec.Struct, frozen=True, kw_only=True):
