@@ -12,7 +12,7 @@ from haoban.kit.settings_error import SettingsError
 class WorkerSettings(msgspec.Struct, frozen=True, kw_only=True):
     enabled: bool = True  # run the worker inside `serve`
     poll_ms: int = 500  # idle wait between polls
-    batch: int = 10  # rows claimed (and run concurrently) per poll
+    batch: int = 50  # rows claimed (and run concurrently) per poll
     lease_s: int = 60  # a claimed row is due again after this if the worker dies
     backoff_base_ms: int = 1000  # first retry delay; doubles per attempt, with jitter
     backoff_max_s: int = 300
@@ -38,7 +38,7 @@ def load_worker_settings(env: Mapping[str, str]) -> WorkerSettings:
     return WorkerSettings(
         enabled=raw in {"1", "true", "yes", "on"},
         poll_ms=_int(env, "HAOBAN_OUTBOX_POLL_MS", 500, 10, 60_000),
-        batch=_int(env, "HAOBAN_OUTBOX_BATCH", 10, 1, 500),
+        batch=_int(env, "HAOBAN_OUTBOX_BATCH", 50, 1, 500),
         lease_s=_int(env, "HAOBAN_OUTBOX_LEASE_S", 60, 1, 3600),
         backoff_base_ms=_int(env, "HAOBAN_OUTBOX_BACKOFF_BASE_MS", 1000, 1, 600_000),
         backoff_max_s=_int(env, "HAOBAN_OUTBOX_BACKOFF_MAX_S", 300, 1, 86_400),

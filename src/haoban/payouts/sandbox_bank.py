@@ -2,7 +2,8 @@
 
 It behaves like another system: every call uses its own pool connection and
 transaction (never the caller's), a transfer is idempotent on the payout id,
-and testers turn its fault knobs (`POST /sandbox/bank/faults`):
+and testers turn its fault knobs (`POST /sandbox/bank/faults`; another process's
+change takes effect within a second, this process's at once):
 
 - latency_ms: each call takes this long (half before the bank books the
   transfer, half after, so a crash can land on either side);
@@ -19,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import random
 import secrets
+import time
 from uuid import UUID
 
 import asyncpg
@@ -26,9 +28,10 @@ import asyncpg
 from haoban.kit.clock import Clock
 from haoban.payouts import sandbox_repository as repo
 from haoban.payouts.ports import BankTimeout, BankTransfer, BankUnavailable
-from haoban.payouts.schemas import SandboxTransfer
+from haoban.payouts.schemas import BankFaults, SandboxTransfer
 
 CLOSED_CARD_SUFFIX = "0000"
+FAULTS_TTL_S = 1.0  # fault knobs set by another process take effect within this
 
 
 def _answer(t: SandboxTransfer) -> BankTransfer:
@@ -49,10 +52,21 @@ class SandboxBank:
         self._pool = pool
         self._clock = clock
         self._rng = rng or random.Random()  # noqa: S311 (fault injection, not security)
+        self._faults: tuple[float, int, BankFaults] | None = None
+
+    async def _current_faults(self) -> BankFaults:
+        """The knobs, read at most once a second; at once after this process changed them."""
+        now, seen = time.monotonic(), self._faults
+        if seen is not None and now - seen[0] < FAULTS_TTL_S and seen[1] == repo.changes.count:
+            return seen[2]
+        changes = repo.changes.count
+        current = await repo.faults(self._pool)
+        self._faults = (now, changes, current)
+        return current
 
     async def transfer(self, *, payout_id: UUID, card_no: str, account_name: str, amount_fen: int) -> BankTransfer:
         try:
-            faults = await repo.faults(self._pool)
+            faults = await self._current_faults()
         except (asyncpg.PostgresError, OSError) as exc:
             raise BankUnavailable(type(exc).__name__) from exc
         half = faults.latency_ms / 2000
@@ -86,7 +100,7 @@ class SandboxBank:
 
     async def status(self, payout_id: UUID) -> BankTransfer | None:
         try:
-            faults = await repo.faults(self._pool)
+            faults = await self._current_faults()
             await asyncio.sleep(faults.latency_ms / 2000)
             found = await repo.get(self._pool, payout_id)
         except (asyncpg.PostgresError, OSError) as exc:
