@@ -73,66 +73,6 @@ async def insert(
     return row is not None
 
 
-async def insert_with_send(
-    conn: asyncpg.Connection,
-    *,
-    payout_id: UUID,
-    application_id: UUID,
-    citizen_id: UUID,
-    amount_fen: int,
-    bank_name: str,
-    card_enc: str,
-    card_masked: str,
-    account_name_enc: str,
-    close_account: bool,
-    actor: Actor,
-    at: datetime,
-    send_kind: str,
-    claimed_until: datetime | None,
-) -> bool:
-    """The payout, its events and its `payout.send` outbox row in one statement; False when one exists.
-
-    With `claimed_until` the caller sends it at once: the payout is written
-    `sent` (write-ahead, events requested and sent), the outbox row counts the
-    attempt and is not due before `claimed_until`, so the worker leaves it alone
-    unless the caller dies.
-    """
-    claimed = claimed_until is not None
-    steps = ["requested", "sent"] if claimed else ["requested"]
-    inserted: int = await conn.fetchval(
-        "WITH p AS (INSERT INTO payouts (id, application_id, citizen_id, amount_fen, status, bank_name, card_enc,"
-        " card_masked, account_name_enc, close_account, attempts, created_at, updated_at)"
-        " VALUES ($1, $2, $3, $4, $11, $5, $6, $7, $8, $9, $12, $10, $10)"
-        " ON CONFLICT (application_id) DO NOTHING RETURNING id),"
-        " ev AS (INSERT INTO payout_events (payout_id, from_status, to_status, actor_type, actor_id, reason,"
-        " occurred_at) SELECT p.id, t.f, t.s, $13, $14, NULL, $10 FROM p"
-        " CROSS JOIN unnest($15::text[], $16::text[]) WITH ORDINALITY AS t (f, s, n) ORDER BY t.n),"
-        " ob AS (INSERT INTO outbox (kind, ref, payload, created_at, available_at, attempts)"
-        " SELECT $17, p.id::text, jsonb_build_object('payout_id', p.id::text), $10, $18, $12 FROM p"
-        " ON CONFLICT (kind, ref) DO NOTHING)"
-        " SELECT count(*) FROM p",
-        payout_id,
-        application_id,
-        citizen_id,
-        amount_fen,
-        bank_name,
-        card_enc,
-        card_masked,
-        account_name_enc,
-        close_account,
-        at,
-        steps[-1],
-        1 if claimed else 0,
-        actor.type,
-        actor.id,
-        [None, *steps[:-1]],
-        steps,
-        send_kind,
-        claimed_until or at,
-    )
-    return inserted == 1
-
-
 class Settled(msgspec.Struct, frozen=True, kw_only=True):
     row: PayoutRow
     moved: bool
@@ -288,10 +228,17 @@ def add_claimed(
     actor: Actor,
     at: datetime,
     send_kind: str,
-    claimed_until: datetime,
+    claimed_until: datetime | None,
     guard: str,
 ) -> None:
-    """`insert_with_send(claimed_until=...)` as CTEs, written only when `guard` (a CTE) has a row."""
+    """CTEs writing the payout, its events and its `payout.send` outbox row when `guard` (a CTE) has a row.
+
+    With `claimed_until` the caller sends it at once: the payout is written
+    `sent` (write-ahead, events requested and sent), the outbox row counts the
+    attempt and is not due before `claimed_until`, so the worker leaves it alone
+    unless the caller dies. `payout` is empty when the application has a payout.
+    """
+    claimed = claimed_until is not None
     when, pid = b.arg(at, "timestamptz"), b.arg(payout_id, "uuid")
     values = ", ".join(
         (
@@ -299,13 +246,13 @@ def add_claimed(
             b.arg(application_id, "uuid"),
             b.arg(citizen_id, "uuid"),
             b.arg(amount_fen, "bigint"),
-            "'sent'",
+            "'sent'" if claimed else "'requested'",
             b.arg(bank_name, "text"),
             b.arg(card_enc, "text"),
             b.arg(card_masked, "text"),
             b.arg(account_name_enc, "text"),
             b.arg(close_account, "boolean"),
-            "1",
+            "1" if claimed else "0",
             when,
             when,
         )
@@ -314,20 +261,21 @@ def add_claimed(
         "payout",
         "INSERT INTO payouts (id, application_id, citizen_id, amount_fen, status, bank_name, card_enc, card_masked,"  # noqa: S608
         f" account_name_enc, close_account, attempts, created_at, updated_at) SELECT {values} FROM {guard}"
-        " RETURNING id",
+        " ON CONFLICT (application_id) DO NOTHING RETURNING id",
     )
     who = f"{b.arg(actor.type, 'text')}, {b.arg(actor.id, 'text')}"
     b.cte(
         "payout_ev",
         "INSERT INTO payout_events (payout_id, from_status, to_status, actor_type, actor_id, reason, occurred_at)"  # noqa: S608
         f" SELECT p.id, t.f, t.s, {who}, NULL, {when} FROM payout p"
-        " CROSS JOIN (VALUES (1, NULL, 'requested'), (2, 'requested', 'sent')) AS t (n, f, s) ORDER BY t.n",
+        " CROSS JOIN (VALUES (1, NULL, 'requested'), (2, 'requested', 'sent')) AS t (n, f, s)"
+        f" WHERE t.n = 1 OR {'true' if claimed else 'false'} ORDER BY t.n",
     )
     b.cte(
         "payout_ob",
         "INSERT INTO outbox (kind, ref, payload, created_at, available_at, attempts)"  # noqa: S608
         f" SELECT {b.arg(send_kind, 'text')}, p.id::text, jsonb_build_object('payout_id', p.id::text), {when},"
-        f" {b.arg(claimed_until, 'timestamptz')}, 1 FROM payout p",
+        f" {b.arg(claimed_until or at, 'timestamptz')}, {'1' if claimed else '0'} FROM payout p",
     )
 
 

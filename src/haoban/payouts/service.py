@@ -18,7 +18,7 @@ import asyncpg
 import msgspec
 
 from haoban.audit.schemas import Actor
-from haoban.db.batch import Batch
+from haoban.db.batch import Batch, refused
 from haoban.db.pool import pooled
 from haoban.kit.crypto import FieldCipher
 from haoban.kit.errors import Conflict, FieldError, ValidationFailed
@@ -87,57 +87,49 @@ async def request_payout(
     cipher: FieldCipher | None = None,
     claimed_until: datetime | None = None,
 ) -> PayoutView:
-    """In the caller's transaction: member -> clearing, payout `requested`, outbox `payout.send`.
+    """`add_request` as its own statement in the caller's transaction (a savepoint).
 
-    With `claimed_until` the caller sends it right after commit (`send_claimed`):
-    it is written `sent` and the worker leaves it alone until then.
-
-    Raises InsufficientFunds (409) when the member balance can't cover it, under
-    any concurrency; with `close_account` the amount must be the whole balance.
-    `cipher` (runtime.cipher) encrypts the card number and account name at rest.
+    Member -> clearing, payout `requested`, outbox `payout.send`; with
+    `claimed_until` it is written `sent` for the caller to send after commit.
+    Raises InsufficientFunds (409, or another reason) when the member balance
+    can't cover it, under any concurrency; with `close_account` the amount must
+    be the whole balance. `cipher` (runtime.cipher) encrypts the card number and
+    account name at rest.
     """
     if cipher is None:
         raise TypeError("request_payout needs cipher=runtime.cipher: card numbers are stored encrypted")
-    card = _checked_card(card_no, amount_fen)
-    payout_id = uuid4()
-    inserted = await repo.insert_with_send(
-        conn,
-        payout_id=payout_id,
+    b = Batch()
+    claim, _ = add_request(
+        b,
         application_id=application_id,
         citizen_id=citizen_id,
         amount_fen=amount_fen,
         bank_name=bank_name,
-        card_enc=cipher.encrypt(card.encode(), aad=card_aad(payout_id)),
-        card_masked=mask_card(card),
-        account_name_enc=cipher.encrypt(account_name.encode(), aad=name_aad(payout_id)),
+        card_no=card_no,
+        account_name=account_name,
         close_account=close_account,
         actor=actor,
         at=at,
-        send_kind=SEND_KIND,
+        cipher=cipher,
         claimed_until=claimed_until,
     )
-    if not inserted:
-        raise PayoutExists("this application already has a payout")
-    await ledger.post_group(
-        conn,
-        kind="payout",
-        ref=str(payout_id),
-        postings=move(amount_fen, source=member_account(citizen_id), target=CLEARING),
-        at=at,
-        exact_debit=close_account,
-    )
-    return PayoutView(
-        payout_id=payout_id,
-        application_id=application_id,
-        amount_fen=amount_fen,
-        status="sent" if claimed_until is not None else "requested",
-        bank_card_masked=mask_card(card),
-        failure_reason=None,
-    )
+    refusal: str | None = None
+    try:
+        async with conn.transaction():
+            written = await b.fetchrow(conn, "SELECT count(*) AS n FROM payout")
+            if written is None or written["n"] != 1:
+                raise PayoutExists("this application already has a payout")
+    except asyncpg.PostgresError as exc:
+        refusal = refused(exc)
+        if refusal != ledger.DEBIT_REFUSED:
+            raise
+    if refusal is not None:
+        raise await debit_refusal(conn, claim)
+    return claim.view
 
 
 class Claim(msgspec.Struct, frozen=True, kw_only=True):
-    """A payout written `sent` by `request_payout(claimed_until=...)`, with what the bank needs (never logged)."""
+    """A requested payout with what the bank needs (kept in memory only, never logged)."""
 
     view: PayoutView
     citizen_id: UUID
@@ -170,9 +162,12 @@ def add_request(
     actor: Actor,
     at: datetime,
     cipher: FieldCipher,
-    claimed_until: datetime,
+    claimed_until: datetime | None,
 ) -> tuple[Claim, str]:
-    """`request_payout(claimed_until=...)` as CTEs of a larger statement; returns the claim and a guard CTE.
+    """A payout request as CTEs of a larger statement; returns the claim and a guard CTE.
+
+    With `claimed_until` the payout is written `sent` and its outbox row is
+    leased to the caller, which sends it after commit (`send_claimed`).
 
     The guard has a row when the member debit applied; other writes of the
     statement should depend on it. When the balance can't cover the amount the
@@ -210,7 +205,7 @@ def add_request(
         payout_id=payout_id,
         application_id=application_id,
         amount_fen=amount_fen,
-        status="sent",
+        status="sent" if claimed_until is not None else "requested",
         bank_card_masked=mask_card(card),
         failure_reason=None,
     )
