@@ -39,78 +39,6 @@ _SELECT_LOCKED = (
 )
 
 
-async def insert(
-    conn: asyncpg.Connection,
-    *,
-    payout_id: UUID,
-    application_id: UUID,
-    citizen_id: UUID,
-    amount_fen: int,
-    bank_name: str,
-    card_enc: str,
-    card_masked: str,
-    account_name_enc: str,
-    close_account: bool,
-    at: datetime,
-) -> bool:
-    """False when the application already has a payout."""
-    row = await conn.fetchrow(
-        "INSERT INTO payouts (id, application_id, citizen_id, amount_fen, status, bank_name, card_enc, card_masked,"
-        " account_name_enc, close_account, created_at, updated_at)"
-        " VALUES ($1, $2, $3, $4, 'requested', $5, $6, $7, $8, $9, $10, $10)"
-        " ON CONFLICT (application_id) DO NOTHING RETURNING id",
-        payout_id,
-        application_id,
-        citizen_id,
-        amount_fen,
-        bank_name,
-        card_enc,
-        card_masked,
-        account_name_enc,
-        close_account,
-        at,
-    )
-    return row is not None
-
-
-class Settled(msgspec.Struct, frozen=True, kw_only=True):
-    row: PayoutRow
-    moved: bool
-
-
-async def settle(
-    conn: asyncpg.Connection,
-    payout_id: UUID,
-    *,
-    amount_fen: int,
-    bank_ref: str | None,
-    actor: Actor,
-    at: datetime,
-    send_kind: str,
-) -> Settled | None:
-    """Lock the payout and, when it is open and the amount matches, mark it settled in one statement.
-
-    Also writes its event and marks its outbox row done. Returns the row as it
-    was before (None: no such payout) and whether it moved.
-    """
-    b = Batch()
-    add_settle(b, payout_id, amount_fen=amount_fen, bank_ref=bank_ref, actor=actor, at=at, send_kind=send_kind)
-    return await run_settle(b, conn)
-
-
-async def release_send(
-    conn: asyncpg.Connection | asyncpg.Pool, payout_id: UUID, *, send_kind: str, retry_at: datetime, error: str
-) -> None:
-    """Hand a payout the request could not finish to the worker: its outbox row is due at `retry_at`."""
-    await conn.execute(
-        "UPDATE outbox SET available_at = $3, last_error = $4 WHERE kind = $1 AND ref = $2 AND done_at IS NULL",
-        send_kind,
-        str(payout_id),
-        retry_at,
-        error[:500],
-    )
-
-
 async def get(conn: asyncpg.Connection, payout_id: UUID, *, lock: bool = False) -> PayoutRow | None:
     row = await conn.fetchrow(_SELECT_LOCKED if lock else _SELECT, payout_id)
     return PayoutRow(**dict(row)) if row else None
@@ -213,7 +141,20 @@ async def events(conn: asyncpg.Connection, payout_id: UUID) -> list[PayoutEvent]
 # --- the same writes as CTEs of a larger statement (haoban.db.batch) ---------
 
 
-def add_claimed(
+async def release_send(
+    conn: asyncpg.Connection | asyncpg.Pool, payout_id: UUID, *, send_kind: str, retry_at: datetime, error: str
+) -> None:
+    """Hand a payout the request could not finish to the worker: its outbox row is due at `retry_at`."""
+    await conn.execute(
+        "UPDATE outbox SET available_at = $3, last_error = $4 WHERE kind = $1 AND ref = $2 AND done_at IS NULL",
+        send_kind,
+        str(payout_id),
+        retry_at,
+        error[:500],
+    )
+
+
+def add_payout(
     b: Batch,
     *,
     payout_id: UUID,
@@ -319,6 +260,11 @@ def add_settle(
     )
     b.cte("settled_closing", "SELECT citizen_id FROM settled WHERE close_account")
     return "settled"
+
+
+class Settled(msgspec.Struct, frozen=True, kw_only=True):
+    row: PayoutRow
+    moved: bool
 
 
 async def run_settle(b: Batch, conn: asyncpg.Connection) -> Settled | None:

@@ -184,7 +184,7 @@ def add_request(
         at=at,
         exact_debit=close_account,
     )
-    repo.add_claimed(
+    repo.add_payout(
         b,
         payout_id=payout_id,
         application_id=application_id,
