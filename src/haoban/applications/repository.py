@@ -67,7 +67,11 @@ async def payee_of(conn: asyncpg.Connection, application_id: UUID) -> str | None
 
 
 class Step(msgspec.Struct, frozen=True, kw_only=True):
-    """One status change as written: its event, audit row, notification and outbox row."""
+    """One status change as written: its event, audit row, notification and outbox row.
+
+    `reference` and `texts` may be left to the statement (`add_history(texts_by_service=...)`)
+    when the application is only known there.
+    """
 
     from_status: str | None
     to_status: str
@@ -76,15 +80,30 @@ class Step(msgspec.Struct, frozen=True, kw_only=True):
     reason: str | None
     action: str
     details: dict[str, Any]
-    reference: str
-    texts: dict[str, str]
+    reference: str | None = None
+    texts: dict[str, str] | None = None
 
 
-def add_history(b: Batch, target: str, steps: list[Step], *, at: datetime, notify_kind: str) -> None:
+def add_history(
+    b: Batch,
+    target: str,
+    steps: list[Step],
+    *,
+    at: datetime,
+    notify_kind: str,
+    texts_by_service: dict[str, dict[str, str]] | None = None,
+) -> None:
     """CTEs writing each step's event, audit row, notification and outbox row.
 
-    `target` names a CTE with one row (columns app_id, citizen_id) or none (then nothing is written).
+    `target` names a CTE with one row (columns app_id, citizen_id, service_code) or
+    none (then nothing is written). A step without a reference gets
+    `application:<id>:<status>`; one without texts takes them from
+    `texts_by_service` by the row's service.
     """
+
+    def texts(key: str) -> list[str | None]:
+        return [s.texts[key] if s.texts else None for s in steps]
+
     arrays = ", ".join(
         b.arg(values, "text[]")
         for values in (
@@ -95,17 +114,23 @@ def add_history(b: Batch, target: str, steps: list[Step], *, at: datetime, notif
             [s.reason for s in steps],
             [s.action for s in steps],
             [s.reference for s in steps],
-            [s.texts["title_zh"] for s in steps],
-            [s.texts["title_en"] for s in steps],
-            [s.texts["body_zh"] for s in steps],
-            [s.texts["body_en"] for s in steps],
+            texts("title_zh"),
+            texts("title_en"),
+            texts("body_zh"),
+            texts("body_en"),
         )
     )
     details = b.arg([s.details for s in steps], "jsonb")
+    by_service = f"{b.arg(texts_by_service, 'jsonb')} -> {target}.service_code"
     when, request_id, kind = b.arg(at, "timestamptz"), b.arg(request_id_var.get(), "text"), b.arg(notify_kind, "text")
+    fallback = ", ".join(
+        f"coalesce(t.{k}, {by_service} ->> '{k}') AS {k}" for k in ("title_zh", "title_en", "body_zh", "body_en")
+    )
     b.cte(
         "steps",
-        f"SELECT {target}.app_id, {target}.citizen_id, t.* FROM {target} CROSS JOIN unnest({arrays})"  # noqa: S608
+        f"SELECT {target}.app_id, {target}.citizen_id, t.from_status, t.to_status, t.actor_type, t.actor_id,"  # noqa: S608
+        f" t.reason, t.action, coalesce(t.reference, 'application:' || {target}.app_id || ':' || t.to_status)"
+        f" AS reference, {fallback}, t.n FROM {target} CROSS JOIN unnest({arrays})"
         " WITH ORDINALITY AS t (from_status, to_status, actor_type, actor_id, reason, action, reference,"
         " title_zh, title_en, body_zh, body_en, n)",
     )
@@ -173,7 +198,8 @@ def add_new(
     source = f" FROM {guard}" if guard else ""
     b.cte(
         "target",
-        f"INSERT INTO applications ({_COLUMNS}, payee_enc) SELECT {values}{source} RETURNING id AS app_id, citizen_id",
+        f"INSERT INTO applications ({_COLUMNS}, payee_enc) SELECT {values}{source}"
+        " RETURNING id AS app_id, citizen_id, service_code",
     )
     add_history(b, "target", steps, at=at, notify_kind=notify_kind)
 
@@ -212,43 +238,22 @@ def add_paid(
     With its event, audit row, notification and outbox row, as `move_with_history`
     writes them; `texts` holds the `paid` notification's texts by service code.
     """
-    when = b.arg(at, "timestamptz")
-    by_service = b.arg(texts, "jsonb")
-    kind, request_id = b.arg(notify_kind, "text"), b.arg(request_id_var.get(), "text")
-    who_type, who_id = b.arg(actor_type, "text"), b.arg(actor_id, "text")
     b.cte(
         "paid",
-        f"UPDATE applications a SET status = 'paid', status_reason = NULL, updated_at = {when} FROM {source} s"  # noqa: S608
-        " WHERE a.id = s.application_id AND a.status = 'approved'"
-        f" RETURNING a.id AS app_id, a.citizen_id, {by_service} -> a.service_code AS texts",
+        f"UPDATE applications a SET status = 'paid', status_reason = NULL, updated_at = {b.arg(at, 'timestamptz')}"  # noqa: S608
+        f" FROM {source} s WHERE a.id = s.application_id AND a.status = 'approved'"
+        " RETURNING a.id AS app_id, a.citizen_id, a.service_code",
     )
-    b.cte(
-        "paid_ev",
-        "INSERT INTO application_events"  # noqa: S608
-        " (application_id, from_status, to_status, actor_type, actor_id, reason, occurred_at)"
-        f" SELECT app_id, 'approved', 'paid', {who_type}, {who_id}, NULL, {when} FROM paid",
+    step = Step(
+        from_status="approved",
+        to_status="paid",
+        actor_type=actor_type,
+        actor_id=actor_id,
+        reason=None,
+        action="application.paid",
+        details={"from": "approved", "reason": None},
     )
-    b.cte(
-        "paid_au",
-        "INSERT INTO audit_events"  # noqa: S608
-        " (occurred_at, actor_type, actor_id, action, subject_type, subject_id, request_id, details)"
-        f" SELECT {when}, {who_type}, {who_id}, 'application.paid', 'application', app_id::text, {request_id},"
-        " jsonb_build_object('from', 'approved', 'reason', NULL) FROM paid",
-    )
-    b.cte(
-        "paid_nt",
-        "INSERT INTO notifications"  # noqa: S608
-        " (citizen_id, reference, application_id, status, title_zh, title_en, body_zh, body_en, created_at)"
-        " SELECT citizen_id, 'application:' || app_id || ':paid', app_id, 'paid', texts ->> 'title_zh',"
-        f" texts ->> 'title_en', texts ->> 'body_zh', texts ->> 'body_en', {when} FROM paid"
-        " ON CONFLICT (reference) DO NOTHING RETURNING reference",
-    )
-    b.cte(
-        "paid_ob",
-        "INSERT INTO outbox (kind, ref, payload, created_at, available_at)"  # noqa: S608
-        f" SELECT {kind}, reference, jsonb_build_object('reference', reference), {when}, {when} FROM paid_nt"
-        " ON CONFLICT (kind, ref) DO NOTHING",
-    )
+    add_history(b, "paid", [step], at=at, notify_kind=notify_kind, texts_by_service=texts)
 
 
 async def events(conn: asyncpg.Connection, application_id: UUID) -> list[ApplicationEvent]:

@@ -145,13 +145,17 @@ async def _move(
     return updated
 
 
+_PAID_TEXTS = {code: notices.texts(code, "paid", None) for code in BY_CODE}  # the same for every payout
+
+
 class PayoutFinal:
     """The ledger's listener: a settled payout pays the application, a reversed one cancels it."""
 
     def add_settled(self, b: Batch, *, payouts: str, at: datetime) -> None:
         """The application of a settled payout moves approved -> paid in the same statement (with its rows)."""
-        texts = {code: notices.texts(code, "paid", None) for code in BY_CODE}
-        repo.add_paid(b, payouts, actor_type="system", actor_id="payouts", at=at, texts=texts, notify_kind=NOTIFY_KIND)
+        repo.add_paid(
+            b, payouts, actor_type="system", actor_id="payouts", at=at, texts=_PAID_TEXTS, notify_kind=NOTIFY_KIND
+        )
 
     async def payout_final(
         self,

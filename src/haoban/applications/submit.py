@@ -178,16 +178,16 @@ async def _authorise(
     service, granted with its audit row unless one holds them all), unless an application is live; it
     also reads what the rules need from our own books (ledger balance, paid history)."""
     purpose = Purpose(kind="service", ref=service_def.code)
+    now = runtime.clock.now()
     b = Batch()
     live = repo.add_live_check(b, principal.citizen_id, service_def.code, period)
     granted = exchange.add_service_consent(
         b,
         principal.citizen_id,
         ConsentCreate(purpose=purpose, items=[f"{s}.*" for s in sources], terms_version=TERMS_VERSION),
-        at=runtime.clock.now(),
+        at=now,
         unless=live,
     )
-    now = runtime.clock.now()
     async with pooled(runtime.pool) as conn:
         state = await repo.run_submission_state(
             b,
@@ -265,7 +265,7 @@ async def _decide(
     # Everything the decision writes is one statement: the decision, the application with its
     # steps, and for an approved withdrawal the member debit, the ledger group and the claimed payout.
     b = Batch()
-    claim, guard = _pay(b, runtime, row, to=to, decision=decision, pulled=pulled, now=now)
+    claim, guard = _pay(b, runtime, service_def, row, to=to, decision=decision, pulled=pulled, now=now)
     decisions.add_decision(
         b,
         decision_id=decision_id,
@@ -276,7 +276,8 @@ async def _decide(
         at=now,
         guard=guard,
     )
-    payee = None if claim is not None or to not in ("pending_review", "pending_materials") else _payee(pulled)
+    left_to_a_person = service_def.pays_out and to in ("pending_review", "pending_materials")
+    payee = _payee(pulled) if left_to_a_person else None
     after = service.add_new(
         b,
         row,
@@ -381,6 +382,7 @@ def _payee(pulled: Pulled) -> manual_payout.Payee | None:
 def _pay(
     b: Batch,
     runtime: Runtime,
+    service_def: Service,
     row: ApplicationRow,
     *,
     to: lifecycle.Status,
@@ -392,7 +394,7 @@ def _pay(
 
     A withdrawal left to a person keeps its payee on the application instead (`_decide`).
     """
-    if to != "approved" or not decision.amount_fen or not catalog.require(row.service_code).pays_out:
+    if to != "approved" or not decision.amount_fen or not service_def.pays_out:
         return None, None
     payee = _payee(pulled) or manual_payout.Payee(bank_name="", card_no="", account_name="")
     return payouts.add_request(  # 422 naming card_no when the fund knows no valid card

@@ -47,33 +47,24 @@ async def insert_consent(
     expires_at: datetime | None,
 ) -> Consent:
     """The consent and its `consent.granted` audit row (actor: the citizen), in one statement."""
-    row = await conn.fetchrow(
-        "WITH c AS (INSERT INTO consents"
-        " (id, citizen_id, purpose_kind, purpose_ref, items, terms_version, granted_at, expires_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-        " RETURNING id, purpose_kind, purpose_ref, items, terms_version, granted_at, expires_at, revoked_at),"
-        " a AS (INSERT INTO audit_events"
-        " (occurred_at, actor_type, actor_id, action, subject_type, subject_id, request_id, details)"
-        " SELECT $7, 'citizen', $2::text, 'consent.granted', 'consent', c.id::text, $9,"
-        " jsonb_build_object('purpose', jsonb_build_object('kind', $3::text, 'ref', $4::text), 'items', c.items)"
-        " FROM c)"
-        " SELECT * FROM c",
-        consent_id,
-        citizen_id,
-        purpose.kind,
-        purpose.ref,
-        items,
-        terms_version,
-        granted_at,
-        expires_at,
-        request_id_var.get(),
+    b = Batch()
+    granted = add_consent(
+        b,
+        consent_id=consent_id,
+        citizen_id=citizen_id,
+        purpose=purpose,
+        items=items,
+        terms_version=terms_version,
+        granted_at=granted_at,
+        expires_at=expires_at,
     )
+    row = await b.fetchrow(conn, f"SELECT * FROM {granted}")  # noqa: S608
     if row is None:
         raise RuntimeError("INSERT ... RETURNING returned no row")
     return _consent(row, granted_at)
 
 
-def add_consent_unless_covered(
+def add_consent(
     b: Batch,
     *,
     consent_id: UUID,
@@ -82,20 +73,28 @@ def add_consent_unless_covered(
     items: list[str],
     terms_version: str,
     granted_at: datetime,
-    unless: str,
+    expires_at: datetime | None = None,
+    unless: str | None = None,
 ) -> str:
-    """CTEs granting a consent with its audit row, unless `unless` (a CTE) has a row or a live consent
-    of the same purpose already holds every item; returns the CTE of the granted row (or none)."""
+    """CTEs granting a consent with its audit row; returns the CTE of the granted row.
+
+    With `unless` (a CTE) nothing is granted when that CTE has a row or a live
+    consent of the same purpose already holds every item.
+    """
     cid, who, when = b.arg(citizen_id, "uuid"), b.arg(str(citizen_id), "text"), b.arg(granted_at, "timestamptz")
     kind, ref, wanted = b.arg(purpose.kind, "text"), b.arg(purpose.ref, "text"), b.arg(items, "text[]")
-    b.cte(
-        "granted",
-        "INSERT INTO consents (id, citizen_id, purpose_kind, purpose_ref, items, terms_version, granted_at, expires_at)"  # noqa: S608
-        f" SELECT {b.arg(consent_id, 'uuid')}, {cid}, {kind}, {ref}, {wanted}, {b.arg(terms_version, 'text')},"
-        f" {when}, NULL WHERE NOT EXISTS (SELECT 1 FROM {unless}) AND NOT EXISTS (SELECT 1 FROM consents"
+    skip = (
+        f" WHERE NOT EXISTS (SELECT 1 FROM {unless}) AND NOT EXISTS (SELECT 1 FROM consents"  # noqa: S608
         f" WHERE citizen_id = {cid} AND purpose_kind = {kind} AND purpose_ref = {ref} AND revoked_at IS NULL"
         f" AND (expires_at IS NULL OR expires_at > {when}) AND items @> {wanted})"
-        " RETURNING id, purpose_kind, purpose_ref, items, expires_at, revoked_at",
+        if unless
+        else ""
+    )
+    b.cte(
+        "granted",
+        "INSERT INTO consents (id, citizen_id, purpose_kind, purpose_ref, items, terms_version, granted_at, expires_at)"
+        f" SELECT {b.arg(consent_id, 'uuid')}, {cid}, {kind}, {ref}, {wanted}, {b.arg(terms_version, 'text')},"
+        f" {when}, {b.arg(expires_at, 'timestamptz')}{skip} RETURNING {_CONSENT_COLUMNS}",
     )
     b.cte(
         "granted_audit",

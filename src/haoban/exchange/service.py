@@ -79,7 +79,7 @@ def add_service_consent(b: Batch, citizen_id: UUID, data: ConsentCreate, *, at: 
     unknown = [item for item in data.items if not catalog.is_known_item(item)]
     if unknown or data.expires_at is not None:
         raise ValueError(f"a service consent names known items and does not expire: {unknown}")
-    return repo.add_consent_unless_covered(
+    return repo.add_consent(
         b,
         consent_id=uuid.uuid4(),
         citizen_id=citizen_id,

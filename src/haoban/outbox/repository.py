@@ -105,6 +105,19 @@ async def reschedule(
     )
 
 
+async def reschedule_ref(
+    conn: asyncpg.Connection | asyncpg.Pool, *, kind: str, ref: str, available_at: datetime, error: str
+) -> None:
+    """`reschedule` for the open row named by kind and ref."""
+    await conn.execute(
+        "UPDATE outbox SET available_at = $3, last_error = $4 WHERE kind = $1 AND ref = $2 AND done_at IS NULL",
+        kind,
+        ref,
+        available_at,
+        error[:500],
+    )
+
+
 async def get(conn: asyncpg.Connection, *, kind: str, ref: str) -> OutboxRow | None:
     row = await conn.fetchrow(
         "SELECT id, kind, ref, payload, created_at, available_at, attempts, last_error, done_at FROM outbox"

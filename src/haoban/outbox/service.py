@@ -32,6 +32,11 @@ async def complete(conn: asyncpg.Connection, *, kind: str, ref: str, at: datetim
     await repo.complete(conn, kind=kind, ref=ref, at=at)
 
 
+async def release(conn: asyncpg.Connection, *, kind: str, ref: str, available_at: datetime, error: str) -> None:
+    """Hand a row its caller could not finish back to the worker: due at `available_at`, with the error."""
+    await repo.reschedule_ref(conn, kind=kind, ref=ref, available_at=available_at, error=error)
+
+
 async def get(conn: asyncpg.Connection, *, kind: str, ref: str) -> OutboxRow | None:
     return await repo.get(conn, kind=kind, ref=ref)
 

@@ -141,19 +141,6 @@ async def events(conn: asyncpg.Connection, payout_id: UUID) -> list[PayoutEvent]
 # --- the same writes as CTEs of a larger statement (haoban.db.batch) ---------
 
 
-async def release_send(
-    conn: asyncpg.Connection | asyncpg.Pool, payout_id: UUID, *, send_kind: str, retry_at: datetime, error: str
-) -> None:
-    """Hand a payout the request could not finish to the worker: its outbox row is due at `retry_at`."""
-    await conn.execute(
-        "UPDATE outbox SET available_at = $3, last_error = $4 WHERE kind = $1 AND ref = $2 AND done_at IS NULL",
-        send_kind,
-        str(payout_id),
-        retry_at,
-        error[:500],
-    )
-
-
 def add_payout(
     b: Batch,
     *,

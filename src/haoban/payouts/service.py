@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Coroutine
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -25,6 +26,7 @@ from haoban.kit.errors import Conflict, FieldError, ValidationFailed
 from haoban.kit.masking import mask_card
 from haoban.ledger import service as ledger
 from haoban.ledger.rules import CLEARING, member_account, move
+from haoban.outbox import service as outbox
 from haoban.outbox.worker import backoff, claim_one, run_item
 from haoban.payouts import repository as repo
 from haoban.payouts.handlers import SEND_KIND, send_payout
@@ -54,7 +56,8 @@ log = logging.getLogger(__name__)
 _CARD = re.compile(r"^\d{12,19}$")
 _POLL_S = 0.05
 # Attempts started by settle_within that outlive its budget; kept so they are not collected.
-_background: set[asyncio.Task[object]] = set()
+_background: set[asyncio.Task[Any]] = set()
+T = TypeVar("T")
 
 
 class PayoutExists(Conflict):
@@ -241,6 +244,15 @@ async def _current(runtime: Runtime, payout_id: UUID) -> PayoutView:
     return found
 
 
+async def _within(work: Coroutine[Any, Any, T], budget_s: float) -> asyncio.Task[T]:
+    """Start `work` (kept alive past the budget) and wait at most `budget_s` for it."""
+    task = asyncio.create_task(work)
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+    await asyncio.wait({task}, timeout=max(budget_s, 0.0))
+    return task
+
+
 async def settle_within(runtime: Runtime, payout_id: UUID, budget_s: float) -> PayoutView:
     """After commit: send now and return once final, or when the budget runs out.
 
@@ -253,11 +265,10 @@ async def settle_within(runtime: Runtime, payout_id: UUID, budget_s: float) -> P
     deadline = loop.time() + max(budget_s, 0.0)
     item = await claim_one(runtime, kind=SEND_KIND, ref=str(payout_id), settings=runtime.outbox)
     if item is not None:
-        task = asyncio.create_task(run_item(runtime, item, {SEND_KIND: send_payout}, runtime.outbox))
-        _background.add(task)
-        task.add_done_callback(_background.discard)
-        await asyncio.wait({task}, timeout=max(deadline - loop.time(), 0.0))
-        if task.done():
+        attempt = await _within(
+            run_item(runtime, item, {SEND_KIND: send_payout}, runtime.outbox), deadline - loop.time()
+        )
+        if attempt.done():
             return await _current(runtime, payout_id)
     while True:
         current = await _current(runtime, payout_id)
@@ -286,8 +297,8 @@ async def _send(runtime: Runtime, claim: Claim) -> str | None:
         retry_at = runtime.clock.now() + backoff(1, runtime.outbox)
         log.warning("payout %s: send failed (%s); the worker retries at %s", payout_id, type(exc).__name__, retry_at)
         async with pooled(runtime.pool) as conn:
-            await repo.release_send(
-                conn, payout_id, send_kind=SEND_KIND, retry_at=retry_at, error=f"{type(exc).__name__}: {exc}"
+            await outbox.release(
+                conn, kind=SEND_KIND, ref=str(payout_id), available_at=retry_at, error=f"{type(exc).__name__}: {exc}"
             )
         return None
 
@@ -298,10 +309,7 @@ async def send_claimed(runtime: Runtime, claim: Claim, budget_s: float) -> Payou
     An attempt that outlives the budget carries on in the background; one that
     fails leaves the payout to the outbox worker. Only an odd outcome is re-read.
     """
-    task = asyncio.create_task(_send(runtime, claim))
-    _background.add(task)
-    task.add_done_callback(_background.discard)
-    await asyncio.wait({task}, timeout=max(budget_s, 0.0))
+    task = await _within(_send(runtime, claim), budget_s)
     if not task.done():
         return claim.view
     if task.result() == "settled":
