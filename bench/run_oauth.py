@@ -37,6 +37,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
+import cpumeter
 import harness
 import loadgen
 from haoban.audit.schemas import Actor
@@ -79,9 +80,19 @@ class FeedClient(loadgen.Client):
 
 
 async def drive_feed(
-    port: int, feed: Iterator[bytes], *, concurrency: int, duration: float, warmup: float
+    port: int,
+    feed: Iterator[bytes],
+    *,
+    concurrency: int,
+    duration: float,
+    warmup: float,
+    cpu_roots: dict[str, int] | None = None,
 ) -> dict[str, Any]:
-    """Like loadgen.run, but a finite feed may end the window early; req/s is then over the time it lasted."""
+    """Like loadgen.run, but a finite feed may end the window early; req/s is then over the time it lasted.
+
+    With `cpu_roots` ({name: root pid}) it also reports the CPU seconds each
+    process tree spent inside the measured window.
+    """
     stats = loadgen.Stats()
     stop = asyncio.Event()
     tasks = [
@@ -96,6 +107,7 @@ async def drive_feed(
             await asyncio.wait_for(stop.wait(), warmup)
         stats.reset()
         stats.recording = True
+        cpu_before = cpumeter.tree_seconds(cpu_roots or {})
         start = time.perf_counter()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), duration)
@@ -104,6 +116,7 @@ async def drive_feed(
             await asyncio.wait(tasks, timeout=loadgen.GRACE_S)
         stats.recording = False
         elapsed = time.perf_counter() - start
+        cpu_after = cpumeter.tree_seconds(cpu_roots or {})
         stop.set()
         _, pending = await asyncio.wait(tasks, timeout=loadgen.GRACE_S)
         if pending:
@@ -125,6 +138,7 @@ async def drive_feed(
         "rps": len(ok) / elapsed if elapsed > 0 else 0.0,
         "p50_ms": loadgen.percentile(ok, 50),
         "p99_ms": loadgen.percentile(ok, 99),
+        "cpu_s": {name: cpu_after[name] - cpu_before[name] for name in cpu_after if name in cpu_before},
     }
 
 
@@ -134,7 +148,12 @@ def driver_main(spec_path: str) -> int:
     requests = [r.encode("latin-1") for r in spec["requests"]]
     feed = itertools.cycle(requests) if spec["repeat"] else iter(requests)
     work = drive_feed(
-        spec["port"], feed, concurrency=spec["concurrency"], duration=spec["duration"], warmup=spec["warmup"]
+        spec["port"],
+        feed,
+        concurrency=spec["concurrency"],
+        duration=spec["duration"],
+        warmup=spec["warmup"],
+        cpu_roots=spec.get("cpu_roots"),
     )
     try:
         import uvloop
@@ -146,7 +165,15 @@ def driver_main(spec_path: str) -> int:
     return 0
 
 
-def drive(args: argparse.Namespace, tmp: Path, port: int, requests: list[str], *, repeat: bool) -> dict[str, Any]:
+def drive(
+    args: argparse.Namespace,
+    tmp: Path,
+    port: int,
+    requests: list[str],
+    *,
+    repeat: bool,
+    cpu_roots: dict[str, int] | None = None,
+) -> dict[str, Any]:
     spec = tmp / f"spec-{uuid.uuid4().hex}.json"
     spec.write_text(
         json.dumps(
@@ -157,6 +184,7 @@ def drive(args: argparse.Namespace, tmp: Path, port: int, requests: list[str], *
                 "concurrency": args.concurrency,
                 "duration": args.duration,
                 "warmup": args.warmup,
+                "cpu_roots": cpu_roots or {},
             }
         )
     )
