@@ -12,22 +12,22 @@ import os
 from pathlib import Path
 
 PROC = Path("/proc")
+_TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _stat(pid: int) -> tuple[int, float] | None:
-    """(parent pid, user + system CPU seconds) of a live process."""
+def process_stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, user + system CPU seconds) of a live process, None when it is gone."""
     try:
         fields = (PROC / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
         return None
-    ticks = os.sysconf("SC_CLK_TCK")
-    return int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK  # ppid; utime, stime (fields 14, 15)
 
 
 def _all() -> dict[int, tuple[int, float]]:
     found: dict[int, tuple[int, float]] = {}
     for entry in PROC.iterdir():
-        if entry.name.isdigit() and (stat := _stat(int(entry.name))) is not None:
+        if entry.name.isdigit() and (stat := process_stat(int(entry.name))) is not None:
             found[int(entry.name)] = stat
     return found
 
@@ -54,7 +54,7 @@ def tree_seconds(roots: dict[str, int]) -> dict[str, float]:
 
 def postmaster_of(backend_pid: int) -> int | None:
     """The postmaster of a local PostgreSQL backend (its parent), or None when it is not on this machine."""
-    stat = _stat(backend_pid)
+    stat = process_stat(backend_pid)
     if stat is None:
         return None
     try:  # a pid from another pid namespace (a container) may name an unrelated process here

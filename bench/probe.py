@@ -18,17 +18,15 @@ from typing import Any
 
 import asyncpg
 
+import cpumeter
+
 SAMPLE_EVERY_S = 0.02
-_TICK = os.sysconf("SC_CLK_TCK")
 
 
 def _cpu_s(pid: int) -> float:
     """User + system CPU seconds of one process (0 when it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime (fields 14, 15 of stat)
+    stat = cpumeter.process_stat(pid)
+    return 0.0 if stat is None else stat[1]
 
 
 def _group(pgid: int) -> list[int]:

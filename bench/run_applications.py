@@ -410,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
         ]
         rows = run_rounds(args, tmp, port, raw=raw, apply=apply, cpu_roots=cpu_roots, tokens_at=started)
         money = asyncio.run(outcomes(db_url, args.settle_wait))
-    ratio = statistics.median(row["ratio_raw"] for row in rows if row["scenario"] != RAW)
+    ratio = statistics.median(ratios(rows))
     ceilings = [c for row in rows if (c := row.get("ceiling")) is not None]
     ceil = statistics.median(ceilings) if ceilings else None
     machine = {
