@@ -80,3 +80,35 @@ async def test_nothing_is_written_when_validation_fails(client: AsyncTestClient[
 async def test_chinese_title_when_asked(client: AsyncTestClient[Litestar]) -> None:
     response = await client.get("/v1/none", headers={"accept-language": "zh-CN,zh;q=0.9"})
     assert response.json()["title"] == "资源不存在"
+
+
+async def test_missing_header_names_the_header_as_source(client: AsyncTestClient[Litestar]) -> None:
+    body = {"id_number": "11010519491231002X", "purpose": "login"}
+    response = await client.post("/v1/auth/face/challenges", json=body)
+    problem = assert_problem(response, 422, "validation_failed")
+    assert problem["errors"] == [
+        {"field": "X-Client-ID", "reason": "Missing required header parameter", "source": "header"}
+    ]
+
+
+async def test_bad_query_parameter_names_the_query_as_source(client: AsyncTestClient[Litestar]) -> None:
+    response = await client.get("/sandbox/messages", params={"recipient": "13812345678", "limit": "500"})
+    body = assert_problem(response, 422, "validation_failed")
+    errors = body["errors"]
+    assert isinstance(errors, list)
+    assert [(e["field"], e["source"]) for e in errors] == [("limit", "query")]
+
+
+async def test_body_booleans_and_integers_are_strict(client: AsyncTestClient[Litestar]) -> None:
+    """`0` is not `false` and `"1"` is not `1` (msgspec strict decoding)."""
+    response = await client.post("/sandbox/bank/faults", json={"latency_ms": "1"})
+    body = assert_problem(response, 422, "validation_failed")
+    assert body["errors"] == [{"field": "latency_ms", "reason": "Expected `int`, got `str`", "source": "body"}]
+
+
+async def test_zero_is_not_false(client: AsyncTestClient[Litestar]) -> None:
+    from tests.sandbox import bodies
+
+    body = bodies.estate("豫(2020)郑州市0001", bodies.person(1), seized=0)
+    problem = assert_problem(await client.post("/sandbox/estate/properties", json=body), 422, "validation_failed")
+    assert problem["errors"] == [{"field": "seized", "reason": "Expected `bool`, got `int`", "source": "body"}]

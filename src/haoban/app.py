@@ -29,6 +29,7 @@ from haoban.housekeeping import running_housekeeping
 from haoban.identity.face.engine import FaceEngine
 from haoban.identity.routes import router as identity_router
 from haoban.kit.clock import Clock, SystemClock
+from haoban.kit.decoding import StrictRequest
 from haoban.kit.problems import exception_handlers
 from haoban.materials.routes import letters_router as materials_letters_router
 from haoban.materials.routes import router as materials_router
@@ -42,6 +43,7 @@ from haoban.oauth.scopes import INGEST_SCOPES
 from haoban.observability.metrics import Metrics
 from haoban.observability.middleware import RequestMiddleware
 from haoban.observability.routes import metrics as metrics_route
+from haoban.observability.settings import load_observability_settings
 from haoban.outbox.settings import load_worker_settings
 from haoban.outbox.worker import running_worker
 from haoban.payouts.callbacks import router as bank_callbacks_router
@@ -89,6 +91,11 @@ def openapi_config() -> OpenAPIConfig:
                     scheme="basic",
                     description="An OAuth confidential client's id and secret (RFC 6749 section 2.3.1).",
                 ),
+                "metricsBearer": SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    description="The metrics token (HAOBAN_METRICS_TOKEN) for GET /metrics.",
+                ),
                 "departmentSecret": SecurityScheme(
                     type="http",
                     scheme="bearer",
@@ -123,6 +130,8 @@ def create_app(
     miniprogram_settings = load_miniprogram_settings(os.environ)
     # The outbox worker (haoban.outbox) runs inside serve unless HAOBAN_OUTBOX_WORKER=false.
     runtime.outbox = load_worker_settings(os.environ)
+    # Who may scrape /metrics (haoban.observability.settings), read here once.
+    observability = load_observability_settings(os.environ, demo=settings.demo)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
@@ -185,17 +194,20 @@ def create_app(
             docs_router,
         ],
         lifespan=[lifespan],
-        state=State({"runtime": runtime, "metrics": metrics}),
+        state=State({"runtime": runtime, "metrics": metrics, "observability": observability}),
         dependencies={
             "conn": Provide(provide_conn),
             "runtime": Provide(provide_runtime, sync_to_thread=False),
         },
         exception_handlers=exception_handlers(),
+        request_class=StrictRequest,  # JSON bodies: Content-Type, bad bytes and strict types (haoban.kit.decoding)
         openapi_config=openapi_config(),
         request_max_body_size=settings.http.max_body_bytes,
         logging_config=None,  # observability.logging owns the handlers; Litestar's would replace them
         debug=False,
     )
     # Around the whole handler, not per route, so 404s and 405s get a request id too.
-    app.asgi_handler = RequestMiddleware(app.asgi_handler, metrics=metrics)
+    # Security headers too (haoban.observability.headers); HSTS when the issuer is https.
+    hsts = settings.security.issuer.startswith("https://")
+    app.asgi_handler = RequestMiddleware(app.asgi_handler, metrics=metrics, hsts=hsts)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -36,8 +37,17 @@ def sample(samples: Samples, name: str, **labels: str) -> float | None:
     return samples.get((name, frozenset(labels.items())))
 
 
+METRICS_TOKEN = "metrics-token-for-tests-0123456789abcdef"
+
+
+@pytest.fixture(autouse=True)
+def metrics_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    """/metrics is behind a token now (issue 13); the app reads it from the environment."""
+    monkeypatch.setenv("HAOBAN_METRICS_TOKEN", METRICS_TOKEN)
+
+
 async def scrape(client: AsyncTestClient[Litestar]) -> tuple[str, Samples]:
-    response = await client.get("/metrics")
+    response = await client.get("/metrics", headers=bearer(METRICS_TOKEN))
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
     return response.text, parse(response.text)

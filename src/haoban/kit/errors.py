@@ -70,6 +70,11 @@ class Conflict(AppError):
     code = "conflict"
 
 
+class UnsupportedMediaType(AppError):
+    status = 415
+    code = "unsupported_media_type"
+
+
 class ValidationFailed(AppError):
     status = 422
     code = "validation_failed"

@@ -73,6 +73,12 @@ def problem_response(
 _UNKNOWN = re.compile(r"unknown field `([^`]+)`")
 _AT_PATH = re.compile(r"at `\$\.?([^`]*)`")
 _MISSING = re.compile(r"missing required field `([^`]+)`")
+_MISSING_PARAMETER = re.compile(r"Missing required (header|query|cookie|path) parameter '([^']+)'")
+
+
+def _source(value: object) -> str:
+    """Litestar's `ParamType` is a str Enum: its value, not `ParamType.HEADER`."""
+    return str(getattr(value, "value", value) or "body")
 
 
 def _field_errors(exc: ValidationException) -> list[FieldError]:
@@ -83,7 +89,7 @@ def _field_errors(exc: ValidationException) -> list[FieldError]:
             continue
         message = str(item.get("message", "invalid value"))
         key = str(item.get("key", "") or "")
-        source = str(item.get("source", "body") or "body")
+        source = _source(item.get("source"))
         field = key
         for pattern in (_UNKNOWN, _MISSING):
             if found := pattern.search(message):
@@ -94,6 +100,9 @@ def _field_errors(exc: ValidationException) -> list[FieldError]:
         if field in {"data", ""}:
             field = "$"
         out.append(FieldError(field=field, reason=message.split(" - at ", maxsplit=1)[0], source=source))
+    if not out and (missing := _MISSING_PARAMETER.search(exc.detail or "")):
+        kind, name = missing.groups()
+        out.append(FieldError(field=name, reason=f"Missing required {kind} parameter", source=kind))
     if not out:
         out.append(FieldError(field="$", reason=exc.detail or "invalid request"))
     return out

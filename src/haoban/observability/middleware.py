@@ -1,4 +1,4 @@
-"""Request id, access log line and metrics for every HTTP request.
+"""Request id, security headers, access log line and metrics for every HTTP request.
 
 A plain ASGI wrapper around the whole Litestar handler (`app.asgi_handler`),
 not a Litestar middleware: those run per route, after routing, so they never
@@ -18,6 +18,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from haoban.kit.context import request_id_var
 from haoban.kit.masking import scrub
+from haoban.observability.headers import with_security_headers
 from haoban.observability.metrics import UNMATCHED, Metrics
 
 HEADER = b"x-request-id"
@@ -42,9 +43,10 @@ def request_id_from(headers: Iterable[tuple[bytes, bytes]]) -> str:
 
 
 class RequestMiddleware:
-    def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, *, metrics: Metrics, hsts: bool = False) -> None:
         self.app = app
         self.metrics = metrics
+        self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -60,7 +62,7 @@ class RequestMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = [h for h in message.get("headers", ()) if h[0].lower() != HEADER]
-                message = {**message, "headers": [*headers, header]}
+                message = {**message, "headers": [*with_security_headers(headers, hsts=self.hsts), header]}
             await send(message)
 
         token = request_id_var.set(request_id)

@@ -1,14 +1,36 @@
-"""`GET /metrics` for Prometheus. Public in the API; restrict it at the ingress."""
+"""`GET /metrics` for Prometheus, behind a bearer token (HAOBAN_METRICS_TOKEN).
+
+Request counts by route and pool gauges tell an attacker which routes are busy
+and when the pool is exhausted, so the API does not hand them to anyone. In
+production without a token the route is off (404); in the demo it is open
+unless a token is set.
+"""
 
 from __future__ import annotations
 
-from litestar import get
+import hmac
+from typing import Any
+
+from litestar import Request, get
 from litestar.datastructures import State
 
-from haoban.kit.errors import Unavailable
-from haoban.kit.openapi import PUBLIC, problems
+from haoban.kit.errors import NotFound, Unauthorized, Unavailable
+from haoban.kit.openapi import problems
 from haoban.observability.metrics import MEDIA_TYPE, Metrics, PoolStats
+from haoban.observability.settings import ObservabilitySettings
 from haoban.runtime import Runtime
+
+
+def check_metrics_access(access: ObservabilitySettings, authorization: str | None) -> None:
+    if access.metrics_open:
+        return
+    if access.metrics_token is None:
+        raise NotFound("Metrics are off: set HAOBAN_METRICS_TOKEN to scrape them.")
+    scheme, _, presented = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(), access.metrics_token.encode()):
+        raise Unauthorized(
+            "Send the metrics token as a bearer token.", headers={"WWW-Authenticate": 'Bearer realm="metrics"'}
+        )
 
 
 @get(
@@ -17,14 +39,16 @@ from haoban.runtime import Runtime
     summary="Prometheus metrics of this worker",
     description=(
         "Request counts and durations by route template, and database pool gauges, in the Prometheus "
-        "text format. Each server worker keeps its own counts."
+        "text format. Each server worker keeps its own counts. Needs the metrics token "
+        "(HAOBAN_METRICS_TOKEN) as a bearer token; off without one in production, open in the demo."
     ),
     tags=["health"],
-    security=PUBLIC,
-    responses=problems(),
+    security=[{"metricsBearer": []}],
+    responses=problems(401, 404, codes={401: "unauthorized"}),
     media_type=MEDIA_TYPE,
 )
-async def metrics(state: State) -> str:
+async def metrics(request: Request[Any, Any, Any], state: State) -> str:
+    check_metrics_access(state.observability, request.headers.get("authorization"))
     registry: Metrics = state.metrics
     runtime: Runtime = state.runtime
     try:

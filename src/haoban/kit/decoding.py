@@ -1,0 +1,146 @@
+"""Request bodies decoded strictly, and every decoding failure a 4xx problem.
+
+Litestar decodes a JSON body to plain values and then converts it to the
+handler's type with `strict=False`, so `0` passes as `false` and `"1"` as `1`;
+it lets `UnicodeDecodeError` and `RecursionError` escape as 500s, and it reads
+any Content-Type as JSON. `StrictRequest` (the app's `request_class`) replaces
+`Request.json()`, which Litestar's body extractor calls:
+
+1. the Content-Type must be `application/json` (charset, if given, UTF-8), else 415;
+2. the bytes must be UTF-8 JSON, at most `MAX_DEPTH` deep, else 400 `malformed_body`;
+3. integers must fit a signed 64-bit column and no string may hold NUL, else 422
+   (PostgreSQL cannot store either, so they would fail later as a 500);
+4. the value is decoded into the handler's declared type with `strict=True`, else 422.
+
+The decoded value is the handler's Struct; Litestar's own lax conversion then
+passes it through unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import msgspec
+from litestar import Request
+from litestar.serialization import default_deserializer
+from litestar.types import Empty
+from litestar.utils.scope.state import ScopeState
+
+from haoban.kit.errors import FieldError, MalformedBody, UnsupportedMediaType, ValidationFailed
+
+MAX_DEPTH = 32
+"""Deeper JSON is refused; our widest schema nests four levels."""
+
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+
+_AT = re.compile(r" - at `\$(.*)`$")
+_NAMED = re.compile(r"(?:unknown|missing required) field `([^`]+)`")
+
+
+def _json_media_type(content_type: str | None) -> bool:
+    if not content_type:
+        return False
+    media, _, params = content_type.partition(";")
+    if media.strip().lower() != "application/json":
+        return False
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in {"utf-8", "utf8"}:
+            return False
+    return True
+
+
+def _path(parts: list[str | int]) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out or "$"
+
+
+def _check_values(value: Any) -> None:
+    """Depth, 64-bit integers and NUL-free strings, walked without recursion."""
+    stack: list[tuple[Any, list[str | int]]] = [(value, [])]
+    while stack:
+        item, where = stack.pop()
+        if len(where) > MAX_DEPTH:
+            raise MalformedBody(f"The JSON body nests deeper than {MAX_DEPTH} levels.")
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if "\x00" in key:
+                    raise _invalid(_path(where), "an object key contains a NUL character")
+                stack.append((child, [*where, key]))
+        elif isinstance(item, list):
+            stack.extend((child, [*where, i]) for i, child in enumerate(item))
+        elif isinstance(item, bool):
+            continue
+        elif isinstance(item, int) and not INT_MIN <= item <= INT_MAX:
+            raise _invalid(_path(where), "Number out of range (integers are signed 64-bit)")
+        elif isinstance(item, str) and "\x00" in item:
+            raise _invalid(_path(where), "The string contains a NUL character")
+
+
+def _invalid(field: str, reason: str) -> ValidationFailed:
+    return ValidationFailed("One or more fields are invalid.", errors=[FieldError(field=field, reason=reason)])
+
+
+def field_error(message: str, *, source: str = "body") -> FieldError:
+    """A msgspec validation message (`Expected bool, got int - at $.a`) as a field error."""
+    reason, field = message, ""
+    if found := _AT.search(message):
+        reason = message[: found.start()]
+        field = found.group(1).lstrip(".")
+    if named := _NAMED.search(reason):
+        field = f"{field}.{named.group(1)}" if field else named.group(1)
+    return FieldError(field=field or "$", reason=reason, source=source)
+
+
+def decode_json_body(
+    body: bytes, content_type: str | None, target: Any, *, dec_hook: Callable[[type, Any], Any] | None = None
+) -> Any:
+    """Decode a request body for a JSON route, or raise the problem that says what is wrong."""
+    if not _json_media_type(content_type):
+        raise UnsupportedMediaType(
+            f"Send this body as application/json, not {content_type or 'without a Content-Type'}."
+        )
+    try:
+        raw = msgspec.json.decode(body)
+    except UnicodeDecodeError as exc:
+        raise MalformedBody(f"The body is not valid UTF-8 (byte {exc.start}).") from None
+    except RecursionError:
+        raise MalformedBody(f"The JSON body nests deeper than {MAX_DEPTH} levels.") from None
+    except msgspec.DecodeError as exc:  # also ValidationError("Number out of range")
+        raise MalformedBody(f"The request body could not be parsed as JSON: {exc}.") from None
+    _check_values(raw)
+    if target is None:
+        return raw
+    try:
+        return msgspec.json.decode(body, type=target, strict=True, dec_hook=dec_hook)
+    except msgspec.ValidationError as exc:
+        raise ValidationFailed("One or more fields are invalid.", errors=[field_error(str(exc))]) from None
+
+
+class StrictRequest(Request[Any, Any, Any]):
+    """The app's request class: `json()` goes through `decode_json_body` with the handler's body type."""
+
+    async def json(self) -> Any:
+        if self._json is Empty:
+            state = ScopeState.from_scope(self.scope)
+            if state.json is not Empty:
+                self._json = state.json
+            else:
+                body = await self.body()
+                self._json = state.json = decode_json_body(
+                    body,
+                    self.headers.get("content-type"),
+                    self._body_type(),
+                    dec_hook=partial(default_deserializer, type_decoders=self.route_handler.resolve_type_decoders()),
+                )
+        return self._json
+
+    def _body_type(self) -> Any:
+        """The handler's declared `data` type (Litestar has stripped `Annotated`), or None."""
+        data = self.route_handler.parsed_fn_signature.parameters.get("data")
+        return None if data is None else data.annotation
