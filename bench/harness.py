@@ -84,6 +84,7 @@ def server_env(database_url: str, port: int, data_dir: Path) -> dict[str, str]:
             "DATABASE_URL": database_url,
             "HAOBAN_MODE": "production",
             "HAOBAN_SANDBOX": "true",
+            "HAOBAN_TEST_DEPLOYMENT": "true",  # loopback, throwaway database: serve warns instead of refusing
             "HAOBAN_DATA_DIR": str(data_dir),
             "HAOBAN_FIELD_KEYS": "bench1:" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
             "HAOBAN_TOKEN_HMAC_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),

@@ -124,6 +124,7 @@ def server_env(database_url: str, **extra: str) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "HAOBAN_MODE": "production",
         "HAOBAN_SANDBOX": "true",
+        "HAOBAN_TEST_DEPLOYMENT": "true",  # a loopback server on a throwaway database (production_guards)
         "HAOBAN_FIELD_KEYS": f"test1:{FIELD_KEY}",
         "HAOBAN_TOKEN_HMAC_KEY": HMAC_KEY,
         "HAOBAN_ISSUER": TEST_ISSUER,

@@ -13,6 +13,7 @@ from haoban.db import migrations
 from haoban.db.pool import connect
 from haoban.kit.clock import SystemClock
 from haoban.kit.crypto import FieldCipher
+from haoban.production_guards import production_problems, test_deployment
 from haoban.rules.registry import sync_rule_sets
 from haoban.runtime import build_runtime
 from haoban.sandbox.demo import DemoAccount, load_demo
@@ -79,10 +80,27 @@ def _banner(settings: Settings, accounts: list[DemoAccount]) -> str:
     return "\n".join(lines)
 
 
+def guard_production(settings: Settings) -> list[str]:
+    """Refuse what a real deployment must not run with; a loopback test deployment gets warnings instead."""
+    problems = production_problems(settings)
+    if not problems:
+        return []
+    try:
+        relaxed = test_deployment(os.environ, settings)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    if not relaxed:
+        raise CliError("refusing to serve in production mode:\n  " + "\n  ".join(problems))
+    return problems
+
+
 def serve(settings: Settings, url: str) -> None:
+    warnings = guard_production(settings)
     accounts = asyncio.run(prepare(settings, url))
     _export_env(settings, url)
     print(_banner(settings, accounts), flush=True)
+    for warning in warnings:
+        print(f"  TEST DEPLOYMENT (HAOBAN_TEST_DEPLOYMENT=true), a real one would refuse: {warning}", flush=True)
     uvicorn.run(
         "haoban.asgi:create_from_env",
         factory=True,
