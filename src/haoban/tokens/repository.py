@@ -9,7 +9,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from haoban.tokens.schemas import Family, RefreshRow, SigningKey
+from haoban.tokens.schemas import Family, RefreshRow, SessionBinding, SigningKey
 
 _KEY_COLUMNS = "kid, status, private_key_enc, public_jwk, created_at, retire_after"
 
@@ -136,14 +136,17 @@ async def revoke_family(conn: asyncpg.Connection, family_id: UUID, *, at: dateti
     return bool(status.endswith(" 1"))
 
 
-async def session_is_live(pool: asyncpg.Pool | asyncpg.Connection, family_id: UUID, now: datetime) -> bool:
-    """One indexed lookup: the session is unrevoked, unexpired and its citizen active."""
-    value = await pool.fetchval(
+async def live_session(
+    pool: asyncpg.Pool | asyncpg.Connection, family_id: UUID, now: datetime
+) -> SessionBinding | None:
+    """One indexed lookup: the session if it is unrevoked, unexpired and its citizen active."""
+    row = await pool.fetchrow(
         """
-        SELECT true FROM token_families f JOIN citizens c ON c.id = f.citizen_id
+        SELECT f.citizen_id, f.client_id, f.acr, f.amr, f.auth_time
+        FROM token_families f JOIN citizens c ON c.id = f.citizen_id
         WHERE f.id = $1 AND f.revoked_at IS NULL AND f.expires_at > $2 AND c.status = 'active'
         """,
         family_id,
         now,
     )
-    return bool(value)
+    return None if row is None else msgspec.convert(dict(row), SessionBinding)

@@ -77,3 +77,13 @@ class RefreshRow(msgspec.Struct, frozen=True, kw_only=True):
     id: UUID
     family_id: UUID
     used_at: datetime | None
+
+
+class SessionBinding(msgspec.Struct, frozen=True, kw_only=True):
+    """What a live session says about its tokens: whose, which client, and how they signed in."""
+
+    citizen_id: UUID
+    client_id: str
+    acr: str
+    amr: list[str]
+    auth_time: datetime

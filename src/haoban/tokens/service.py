@@ -19,13 +19,14 @@ from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
 
 from haoban.audit import repository as audit
 from haoban.audit.schemas import Actor
+from haoban.db.pool import atomic
 from haoban.kit.clock import Clock
 from haoban.kit.crypto import FieldCipher, keyed_hash
 from haoban.kit.errors import AppError, InvalidToken, Unavailable
 from haoban.settings import SecuritySettings
 from haoban.tokens import jwt as tokens_jwt
 from haoban.tokens import repository as repo
-from haoban.tokens.schemas import Principal, SessionGrant, SigningKey, TokenPair
+from haoban.tokens.schemas import Principal, SessionBinding, SessionGrant, SigningKey, TokenPair
 
 REFRESH_PREFIX = "hbr_"
 KEYRING_TTL_S = 60.0
@@ -313,6 +314,41 @@ class TokenService:
             )
         except (tokens_jwt.TokenRejected, ValueError, TypeError, OverflowError):
             raise InvalidToken("The access token is invalid or expired.") from None
-        if not await repo.session_is_live(pool, principal.session_id, now):
+        session = await repo.live_session(pool, principal.session_id, now)
+        if session is None:
             raise InvalidToken("The session has been revoked.")
+        if mismatched := session_mismatch(principal, session):
+            await self._audit_mismatch(pool, principal, mismatched, now)
+            raise InvalidToken("The access token does not match its session.")
         return principal
+
+    async def _audit_mismatch(
+        self, pool: asyncpg.Pool, principal: Principal, mismatched: list[str], now: datetime
+    ) -> None:
+        """A token naming a live session with other claims was signed with our key: record it."""
+        async with atomic(pool) as conn:
+            await audit.record(
+                conn,
+                actor=Actor(type="system", id="token-guard"),
+                action="token.session_mismatch",
+                subject_type="session",
+                subject_id=str(principal.session_id),
+                at=now,
+                details={"claims": mismatched, "jti": principal.token_id, "client_id": principal.client_id},
+            )
+
+
+def session_mismatch(principal: Principal, session: SessionBinding) -> list[str]:
+    """The claims of an access token that differ from its session record (sub, client_id, acr, amr, auth_time)."""
+    out = []
+    if principal.citizen_id != session.citizen_id:
+        out.append("sub")
+    if principal.client_id != session.client_id:
+        out.append("client_id")
+    if principal.acr != session.acr:
+        out.append("acr")
+    if sorted(principal.amr) != sorted(session.amr):
+        out.append("amr")
+    if int(principal.auth_time.timestamp()) != int(session.auth_time.timestamp()):
+        out.append("auth_time")
+    return out
