@@ -3,13 +3,17 @@
     uv run python scripts/demo_face.py [--base http://127.0.0.1:8000]
 
 Frames are made from the shipped ID photo by small rotation, shift, scale,
-brightness and recompression (what a phone's short capture would give).
+brightness and recompression (what a phone's short capture would give), with a
+fresh seed each run (frames that opened a session are refused as replays for 24 h).
+Run it again and the registration answers 409 `already_registered`: the script then
+logs in, as the app would.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import secrets
 import sys
 import uuid
 from pathlib import Path
@@ -43,6 +47,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--base", default="http://127.0.0.1:8000")
     args = parser.parse_args()
+    seed = secrets.randbelow(1_000_000) * 2
     with httpx.Client(base_url=args.base, timeout=60) as http:
         registered = http.post(
             "/v1/auth/register",
@@ -50,15 +55,18 @@ def main() -> int:
                 "challenge_id": _challenge(http, "register"),
                 "id_number": ZHANG_SAN,
                 "name": "张三",
-                "frames": _frames(1001),
+                "frames": _frames(seed),
                 "consent": {"biometric": True, "terms_version": "demo-2026-11"},
             },
             headers=CLIENT,
         )
-        print("register:", registered.status_code, registered.json().get("acr") or registered.json())
+        if registered.status_code == 409 and registered.json().get("code") == "already_registered":
+            print("register: 409 already registered; logging in instead")
+        else:
+            print("register:", registered.status_code, registered.json().get("acr") or registered.json())
         login = http.post(
             "/v1/auth/face-login",
-            json={"challenge_id": _challenge(http, "login"), "id_number": ZHANG_SAN, "frames": _frames(1002)},
+            json={"challenge_id": _challenge(http, "login"), "id_number": ZHANG_SAN, "frames": _frames(seed + 1)},
             headers=CLIENT,
         )
         print("face login:", login.status_code, login.json().get("acr") or login.json())

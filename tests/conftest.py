@@ -129,6 +129,8 @@ def server_env(database_url: str, **extra: str) -> dict[str, str]:
         "HAOBAN_TOKEN_HMAC_KEY": HMAC_KEY,
         "HAOBAN_ISSUER": TEST_ISSUER,
         "HAOBAN_DB_POOL_MAX": "5",
+        # Tests send frames without a device attestation; tests/identity/test_account_safety.py checks the default.
+        "HAOBAN_APP_ATTESTATION": "optional",
         **extra,
     }
 

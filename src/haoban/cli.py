@@ -167,6 +167,8 @@ def cmd_faces(args: argparse.Namespace) -> int:
         raise CliError(f"--id-number {why}")
     settings = _settings(args)
     url, _embedded = _database_url(settings)
+    if args.action == "reset":
+        return _face_reset(args, settings, url)
 
     async def work(conn: asyncpg.Connection) -> bool:
         async with conn.transaction():
@@ -179,6 +181,25 @@ def cmd_faces(args: argparse.Namespace) -> int:
         return 0
     print("face login was not disabled or locked for this identity", file=sys.stderr)
     return 1
+
+
+def _face_reset(args: argparse.Namespace, settings: Settings, url: str) -> int:
+    from haoban.identity.admin import FaceReset, reset_face  # noqa: PLC0415
+
+    async def work(conn: asyncpg.Connection) -> FaceReset | None:
+        async with conn.transaction():
+            return await reset_face(
+                conn, settings, args.id_number, staff_id=args.staff, reason=args.reason, now=SystemClock().now()
+            )
+
+    reset = _with_conn(url, work)
+    if reset is None:
+        print("no account is registered with this ID number", file=sys.stderr)
+        return 1
+    deleted = "the enrolled face was deleted" if reset.template_deleted else "no face was enrolled"
+    print(f"face reset for citizen {reset.citizen_id}: {deleted}; a new registration may enrol a face")
+    print(f"until {reset.expires_at.isoformat(timespec='minutes')} (the phone number is kept)")
+    return 0
 
 
 # --- openapi --------------------------------------------------------------
@@ -384,7 +405,11 @@ def build_parser() -> argparse.ArgumentParser:
     audit.set_defaults(func=cmd_audit)
 
     faces = sub.add_parser("faces", help="face login administration")
-    faces.add_argument("action", choices=["reenable"])
+    faces.add_argument(
+        "action",
+        choices=["reenable", "reset"],
+        help="reenable: after 50 failed matches; reset: delete the enrolled face and allow one new enrolment",
+    )
     faces.add_argument("--id-number", required=True)
     faces.add_argument("--staff", required=True, help="the staff member doing it (audited)")
     faces.add_argument("--reason", required=True, help="why (audited), e.g. identity checked at a service centre")

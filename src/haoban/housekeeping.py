@@ -1,4 +1,5 @@
-"""Periodic chores of `serve`: reject applications whose supplement deadline passed, prune old idempotency keys."""
+"""Periodic chores of `serve`: reject applications whose supplement deadline passed, prune old idempotency keys
+and ended rate-limit windows."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import asyncpg
 
 from haoban.applications import repository as applications
 from haoban.db.pool import atomic
+from haoban.limits import service as limits
 from haoban.materials.service import expire_overdue
 from haoban.runtime import Runtime
 
@@ -24,6 +26,10 @@ async def run_once(runtime: Runtime) -> tuple[int, int]:
         rejected = await expire_overdue(conn, now=now)
     async with atomic(runtime.pool) as conn:
         pruned = await applications.prune_keys(conn, now)
+    async with atomic(runtime.pool) as conn:
+        limit_rows = await limits.prune(conn, now)
+    if limit_rows:
+        log.debug("housekeeping: %d rate-limit row(s) pruned", limit_rows)
     return len(rejected), pruned
 
 

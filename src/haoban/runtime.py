@@ -12,6 +12,7 @@ from haoban.identity.face.engine import FaceEngine
 from haoban.kit.clock import Clock
 from haoban.kit.crypto import FieldCipher
 from haoban.kit.errors import Unavailable
+from haoban.limits.service import Limiter
 from haoban.miniprogram.ports import MiniProgramPlatform
 from haoban.notifications.ports import Notifier
 from haoban.outbox.settings import WorkerSettings
@@ -32,6 +33,7 @@ class Runtime:
     keyring: KeyRing
     tokens: TokenService
     vault: IdNumberVault
+    limiter: Limiter
     _pool: asyncpg.Pool | None = field(default=None, repr=False)
     _sources: Sources | None = field(default=None, repr=False)
     _face: FaceEngine | None = field(default=None, repr=False)
@@ -87,4 +89,5 @@ def build_runtime(settings: Settings, *, database_url: str, clock: Clock) -> Run
         keyring=keyring,
         tokens=TokenService(settings=settings.security, keyring=keyring, clock=clock),
         vault=IdNumberVault(cipher, settings.security.token_hmac_key),
+        limiter=Limiter(settings.security.token_hmac_key, scale=settings.security.limits_scale),
     )

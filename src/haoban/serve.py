@@ -68,6 +68,10 @@ def _banner(settings: Settings, accounts: list[DemoAccount]) -> str:
     ]
     if settings.sandbox:
         lines.append("  Sandbox:    on (/sandbox/* routes for testers)")
+    if settings.security.app_attestation == "optional":
+        lines.append(
+            "  Attestation: OPTIONAL for haoban-app (relaxed for the demo; production requires a device attestation)"
+        )
     if accounts:
         lines.append("  Demo accounts (mint a token with the sandbox route):")
         for account in accounts:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import json
 import os
 import secrets
@@ -42,6 +43,8 @@ class HttpSettings(msgspec.Struct, frozen=True, kw_only=True):
     port: int = 8000
     workers: int = 1
     max_body_bytes: int = 1_048_576
+    # Proxies (addresses or CIDR networks) whose X-Forwarded-For is believed; none by default.
+    trusted_proxies: tuple[str, ...] = ()
 
 
 class SecuritySettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -51,6 +54,10 @@ class SecuritySettings(msgspec.Struct, frozen=True, kw_only=True):
     api_audience: str = "haoban-api"
     access_token_ttl_s: int = 600
     refresh_token_ttl_s: int = 30 * 24 * 3600
+    # Device attestation of the first-party app (`haoban-app`): required in production, relaxed in the demo.
+    app_attestation: Literal["required", "optional"] = "required"
+    # Every abuse limit (haoban.limits) times this; above 1 only with the sandbox on (load benches).
+    limits_scale: int = 1
 
 
 SOURCE_NAMES = ("identity", "household", "housing_fund", "estate", "marriage", "social_security")
@@ -141,6 +148,33 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if low in {"0", "false", "no", "off"}:
         return False
     raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _trusted_proxies(env: Mapping[str, str]) -> tuple[str, ...]:
+    raw = env.get("HAOBAN_TRUSTED_PROXIES") or ""
+    out: list[str] = []
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        try:
+            out.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise SettingsError(f"HAOBAN_TRUSTED_PROXIES: {part!r} is not an IP address or network") from None
+    return tuple(out)
+
+
+def _app_attestation(env: Mapping[str, str], mode: Mode) -> Literal["required", "optional"]:
+    raw = (env.get("HAOBAN_APP_ATTESTATION") or ("optional" if mode == "demo" else "required")).strip().lower()
+    if raw == "required":
+        return "required"
+    if raw == "optional":
+        return "optional"
+    raise SettingsError(f"HAOBAN_APP_ATTESTATION must be 'required' or 'optional', got {raw!r}")
+
+
+def _limits_scale(env: Mapping[str, str], sandbox: bool) -> int:
+    scale = _int(env, "HAOBAN_LIMITS_SCALE", 1, 1, 1_000_000)
+    if scale > 1 and not sandbox:
+        raise SettingsError("HAOBAN_LIMITS_SCALE above 1 is for load benches: it needs HAOBAN_SANDBOX=true")
+    return scale
 
 
 def _b64_key(name: str, raw: str, min_len: int = 32) -> bytes:
@@ -301,6 +335,7 @@ def load_settings(env: Mapping[str, str], *, demo: bool | None = None) -> Settin
         port=port,
         workers=_int(env, "HAOBAN_WORKERS", 1, 1, 64),
         max_body_bytes=_int(env, "HAOBAN_MAX_BODY_BYTES", 1_048_576, 1024, 64 * 1_048_576),
+        trusted_proxies=_trusted_proxies(env),
     )
 
     secret_env: Mapping[str, str] = env
@@ -324,6 +359,8 @@ def load_settings(env: Mapping[str, str], *, demo: bool | None = None) -> Settin
         api_audience=env.get("HAOBAN_API_AUDIENCE") or "haoban-api",
         access_token_ttl_s=_int(env, "HAOBAN_ACCESS_TOKEN_TTL_S", 600, 30, MAX_ACCESS_TTL_S),
         refresh_token_ttl_s=_int(env, "HAOBAN_REFRESH_TOKEN_TTL_S", 30 * 24 * 3600, 300, 90 * 24 * 3600),
+        app_attestation=_app_attestation(env, mode),
+        limits_scale=_limits_scale(env, sandbox),
     )
     log_level = (env.get("HAOBAN_LOG_LEVEL") or "INFO").upper()
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:

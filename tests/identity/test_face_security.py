@@ -244,20 +244,23 @@ async def test_sandbox_tokens_need_a_registered_citizen(face_client: AsyncTestCl
     assert (await face_client.post("/sandbox/tokens", json={"id_number": person(408)})).status_code == 404
 
 
-async def test_unusable_frames_are_rate_limited_per_client(
-    face_client: AsyncTestClient[Litestar], monkeypatch: pytest.MonkeyPatch, db: asyncpg.Connection
+async def test_unusable_frames_are_limited_per_identity_not_per_client(
+    face_client: AsyncTestClient[Litestar], db: asyncpg.Connection
 ) -> None:
-    from haoban.identity import service
+    """Issue 20 changed this from a per-app-client count: ten unusable attempts a minute per identity."""
     from tests.identity import frames
 
-    monkeypatch.setattr(service, "BAD_INPUT_PER_MINUTE", 2)
     me, _ = await _registered(face_client, 409)
+    other, _ = await _registered(face_client, 412)
     blank = [frames.no_face()] * 3
-    codes = [(await flows.login(face_client, me, blank)).status_code for _ in range(4)]
-    assert codes[:2] == [422, 422]
-    assert 429 in codes[2:]
+    answers = [await flows.login(face_client, me, blank) for _ in range(11)]
+    assert [a.status_code for a in answers] == [422] * 10 + [429]
+    assert answers[-1].json()["code"] == "rate_limited"
+    assert int(answers[-1].headers["retry-after"]) >= 1
     # Unusable frames are not failed matches: the identity's count is untouched.
-    assert await _failures(db) == 0
+    assert await db.fetchval("SELECT max(consecutive_failures) FROM face_throttles") == 0
+    # The same app client (and address) still serves everyone else.
+    assert (await flows.login(face_client, other, flows.grace(280))).status_code == 200
 
 
 async def test_a_full_face_queue_answers_503_with_retry_after(live_server: Callable[..., LiveServer]) -> None:

@@ -12,8 +12,9 @@ from haoban.audit.schemas import Actor
 from haoban.citizens import repository as repo
 from haoban.citizens.schemas import Citizen, Me, SessionView
 from haoban.citizens.vault import IdNumberVault
+from haoban.kit.crypto import FieldCipher
 from haoban.kit.errors import Conflict, NotFound
-from haoban.kit.masking import mask_id_number
+from haoban.kit.masking import mask_id_number, mask_phone
 from haoban.tokens.schemas import Principal
 
 
@@ -101,3 +102,36 @@ async def me(conn: asyncpg.Connection, vault: IdNumberVault, principal: Principa
             auth_time=principal.auth_time,
         ),
     )
+
+
+def phone_aad(citizen_id: UUID) -> str:
+    return f"citizens:phone:{citizen_id}"
+
+
+async def phone_of(conn: asyncpg.Connection, cipher: FieldCipher, citizen_id: UUID) -> str | None:
+    """The account's phone number, decrypted; None when it has none."""
+    sealed = await repo.sealed_phone(conn, citizen_id)
+    return None if sealed is None else cipher.decrypt(sealed, aad=phone_aad(citizen_id)).decode()
+
+
+async def set_first_phone(conn: asyncpg.Connection, cipher: FieldCipher, citizen_id: UUID, phone: str) -> None:
+    """The phone given when the account is created (never on an existing account: see change_phone)."""
+    await repo.set_phone(conn, citizen_id, cipher.encrypt(phone.encode(), aad=phone_aad(citizen_id)))
+
+
+async def change_phone(
+    conn: asyncpg.Connection, cipher: FieldCipher, citizen_id: UUID, phone: str, *, actor: Actor, now: datetime
+) -> str | None:
+    """Replace the account's phone number (the caller proved the face and the new number); returns the old one."""
+    old = await phone_of(conn, cipher, citizen_id)
+    await repo.set_phone(conn, citizen_id, cipher.encrypt(phone.encode(), aad=phone_aad(citizen_id)))
+    await audit.record(
+        conn,
+        actor=actor,
+        action="citizen.phone_changed",
+        subject_type="citizen",
+        subject_id=str(citizen_id),
+        at=now,
+        details={"old": mask_phone(old) if old else None, "new": mask_phone(phone)},
+    )
+    return old

@@ -41,3 +41,11 @@ OTP_STARTED_EXAMPLE: dict[str, Any] = {
     "expires_at": "2026-11-28T10:35:00Z",
 }
 OTP_VERIFY_EXAMPLE: dict[str, Any] = {"request_id": "0c9d8e7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f", "code": "042137"}
+PHONE_CHANGE_START_EXAMPLE: dict[str, Any] = {"phone": "13912345678"}
+PHONE_CHANGE_STARTED_EXAMPLE: dict[str, Any] = {
+    "request_id": "5b6c7d8e-9f0a-4b1c-8d2e-3f4a5b6c7d8e",
+    "expires_at": "2026-11-28T10:35:00Z",
+    "phone_masked": "139****5678",
+}
+PHONE_CHANGE_CONFIRM_EXAMPLE: dict[str, Any] = {"request_id": "5b6c7d8e-9f0a-4b1c-8d2e-3f4a5b6c7d8e", "code": "042137"}
+PHONE_CHANGED_EXAMPLE: dict[str, Any] = {"phone_masked": "139****5678", "changed_at": "2026-11-28T10:31:00Z"}

@@ -1,4 +1,4 @@
-"""SQL for app clients, face challenges, templates, throttles, frame hashes and one-time codes."""
+"""SQL for app clients, face challenges, templates, throttles, frame hashes, one-time codes and face resets."""
 
 from __future__ import annotations
 
@@ -120,23 +120,6 @@ async def save_throttle(conn: asyncpg.Connection, id_number_hmac: bytes, state: 
     )
 
 
-async def count_bad_input(conn: asyncpg.Connection, client_id: str, window_start: datetime) -> int:
-    count: int = await conn.fetchval(
-        "INSERT INTO client_bad_input (client_id, window_start, count) VALUES ($1, $2, 1)"
-        " ON CONFLICT (client_id, window_start) DO UPDATE SET count = client_bad_input.count + 1 RETURNING count",
-        client_id,
-        window_start,
-    )
-    return count
-
-
-async def bad_input_count(db: Executor, client_id: str, window_start: datetime) -> int:
-    count: int | None = await db.fetchval(
-        "SELECT count FROM client_bad_input WHERE client_id = $1 AND window_start = $2", client_id, window_start
-    )
-    return count or 0
-
-
 # --- frame hashes -----------------------------------------------------------
 
 
@@ -198,27 +181,50 @@ async def insert_otp(
     conn: asyncpg.Connection,
     *,
     otp_id: UUID,
+    purpose: str,
     citizen_id: UUID | None,
+    id_number_hmac: bytes,
     code_hmac: bytes,
     created_at: datetime,
     expires_at: datetime,
+    new_phone_enc: str | None = None,
 ) -> None:
     await conn.execute(
-        "INSERT INTO otp_requests (id, citizen_id, code_hmac, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO otp_requests"
+        " (id, purpose, citizen_id, id_number_hmac, code_hmac, created_at, expires_at, new_phone_enc)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         otp_id,
+        purpose,
         citizen_id,
+        id_number_hmac,
         code_hmac,
         created_at,
         expires_at,
+        new_phone_enc,
     )
 
 
 async def lock_otp(conn: asyncpg.Connection, otp_id: UUID) -> OtpRow | None:
     row = await conn.fetchrow(
-        "SELECT id, citizen_id, code_hmac, expires_at, attempts, used_at FROM otp_requests WHERE id = $1 FOR UPDATE",
+        "SELECT id, purpose, citizen_id, id_number_hmac, code_hmac, expires_at, attempts, used_at, new_phone_enc"
+        " FROM otp_requests WHERE id = $1 FOR UPDATE",
         otp_id,
     )
     return None if row is None else OtpRow(**dict(row))
+
+
+async def identity_of_otp(db: Executor, otp_id: UUID) -> bytes | None:
+    """Whose identity asked for a code (keyed hash), read before the code is checked."""
+    value: bytes | None = await db.fetchval("SELECT id_number_hmac FROM otp_requests WHERE id = $1", otp_id)
+    return value
+
+
+async def close_open_otps(conn: asyncpg.Connection, citizen_id: UUID, at: datetime) -> int:
+    """Spend every unused code of the citizen (after a phone change the old phone's codes must not work)."""
+    status = await conn.execute(
+        "UPDATE otp_requests SET used_at = $2 WHERE citizen_id = $1 AND used_at IS NULL", citizen_id, at
+    )
+    return int(status.split()[-1])
 
 
 async def otp_attempted(conn: asyncpg.Connection, otp_id: UUID, *, used_at: datetime | None) -> None:
@@ -227,3 +233,40 @@ async def otp_attempted(conn: asyncpg.Connection, otp_id: UUID, *, used_at: date
         otp_id,
         used_at,
     )
+
+
+# --- staff-verified face resets ---------------------------------------------
+
+
+async def insert_face_reset(
+    conn: asyncpg.Connection,
+    *,
+    reset_id: UUID,
+    citizen_id: UUID,
+    staff_id: str,
+    reason: str,
+    created_at: datetime,
+    expires_at: datetime,
+) -> None:
+    await conn.execute(
+        "INSERT INTO face_resets (id, citizen_id, staff_id, reason, created_at, expires_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6)",
+        reset_id,
+        citizen_id,
+        staff_id,
+        reason,
+        created_at,
+        expires_at,
+    )
+
+
+async def spend_face_reset(conn: asyncpg.Connection, citizen_id: UUID, at: datetime) -> UUID | None:
+    """Use the newest open reset of the citizen; None when there is none."""
+    value: UUID | None = await conn.fetchval(
+        "UPDATE face_resets SET used_at = $2 WHERE id = ("
+        " SELECT id FROM face_resets WHERE citizen_id = $1 AND used_at IS NULL AND expires_at > $2"
+        " ORDER BY created_at DESC LIMIT 1 FOR UPDATE) RETURNING id",
+        citizen_id,
+        at,
+    )
+    return value

@@ -96,6 +96,26 @@ class OtpVerify(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     code: Annotated[str, msgspec.Meta(pattern=r"^\d{6}$")]
 
 
+class PhoneChangeStart(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    phone: Phone
+
+
+class PhoneChangeStarted(msgspec.Struct, frozen=True, kw_only=True):
+    request_id: UUID
+    expires_at: datetime
+    phone_masked: str
+
+
+class PhoneChangeConfirm(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    request_id: UUID
+    code: Annotated[str, msgspec.Meta(pattern=r"^\d{6}$")]
+
+
+class PhoneChanged(msgspec.Struct, frozen=True, kw_only=True):
+    phone_masked: str
+    changed_at: datetime
+
+
 class SandboxTokenRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     id_number: IdNumberShape
 
@@ -129,8 +149,11 @@ class ChallengeRow(msgspec.Struct, frozen=True, kw_only=True):
 
 class OtpRow(msgspec.Struct, frozen=True, kw_only=True):
     id: UUID
+    purpose: str
     citizen_id: UUID | None
+    id_number_hmac: bytes | None
     code_hmac: bytes
     expires_at: datetime
     attempts: int
     used_at: datetime | None
+    new_phone_enc: str | None

@@ -1,7 +1,8 @@
 """Face-verified identity: challenges, registration, login and step-up.
 
 The order of checks is fixed and fails closed: the challenge, device
-attestation, the identity's throttle, then the frames (decode, one face, size,
+attestation, the identity's throttle, the unusable-frame limits (per source
+address and per identity, never per app client), then the frames (decode, one face, size,
 sharpness, same person, motion, replay), and only then the 1:1 match. Face work
 runs before any transaction is opened, so no database connection waits on it.
 Every way a verification can fail after the frames pass (unknown ID number,
@@ -36,13 +37,14 @@ from haoban.identity.face.errors import FaceError
 from haoban.identity.face.features import Encoding, FrameHash, template_from_bytes
 from haoban.identity.schemas import AuthTokens, Challenge, ChallengeCreate, ChallengeRow
 from haoban.identity.stepup import FACE_ACR
-from haoban.kit.errors import AppError, FieldError, TooManyRequests, Unauthorized, ValidationFailed
+from haoban.kit.errors import AppError, FieldError, Unauthorized, ValidationFailed
+from haoban.limits.rules import Window
 from haoban.runtime import Runtime
 from haoban.tokens.schemas import SessionGrant
 
 CHALLENGE_TTL = timedelta(seconds=120)
 REPLAY_WINDOW = timedelta(hours=24)
-BAD_INPUT_PER_MINUTE = 30
+FIRST_PARTY_APP = "haoban-app"
 FACE_MODEL = "dlib_face_recognition_resnet_model_v1"
 FACE_SCOPE = ("openid", "profile")
 
@@ -77,6 +79,7 @@ class Attempt(msgspec.Struct, frozen=True, kw_only=True):
     purpose: Literal["register", "login", "step_up"]
     frames_b64: Sequence[str]
     attestation: str | None
+    address: str  # the caller's source address (haoban.limits.http), for per-address limits
 
 
 def template_aad(citizen_id: UUID) -> str:
@@ -88,12 +91,17 @@ def _uniform_failure() -> VerificationFailed:
 
 
 async def create_challenge(
-    conn: asyncpg.Connection, runtime: Runtime, client_id: str, data: ChallengeCreate
+    conn: asyncpg.Connection, runtime: Runtime, client_id: str, data: ChallengeCreate, *, address: str
 ) -> Challenge:
-    """Same answer whether or not the ID number exists."""
+    """Same answer whether or not the ID number exists; limited per source address and per identity."""
+    now = runtime.clock.now()
+    limiter, pool = runtime.limiter, runtime.pool
+    await limiter.hit(pool, scope="face.challenge.address", key=address, rules=throttle.CHALLENGES_PER_ADDRESS, now=now)
+    await limiter.hit(
+        pool, scope="face.challenge.identity", key=data.id_number, rules=throttle.CHALLENGES_PER_IDENTITY, now=now
+    )
     if await repo.get_client(conn, client_id) is None:
         raise UnknownClient("Unknown app client; send X-Client-ID.")
-    now = runtime.clock.now()
     challenge = Challenge(
         challenge_id=uuid.uuid4(),
         nonce=secrets.token_urlsafe(24),
@@ -146,7 +154,7 @@ async def _precheck(runtime: Runtime, attempt: Attempt, index: bytes) -> tuple[C
     frames = _decode_frames(attempt.frames_b64)
     if client is None:
         raise UnknownClient("Unknown app client.")
-    if attempt.attestation is not None or client.attestation == "required":
+    if attempt.attestation is not None or attestation_required(runtime, client.client_id, client.attestation):
         if attempt.attestation is None or client.attestation_jwk is None:
             raise AttestationRefused("This app must send a device attestation.")
         try:
@@ -159,6 +167,12 @@ async def _precheck(runtime: Runtime, attempt: Attempt, index: bytes) -> tuple[C
     return row, frames
 
 
+def attestation_required(runtime: Runtime, client_id: str, registered: str) -> bool:
+    """The client's own setting, and for the first-party app the deployment's (required unless the demo relaxes it)."""
+    first_party = client_id == FIRST_PARTY_APP and runtime.settings.security.app_attestation == "required"
+    return registered == "required" or first_party
+
+
 def _locked(verdict: throttle.Verdict) -> FaceLocked:
     if verdict.disabled:
         return FaceLocked("Face login is disabled for this identity; contact a service centre to re-enable it.")
@@ -169,33 +183,29 @@ def _locked(verdict: throttle.Verdict) -> FaceLocked:
     )
 
 
-def _slow_down() -> TooManyRequests:
-    return TooManyRequests("Too many unusable frames from this app; slow down.", headers={"Retry-After": "60"})
+_SLOW_DOWN = "Too many unusable frames; wait before trying again."
 
 
-def _minute(runtime: Runtime) -> datetime:
-    """The one-minute window unusable frames are counted in."""
-    return runtime.clock.now().replace(second=0, microsecond=0)
-
-
-async def _count_bad_input(runtime: Runtime, client_id: str) -> None:
-    async for conn in transaction(runtime.pool):
-        count = await repo.count_bad_input(conn, client_id, _minute(runtime))
-    if count > BAD_INPUT_PER_MINUTE:
-        raise _slow_down()
+def _bad_frame_limits(attempt: Attempt) -> tuple[tuple[str, str, tuple[Window, ...]], ...]:
+    return (
+        ("face.bad_frames.address", attempt.address, throttle.BAD_FRAMES_PER_ADDRESS),
+        ("face.bad_frames.identity", attempt.id_number, throttle.BAD_FRAMES_PER_IDENTITY),
+    )
 
 
 async def _run_engine(
     runtime: Runtime, attempt: Attempt, frames: list[bytes], reference: Encoding, index: bytes
 ) -> Verification:
-    since = runtime.clock.now() - REPLAY_WINDOW
-    seen = [FrameHash.from_bytes(h) for h in await repo.recent_frame_hashes(runtime.pool, index, since)]
-    if await repo.bad_input_count(runtime.pool, attempt.client_id, _minute(runtime)) > BAD_INPUT_PER_MINUTE:
-        raise _slow_down()
+    now, limiter, pool = runtime.clock.now(), runtime.limiter, runtime.pool
+    seen = [FrameHash.from_bytes(h) for h in await repo.recent_frame_hashes(pool, index, now - REPLAY_WINDOW)]
+    for scope, key, rules in _bad_frame_limits(attempt):
+        await limiter.check(pool, scope=scope, key=key, rules=rules, now=now, detail=_SLOW_DOWN)
     try:
         return await runtime.face.verify(frames, reference, seen=seen)
     except FaceError:
-        await _count_bad_input(runtime, attempt.client_id)
+        # Counted on the pool: the 422 that follows rolls nothing of it back.
+        for scope, key, rules in _bad_frame_limits(attempt):
+            await limiter.hit(pool, scope=scope, key=key, rules=rules, now=now, detail=_SLOW_DOWN)
         raise
 
 
@@ -253,7 +263,7 @@ async def _settle(
     index: bytes,
     result: Verification,
     ref: Reference,
-) -> tuple[Literal["success", "failure", "locked"], throttle.ThrottleState]:
+) -> tuple[Literal["success", "failure", "locked"], throttle.ThrottleState, throttle.ThrottleState]:
     """Under the challenge's and the identity's row locks: consume, count, remember frames."""
     now = runtime.clock.now()
     row = await repo.get_challenge(conn, attempt.challenge_id, for_update=True)
@@ -262,7 +272,8 @@ async def _settle(
     await repo.use_challenge(conn, attempt.challenge_id, now)
     state = await repo.lock_throttle(conn, index, now)
     if not throttle.check(state, now).allowed:  # a concurrent attempt locked it meanwhile
-        return "locked", state
+        return "locked", state, state
+    prior = state
     success = ref.refusal is None and result.matched
     state = throttle.after_success() if success else throttle.after_failure(state, now)
     await repo.save_throttle(conn, index, state, now)
@@ -283,7 +294,7 @@ async def _settle(
             "consecutive_failures": state.consecutive_failures,
         },
     )
-    return ("success" if success else "failure"), state
+    return ("success" if success else "failure"), state, prior
 
 
 async def issue_tokens(
@@ -332,9 +343,13 @@ async def verify_face(
     result = await _run_engine(runtime, attempt, frames, ref.encoding, index)
     outcome: AuthTokens | AppError = _uniform_failure()
     async for conn in transaction(runtime.pool):
-        verdict, state = await _settle(runtime, conn, attempt=attempt, index=index, result=result, ref=ref)
+        verdict, state, prior = await _settle(runtime, conn, attempt=attempt, index=index, result=result, ref=ref)
         if verdict == "success":
             outcome = await on_success(conn, ref)
+            if isinstance(outcome, AppError):
+                # Refused after the match (already registered): the challenge stays spent, but a match
+                # against the registry photo must not reset the failure count of the enrolled face.
+                await repo.save_throttle(conn, index, prior, runtime.clock.now())
         elif verdict == "locked":
             outcome = _locked(throttle.check(state, runtime.clock.now()))
     return outcome
@@ -345,4 +360,4 @@ class ReferenceLoader(Protocol):
 
 
 class SuccessHandler(Protocol):
-    async def __call__(self, conn: asyncpg.Connection, ref: Reference) -> AuthTokens: ...
+    async def __call__(self, conn: asyncpg.Connection, ref: Reference) -> AuthTokens | AppError: ...
