@@ -219,3 +219,37 @@ async def test_form_routes_stay_form_routes(
     await flows.register_clients(db, settings.security.token_hmac_key, clock.now())
     response = await client.post("/oauth/par", data=flows.par_form())
     assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize(
+    "jwk",
+    [
+        {},
+        {"kty": "EC"},
+        {"kty": "EC", "crv": "P-256"},
+        {"kty": "EC", "crv": "P-256", "x": 5, "y": 6},
+        {"kty": "EC", "crv": "P-256", "x": "!!!", "y": "???"},
+        {"kty": "EC", "crv": "P-256", "x": "AAAA", "y": "AAAA"},
+        {"kty": "EC", "crv": "P-384", "x": "AAAA", "y": "AAAA"},
+        {"kty": "RSA", "n": "AQAB", "e": "AQAB"},
+        {"kty": ["EC"], "crv": {"a": 1}},
+    ],
+)
+@pytest.mark.parametrize("attestation", ["required", "optional"])
+async def test_a_malformed_attestation_jwk_is_422(
+    client: AsyncTestClient[Litestar], jwk: dict[str, Any], attestation: str
+) -> None:
+    body = {"client_id": "fuzz-app", "name": "Fuzz", "attestation": attestation, "attestation_jwk": jwk}
+    response = await client.post("/sandbox/app-clients", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "attestation_jwk"
+
+
+async def test_a_real_p256_key_registers(client: AsyncTestClient[Litestar]) -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from jwt.algorithms import ECAlgorithm
+
+    public = json.loads(ECAlgorithm.to_jwk(ec.generate_private_key(ec.SECP256R1()).public_key()))
+    body = {"client_id": "fuzz-app", "name": "Fuzz", "attestation": "required", "attestation_jwk": public}
+    response = await client.post("/sandbox/app-clients", json=body)
+    assert response.status_code == 204, response.text

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from typing import Annotated, Any
 
 import msgspec
+from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
+from jwt.algorithms import ECAlgorithm
+from jwt.exceptions import InvalidKeyError
 from litestar import Response, Router, get, post
 from litestar.datastructures import State
 from litestar.params import Body, QueryParameter
@@ -82,14 +86,29 @@ async def register_client(
     conn: Conn,
     state: State,
 ) -> None:
-    jwk = data.attestation_jwk
-    if data.attestation == "required" and not (jwk and jwk.get("kty") == "EC" and jwk.get("crv") == "P-256"):
+    if data.attestation_jwk is not None:
+        if why := jwk_problem(data.attestation_jwk):
+            raise ValidationFailed(errors=[FieldError(field="attestation_jwk", reason=why)])
+    elif data.attestation == "required":
         raise ValidationFailed(
             errors=[FieldError(field="attestation_jwk", reason="an EC P-256 public JWK is required")]
         )
-    if jwk is not None and "d" in jwk:
-        raise ValidationFailed(errors=[FieldError(field="attestation_jwk", reason="send the public key only")])
     await register_app_client(conn, state.runtime, data)
+
+
+def jwk_problem(jwk: dict[str, Any]) -> str | None:
+    """Why this is not an EC P-256 public JWK that the attestation check can load, or None."""
+    if "d" in jwk:
+        return "send the public key only"
+    if jwk.get("kty") != "EC" or jwk.get("crv") != "P-256":
+        return "an EC P-256 public JWK is required (kty EC, crv P-256)"
+    try:
+        key = ECAlgorithm.from_jwk(json.dumps(jwk))
+    except (InvalidKeyError, ValueError, TypeError):
+        return "x and y must be the base64url coordinates of a point on P-256"
+    if not isinstance(key, EllipticCurvePublicKey):
+        return "send the public key only"
+    return None
 
 
 async def register_app_client(conn: Conn, runtime: Runtime, data: AppClientCreate) -> None:
