@@ -182,6 +182,8 @@ async def test_bad_bytes_are_a_4xx_problem_on_every_json_operation(
             offenders.append(f"{label}: {response.headers.get('content-type')}")
         elif word.lower() not in response.text.lower():
             offenders.append(f"{label}: the answer does not say what is wrong ({word!r}): {response.text[:200]}")
+        elif str(response.status_code) not in op["responses"]:
+            offenders.append(f"{label}: {response.status_code} is not in the operation's spec")
     assert not offenders, f"{form} (expected {sorted(statuses)}):\n  " + "\n  ".join(offenders)
 
 
@@ -202,6 +204,8 @@ async def test_json_operations_refuse_other_content_types_with_415(
             offenders.append(f"{method} {op_path}: {response.status_code} {response.text[:160]}")
         elif response.json()["code"] != "unsupported_media_type":
             offenders.append(f"{method} {op_path}: code {response.json()['code']}")
+        elif "415" not in op["responses"]:
+            offenders.append(f"{method} {op_path}: 415 is not in the operation's spec")
     assert not offenders, f"{content_type} accepted on a JSON route:\n  " + "\n  ".join(offenders)
 
 

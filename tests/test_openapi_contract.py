@@ -266,3 +266,93 @@ def test_success_specs_declare_the_type_the_handler_returns(app: Litestar) -> No
                     f"{handler.operation_id}: {status} documents {spec.data_container}, returns {declared}"
                 )
     fail_naming(offenders, "success(...) must name the returned type")
+
+
+# --- the spec tells the truth: what a route can answer is documented -------------------
+
+
+def _codes(response: dict[str, Any]) -> set[str]:
+    media = (response.get("content") or {}).get(PROBLEM_JSON) or {}
+    return {e["value"]["code"] for e in (media.get("examples") or {}).values()}
+
+
+def _documents(op: dict[str, Any], status: int, code: str) -> bool:
+    response = op["responses"].get(str(status))
+    return response is not None and code in _codes(response)
+
+
+def test_json_body_operations_document_every_decoding_problem(doc: dict[str, Any]) -> None:
+    """Bad bytes 400, too big 413, another Content-Type 415, a wrong type or field 422 (haoban.kit.decoding)."""
+    wanted = {400: "malformed_body", 413: "payload_too_large", 415: "unsupported_media_type", 422: "validation_failed"}
+    offenders = [
+        f"{label}: {status} {code}"
+        for label, op in operations(doc)
+        if "application/json" in (op.get("requestBody", {}).get("content") or {})
+        for status, code in wanted.items()
+        if not _documents(op, status, code)
+    ]
+    fail_naming(offenders, "a JSON body can be malformed, too large, of another type or invalid")
+
+
+def test_operations_with_parameters_document_422(doc: dict[str, Any]) -> None:
+    offenders = [
+        label for label, op in operations(doc) if op.get("parameters") and not _documents(op, 422, "validation_failed")
+    ]
+    fail_naming(offenders, "a query, path or header parameter can fail validation (422 validation_failed)")
+
+
+def test_guarded_operations_document_a_missing_credential(doc: dict[str, Any]) -> None:
+    offenders = [
+        label
+        for label, op in operations(doc)
+        if op.get("security", doc.get("security")) != PUBLIC and not _documents(op, 401, "unauthorized")
+    ]
+    fail_naming(offenders, "a route that needs a credential answers 401 unauthorized without one")
+
+
+def test_every_documented_problem_code_has_a_title(doc: dict[str, Any]) -> None:
+    from haoban.kit.messages import TITLES
+
+    offenders = [
+        f"{label}: {status} {code}"
+        for label, op in operations(doc)
+        for status, response in op["responses"].items()
+        if status[0] in "45"
+        for code in _codes(response)
+        if code not in TITLES
+    ]
+    fail_naming(offenders, "problem codes are the stable ones in haoban.kit.messages.TITLES")
+
+
+def _raised_in(fn: Any) -> set[type]:
+    """AppError subclasses a handler raises in its own body (`raise NotFound(...)`)."""
+    import ast
+    import inspect
+    import textwrap
+
+    from haoban.kit.errors import AppError
+
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError):
+        return set()
+    out: set[type] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and isinstance(node.exc.func, ast.Name):
+            found = fn.__globals__.get(node.exc.func.id)
+            if isinstance(found, type) and issubclass(found, AppError):
+                out.add(found)
+    return out
+
+
+def test_errors_a_handler_raises_are_documented(app: Litestar, doc: dict[str, Any]) -> None:
+    by_id = {op["operationId"]: op for _, op in operations(doc)}
+    offenders = []
+    for handler in documented_handlers(app):
+        op = by_id.get(handler.operation_id or "")
+        if op is None:
+            continue
+        for error in _raised_in(handler.fn):
+            if not _documents(op, error.status, error.code) and str(error.status) not in op["responses"]:
+                offenders.append(f"{handler.operation_id}: raises {error.__name__} ({error.status} {error.code})")
+    fail_naming(offenders, "document every status a handler raises: problems(..., codes=...)")

@@ -30,6 +30,7 @@ from haoban.identity.face.engine import FaceEngine
 from haoban.identity.routes import router as identity_router
 from haoban.kit.clock import Clock, SystemClock
 from haoban.kit.decoding import StrictRequest
+from haoban.kit.openapi import document_framework_problems
 from haoban.kit.problems import exception_handlers
 from haoban.materials.routes import letters_router as materials_letters_router
 from haoban.materials.routes import router as materials_router
@@ -207,6 +208,8 @@ def create_app(
         debug=False,
     )
     # Around the whole handler, not per route, so 404s and 405s get a request id too.
+    # The problems every route of a shape can give (bad bodies, parameters, a missing token) are in its spec.
+    document_framework_problems(app)
     # Security headers too (haoban.observability.headers); HSTS when the issuer is https.
     hsts = settings.security.issuer.startswith("https://")
     app.asgi_handler = RequestMiddleware(app.asgi_handler, metrics=metrics, hsts=hsts)

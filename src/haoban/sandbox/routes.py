@@ -36,7 +36,8 @@ _PAIR_EXAMPLE = {
     responses={
         **success(201, TestCitizen, "Created", example("created", {"citizen_id": _CITIZEN, "created": True})),
         **success(200, TestCitizen, "Already there", example("existed", {"citizen_id": _CITIZEN, "created": False})),
-        **problems(400, 404, 422),
+        # 409: the ID number belongs to another account, or the account exists with another ID number.
+        **problems(400, 404, 409, 422),
     },
 )
 async def create_citizen(
