@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final
 
 from litestar import Litestar
@@ -68,7 +69,7 @@ def _description(codes: tuple[str, ...]) -> str:
     return f"{titles} (application/problem+json)"
 
 
-def problems(*statuses: int, codes: dict[int, Codes] | None = None) -> dict[int, ResponseSpec]:
+def problems(*statuses: int, codes: Mapping[int, Codes] | None = None) -> dict[int, ResponseSpec]:
     """Problem responses for these statuses, plus 500 which any route can return.
 
     `codes` names the problem `code`s a status can carry (one, or a tuple of several);
