@@ -36,3 +36,14 @@ async def record(
         request_id_var.get(),
         details or {},
     )
+
+
+async def has_event(conn: asyncpg.Connection, *, subject_type: str, subject_id: str, action: str) -> bool:
+    """Whether the trail holds such an event (e.g. a citizen ever gave biometric consent)."""
+    found: bool = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM audit_events WHERE subject_type = $1 AND subject_id = $2 AND action = $3)",
+        subject_type,
+        subject_id,
+        action,
+    )
+    return found

@@ -64,6 +64,7 @@ OTP_ACR = "urn:haoban:loa:otp"
 
 
 PHONE_NOTICE_KIND = "identity.phone_changed_notice"
+CONSENT_GRANTED = "biometric_consent.granted"
 
 
 class OtpInvalid(Unauthorized):
@@ -105,10 +106,15 @@ async def register(runtime: Runtime, client_id: str, data: RegisterRequest, *, a
         reset_id: uuid.UUID | None = None
         if existing is not None:
             # The face matched the registry photo, so saying that an account exists tells only its owner
-            # (or someone with the owner's face). A photo must not replace an enrolled face or the phone.
+            # (or someone with the owner's face). A photo must not replace an enrolled face or the phone,
+            # nor enrol one again after it was withdrawn or reset, unless staff reset face login.
+            # An account that never had a face (made in the sandbox) gets its first one, like a new account.
             enrolled = await repo.template_of(conn, existing) is not None
-            reset_id = None if enrolled else await repo.spend_face_reset(conn, existing, now)
-            if reset_id is None:
+            had_face = enrolled or await audit.has_event(
+                conn, subject_type="citizen", subject_id=str(existing), action=CONSENT_GRANTED
+            )
+            reset_id = await repo.spend_face_reset(conn, existing, now) if had_face and not enrolled else None
+            if had_face and reset_id is None:
                 await audit.record(
                     conn,
                     actor=actor,
@@ -141,7 +147,7 @@ async def register(runtime: Runtime, client_id: str, data: RegisterRequest, *, a
         await audit.record(
             conn,
             actor=Actor(type="citizen", id=str(citizen_id)),
-            action="biometric_consent.granted",
+            action=CONSENT_GRANTED,
             subject_type="citizen",
             subject_id=str(citizen_id),
             at=now,

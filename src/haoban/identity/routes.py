@@ -123,7 +123,7 @@ async def create_challenge(
         "Needs explicit biometric consent. The frames are checked (one face each, size, sharpness, same person, "
         "motion between frames, no replay) and matched against the identity registry's photo. Motion evidence is "
         "not presentation-attack detection: apps that can, attest their capture (device attestation). "
-        "An identity that already has an account is never re-enrolled or given a new phone here: once the face "
+        "An existing account is never given a new phone here, nor a new face once it had one: after the face "
         "has matched the registry photo the answer is 409 `already_registered` (log in instead), unless a service "
         "centre reset face login (`haoban faces reset`). Before the match every failure is the same 401."
     ),
