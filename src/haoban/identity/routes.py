@@ -9,7 +9,7 @@ from litestar.datastructures import State
 from litestar.params import Body, HeaderParameter
 
 from haoban.deps import Conn
-from haoban.identity import flows, service
+from haoban.identity import codes, flows, service
 from haoban.identity.examples import (
     CHALLENGE_CREATE_EXAMPLE,
     CHALLENGE_EXAMPLE,
@@ -212,7 +212,7 @@ async def start_otp(
     request: Request[object, object, State],
     state: State,
 ) -> OtpStarted:
-    return await flows.start_otp(conn, state.runtime, data, address=_address(request))
+    return await codes.start_otp(conn, state.runtime, data, address=_address(request))
 
 
 @post(
@@ -237,7 +237,7 @@ async def verify_otp(
     request: Request[object, object, State],
     state: State,
 ) -> Response[AuthTokens]:
-    return _answer(request, await flows.verify_otp(conn, state.runtime, data, address=_address(request)), 200)
+    return _answer(request, await codes.verify_otp(conn, state.runtime, data, address=_address(request)), 200)
 
 
 @delete(
@@ -285,7 +285,7 @@ async def start_phone_change(
     request: Request[object, object, State],
     state: State,
 ) -> Response[PhoneChangeStarted]:
-    started = await flows.start_phone_change(conn, state.runtime, principal, data, address=_address(request))
+    started = await codes.start_phone_change(conn, state.runtime, principal, data, address=_address(request))
     return Response(started, status_code=202, headers=NO_STORE)
 
 
@@ -313,7 +313,7 @@ async def confirm_phone_change(
     request: Request[object, object, State],
     state: State,
 ) -> Response[PhoneChanged]:
-    outcome = await flows.confirm_phone_change(conn, state.runtime, principal, data, address=_address(request))
+    outcome = await codes.confirm_phone_change(conn, state.runtime, principal, data, address=_address(request))
     return _answer(request, outcome, 200)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from haoban.applications.delivery import deliver as deliver_notification
 from haoban.applications.delivery import deliver_many as deliver_notifications
-from haoban.identity.flows import PHONE_NOTICE_KIND, send_phone_notice
+from haoban.identity.codes import PHONE_NOTICE_KIND, send_phone_notice
 from haoban.outbox.service import BatchHandler, Handler
 from haoban.payouts.handlers import send_payout
 
