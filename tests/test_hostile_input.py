@@ -257,3 +257,32 @@ async def test_a_real_p256_key_registers(client: AsyncTestClient[Litestar]) -> N
     body = {"client_id": "fuzz-app", "name": "Fuzz", "attestation": "required", "attestation_jwk": public}
     response = await client.post("/sandbox/app-clients", json=body)
     assert response.status_code == 204, response.text
+
+
+@pytest.mark.parametrize(
+    ("path", "source"),
+    [
+        ("/v1/me/notifications?before=225634419236650024960", "query"),
+        ("/v1/me/data-access-log?before=-99999999999999999999", "query"),
+        ("/v1/applications?limit=99999999999999999999999", "query"),
+    ],
+)
+async def test_integer_parameters_out_of_64_bits_are_422(
+    client: AsyncTestClient[Litestar], callers: dict[str, dict[str, str]], path: str, source: str
+) -> None:
+    response = await client.get(path, headers=callers["bearer"])
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert error["source"] == source
+    assert "range" in error["reason"]
+
+
+@pytest.mark.parametrize("path", ["/oauth/introspect", "/oauth/revoke"])
+async def test_a_token_endpoint_without_the_token_is_400(
+    client: AsyncTestClient[Litestar], db: asyncpg.Connection, settings: Settings, clock: FrozenClock, path: str
+) -> None:
+    """RFC 7662 and RFC 7009: `token` is required; an empty form is not an inactive token."""
+    await flows.register_clients(db, settings.security.token_hmac_key, clock.now())
+    response = await client.post(path, data={}, headers=flows.basic())
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "invalid_request"

@@ -29,7 +29,7 @@ from haoban.housekeeping import running_housekeeping
 from haoban.identity.face.engine import FaceEngine
 from haoban.identity.routes import router as identity_router
 from haoban.kit.clock import Clock, SystemClock
-from haoban.kit.decoding import StrictRequest
+from haoban.kit.decoding import StrictRequest, bounded_integers
 from haoban.kit.openapi import document_framework_problems
 from haoban.kit.problems import exception_handlers
 from haoban.materials.routes import letters_router as materials_letters_router
@@ -202,6 +202,7 @@ def create_app(
         },
         exception_handlers=exception_handlers(),
         request_class=StrictRequest,  # JSON bodies: Content-Type, bad bytes and strict types (haoban.kit.decoding)
+        before_request=bounded_integers,  # integer parameters fit a 64-bit column (haoban.kit.decoding)
         openapi_config=openapi_config(),
         request_max_body_size=settings.http.max_body_bytes,
         logging_config=None,  # observability.logging owns the handlers; Litestar's would replace them

@@ -12,7 +12,7 @@ from litestar.params import Body, PathParameter, QueryParameter
 from haoban.deps import Conn
 from haoban.kit.openapi import PUBLIC, example, problems, success
 from haoban.oauth import authorize, clients, examples, introspect, par, revoke, token, userinfo
-from haoban.oauth.errors import EXCEPTION_HANDLERS, NO_STORE, OAuthError, oauth_response, single_valued
+from haoban.oauth.errors import EXCEPTION_HANDLERS, NO_STORE, InvalidRequest, OAuthError, oauth_response, single_valued
 from haoban.oauth.guard import SCOPED_DEPENDENCIES, SCOPED_GUARDS
 from haoban.oauth.metadata import provider_metadata
 from haoban.oauth.schemas import (
@@ -265,6 +265,8 @@ async def oauth_revoke(
     runtime: Runtime = state.runtime
     params = single_valued(data)
     client = await _calling_client(conn, runtime, request, params)
+    if not params.get("token"):
+        raise InvalidRequest("The token parameter is required.")
     await revoke.revoke(conn, runtime, client, params.get("token", ""))
     return Response("", status_code=200, headers=NO_STORE)
 
@@ -301,6 +303,8 @@ async def oauth_introspect(
     runtime: Runtime = state.runtime
     params = single_valued(data)
     client = await _calling_client(conn, runtime, request, params, require_confidential=True)
+    if not params.get("token"):
+        raise InvalidRequest("The token parameter is required.")
     result = await introspect.introspect(conn, runtime, client, params.get("token", ""))
     return Response(result, status_code=200, headers=NO_STORE)
 
