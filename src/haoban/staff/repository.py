@@ -7,7 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
-from haoban.staff.schemas import Grant, LoginThrottle, StaffAccount
+from haoban.staff.schemas import Grant, StaffAccount
 
 Executor = asyncpg.Pool | asyncpg.Connection
 
@@ -92,33 +92,6 @@ async def set_disabled(conn: asyncpg.Connection, staff_id: UUID, disabled_at: da
 
 async def touch_login(conn: asyncpg.Connection, staff_id: UUID, at: datetime) -> None:
     await conn.execute("UPDATE staff_accounts SET last_login_at = $2 WHERE id = $1", staff_id, at)
-
-
-async def lock_throttle(conn: asyncpg.Connection, username: str, now: datetime) -> LoginThrottle:
-    """The username's throttle row, created if absent and locked for this transaction."""
-    await conn.execute(
-        "INSERT INTO staff_login_throttles (username, updated_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        username,
-        now,
-    )
-    row = await conn.fetchrow(
-        "SELECT consecutive_failures, locked_until FROM staff_login_throttles WHERE username = $1 FOR UPDATE",
-        username,
-    )
-    if row is None:  # pragma: no cover (inserted just above)
-        return LoginThrottle()
-    return LoginThrottle(consecutive_failures=row["consecutive_failures"], locked_until=row["locked_until"])
-
-
-async def save_throttle(conn: asyncpg.Connection, username: str, state: LoginThrottle, now: datetime) -> None:
-    await conn.execute(
-        "UPDATE staff_login_throttles SET consecutive_failures = $2, locked_until = $3, updated_at = $4"
-        " WHERE username = $1",
-        username,
-        state.consecutive_failures,
-        state.locked_until,
-        now,
-    )
 
 
 async def citizen_id_number_hmac(db: Executor, citizen_id: UUID) -> bytes | None:

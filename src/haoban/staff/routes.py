@@ -13,6 +13,7 @@ from haoban.deps import Conn
 from haoban.kit.errors import AppError
 from haoban.kit.openapi import PUBLIC, example, problems, success
 from haoban.kit.problems import Problem, problem_response
+from haoban.limits.http import request_address
 from haoban.runtime import Runtime
 from haoban.staff import lane, service
 from haoban.staff.examples import (
@@ -46,15 +47,17 @@ def _problem(request: Request[object, object, State], error: AppError) -> Respon
     summary="Staff sign-in: username and password for a short-lived staff token",
     description=(
         "The token's audience is `haoban-staff`: it works only on /v1/staff routes, and citizen tokens never "
-        "work there. An unknown username, a wrong password and a disabled account get the same 401. After "
-        "5 failures in a row the username is locked for 15 minutes (429 with Retry-After), known or not."
+        "work there. An unknown username, a wrong password and a disabled account get the same 401. Failures "
+        "in a row for one username from one source address grow a wait (after 3: 2 s, 4 s, … up to 15 minutes; "
+        "429 `staff_login_locked` with Retry-After), known username or not; one address gets 30 sign-ins a "
+        "minute and 300 an hour (429 `rate_limited`). Failures from elsewhere never lock a username."
     ),
     tags=["staff"],
     security=PUBLIC,
     status_code=200,
     responses={
         **success(200, StaffToken, "Signed in", example("signed in", TOKEN_EXAMPLE)),
-        **problems(400, 401, 422, 429, codes={401: "invalid_credentials", 429: "staff_login_locked"}),
+        **problems(400, 401, 422, 429, codes={401: "invalid_credentials", 429: ("staff_login_locked", "rate_limited")}),
     },
 )
 async def staff_login(
@@ -64,7 +67,8 @@ async def staff_login(
     request: Request[object, object, State],
 ) -> Response[StaffToken]:
     runtime: Runtime = state.runtime
-    outcome = await service.login(conn, runtime, data)
+    address = request_address(request, runtime.settings.http.trusted_proxies)
+    outcome = await service.login(conn, runtime, data, address=address)
     if isinstance(outcome, AppError):  # returned so the failure count commits
         return cast("Response[StaffToken]", _problem(request, outcome))
     return Response(outcome, status_code=200, headers=NO_STORE)

@@ -74,14 +74,6 @@ class StaffPrincipal(msgspec.Struct, frozen=True, kw_only=True):
         return sorted({g.department for g in self.roles})
 
 
-class LoginThrottle(msgspec.Struct, frozen=True, kw_only=True):
-    consecutive_failures: int = 0
-    locked_until: datetime | None = None
-
-
-# --- the manual lane ------------------------------------------------------------
-
-
 class QueueItem(msgspec.Struct, frozen=True, kw_only=True):
     """Least data: a masked name, never an ID number."""
 

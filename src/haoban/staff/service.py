@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import math
 import re
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
@@ -14,30 +13,21 @@ from haoban.audit import repository as audit
 from haoban.audit.schemas import Actor
 from haoban.kit.errors import AppError, NotFound, Unauthorized
 from haoban.runtime import Runtime
-from haoban.staff import passwords, tokens
+from haoban.staff import passwords, throttle, tokens
 from haoban.staff import repository as repo
 from haoban.staff.schemas import (
     DEPARTMENTS,
     ROLES,
     USERNAME_PATTERN,
     Grant,
-    LoginThrottle,
     StaffLogin,
     StaffProfile,
     StaffToken,
 )
 
-LOCK_AFTER = 5
-LOCK_S = 15 * 60
-
 
 class InvalidCredentials(Unauthorized):
     code = "invalid_credentials"
-
-
-class StaffLoginLocked(AppError):
-    status = 429
-    code = "staff_login_locked"
 
 
 class StaffSpecError(ValueError):
@@ -46,12 +36,6 @@ class StaffSpecError(ValueError):
 
 def normalize_username(username: str) -> str:
     return username.strip().lower()
-
-
-def after_failure(state: LoginThrottle, now: datetime) -> LoginThrottle:
-    failures = state.consecutive_failures + 1
-    locked = now + timedelta(seconds=LOCK_S) if failures % LOCK_AFTER == 0 else state.locked_until
-    return LoginThrottle(consecutive_failures=failures, locked_until=locked)
 
 
 def _grants(departments: list[str], roles: list[str]) -> list[Grant]:
@@ -147,27 +131,23 @@ def _invalid() -> InvalidCredentials:
     return InvalidCredentials("The username or password is wrong.")
 
 
-async def login(conn: asyncpg.Connection, runtime: Runtime, data: StaffLogin) -> StaffToken | AppError:
-    """Sign a staff member in.
+async def login(conn: asyncpg.Connection, runtime: Runtime, data: StaffLogin, *, address: str) -> StaffToken | AppError:
+    """Sign a staff member in from `address` (the request's source address).
 
-    Failures are returned, not raised, so the transaction that counted them
-    commits. The throttle is per username, known or not.
+    Failures are returned, not raised, so the audit row of the failure commits. The
+    limits (haoban.staff.throttle) are per username at this address and per address,
+    known username or not; never per username alone.
     """
     now = runtime.clock.now()
     username = normalize_username(data.username)
-    throttle = await repo.lock_throttle(conn, username, now)
-    if throttle.locked_until is not None and throttle.locked_until > now:
-        wait = math.ceil((throttle.locked_until - now).total_seconds())
-        return StaffLoginLocked(
-            "Too many failed sign-ins; wait and retry.",
-            headers={"Retry-After": str(wait)},
-            extra={"retry_after_s": wait},
-        )
+    try:
+        await throttle.before_attempt(runtime, username=username, address=address, now=now)
+    except AppError as exc:
+        return exc
     account = await repo.by_username(conn, username)
     usable = account is not None and account.disabled_at is None and bool(account.roles)
     ok = await passwords.verify(account.password_hash if account is not None else None, data.password)
     if not (ok and usable and account is not None):
-        await repo.save_throttle(conn, username, after_failure(throttle, now), now)
         await audit.record(
             conn,
             actor=Actor(type="staff", id=str(account.id) if account else "unknown"),
@@ -175,10 +155,10 @@ async def login(conn: asyncpg.Connection, runtime: Runtime, data: StaffLogin) ->
             subject_type="staff",
             subject_id=str(account.id) if account else username[:64],
             at=now,
-            details={"known": account is not None, "failures": throttle.consecutive_failures + 1},
+            details={"known": account is not None, "address_key": runtime.limiter.key("staff.login", address).hex()},
         )
         return _invalid()
-    await repo.save_throttle(conn, username, LoginThrottle(), now)
+    await throttle.succeeded(runtime, username=username, address=address)
     if passwords.needs_rehash(account.password_hash):
         await repo.set_password_hash(conn, account.id, await passwords.rehash(data.password), now)
     await repo.touch_login(conn, account.id, now)
