@@ -25,3 +25,9 @@ _BROKEN = [b"", b"not a file", b"\x00" * 64, b"\xff\xd8\xff" + b"\x00" * 32]
 schemathesis.openapi.media_type("application/pdf", st.sampled_from([_PDF, *_BROKEN]))
 schemathesis.openapi.media_type("image/jpeg", st.sampled_from([_image("JPEG", (32, 24)), *_BROKEN]))
 schemathesis.openapi.media_type("image/png", st.sampled_from([_image("PNG", (16, 16)), *_BROKEN]))
+
+
+@schemathesis.serializer("application/pdf", "image/jpeg", "image/png")
+def raw_bytes(_ctx: schemathesis.SerializationContext, value: object) -> dict[str, object]:
+    """The drawn file as the request body, unchanged."""
+    return {"data": value if isinstance(value, bytes) else _PDF}

@@ -6,7 +6,7 @@ import os
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -50,6 +50,7 @@ from haoban.outbox.worker import running_worker
 from haoban.payouts.callbacks import router as bank_callbacks_router
 from haoban.payouts.sandbox_routes import router as sandbox_bank_router
 from haoban.payouts.wiring import open_bank
+from haoban.route_limits import ingest_limit
 from haoban.runtime import build_runtime
 from haoban.sandbox.bench_routes import router as sandbox_bench_router
 from haoban.sandbox.identity import router as sandbox_identity_router
@@ -181,7 +182,8 @@ def create_app(
             staff_router,
             fund_router,
             identity_router,
-            ingest_router,
+            # Department ingestion is limited per address and per credential before its own authentication.
+            Router(path="/", route_handlers=[ingest_router], guards=[ingest_limit]),
             oauth_router,
             sandbox_router,
             sandbox_sources_router,

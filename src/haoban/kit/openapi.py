@@ -151,6 +151,8 @@ def framework_problems(handler: HTTPRouteHandler) -> dict[int, str]:
         out.update(PARAMETER_PROBLEMS)
     if handler.resolve_security() != PUBLIC:  # none set: the document's default, the bearer token
         out[401] = "unauthorized"
+    if any(getattr(guard, "rate_limited", False) for guard in handler.resolve_guards()):
+        out[429] = "rate_limited"
     return out
 
 

@@ -27,6 +27,7 @@ from haoban.oauth.schemas import (
     ProviderMetadata,
     UserInfo,
 )
+from haoban.route_limits import par_limit, token_limit
 from haoban.runtime import Runtime
 from haoban.tokens.guard import AUTH_DEPENDENCIES, AUTH_GUARDS, CurrentPrincipal
 
@@ -73,6 +74,7 @@ async def openid_configuration(state: State) -> ProviderMetadata:
 @post(
     "/oauth/par",
     operation_id="pushAuthorizationRequest",
+    guards=[par_limit],  # per address (and per credential): haoban.route_limits
     summary="Push an authorization request (RFC 9126)",
     description=(
         "Form-encoded. Public clients send `client_id`; confidential clients authenticate with HTTP Basic. "
@@ -207,6 +209,7 @@ async def withdraw_authorization(
 @post(
     "/oauth/token",
     operation_id="oauthToken",
+    guards=[token_limit],  # per address (and per credential): haoban.route_limits
     summary="Token endpoint",
     description=(
         "Form-encoded. `authorization_code` (with the PKCE `code_verifier`), `refresh_token` (rotated; reuse "
