@@ -44,7 +44,8 @@ async def test_unavailable_estate_registry_sends_a_withdrawal_to_review_not_to_p
     assert body["status"] == "pending_review"
     assert "payout" not in body
     unknown = [s for s in body["decision"]["trace"] if s["passed"] is None]
-    assert [s["rule_id"] for s in unknown] == ["no_property_in_city"]
+    # the estate registry also holds the spouse's properties (the household rule, issue 12)
+    assert [s["rule_id"] for s in unknown] == ["no_property_in_city", "spouse_no_property_in_city"]
     assert await db.fetchval("SELECT count(*) FROM payouts") == 0
     stored = await db.fetchval("SELECT facts->'estate.properties'->>'missing' FROM decisions")
     assert stored.startswith("unavailable")

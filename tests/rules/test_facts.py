@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 
-from haoban.exchange import provenance
+from haoban.exchange import places, provenance
 from haoban.exchange.records import BankCard, FundWithdrawal, HousingFundRecord, PropertyRecord
 from haoban.exchange.schemas import LinkedData, Purpose, SourceData
 from haoban.rules.engine import evaluate
@@ -56,9 +56,15 @@ def _answered_fund(**changes: object) -> SourceData:
     return provenance.answered("housing_fund", _fund(**changes), system="frontdb", subject_id_number=ID_NUMBER)
 
 
-def _answered_estate(*cities: str) -> SourceData:
-    records = [_property(c) for c in cities]
-    return provenance.answered("estate", records, system="frontdb", subject_id_number=ID_NUMBER)
+def _answered_estate(*cities: str, spouse: tuple[str, ...] = ()) -> SourceData:
+    """As the exchange gives it: every place with its GB/T 2260 code (`places.coded`), the spouse's too."""
+    records = places.coded([_property(c) for c in cities])
+    spouse_records = places.coded([_property(c) for c in spouse])
+    assert isinstance(records, list)
+    assert isinstance(spouse_records, list)
+    return provenance.answered(
+        "estate", records, system="frontdb", subject_id_number=ID_NUMBER, spouse_properties=spouse_records
+    )
 
 
 def test_an_answer_becomes_known_facts_with_provenance_and_plain_values() -> None:
@@ -114,9 +120,19 @@ def test_build_facts_adds_ledger_history_inputs_and_the_day() -> None:
 
 
 def test_every_service_names_its_sources() -> None:
-    for version in ("hpf.withdraw.rent@2026.1", "hpf.withdraw.retirement@2026.1", "housing.public_rental.apply@2026.1"):
+    """The sources a service asks are the ones its rules read; the spouse's properties (the household
+    rule, issue 12) are read through the marriage registry."""
+    for version in (
+        "hpf.withdraw.rent@2026.2",
+        "hpf.withdraw.retirement@2026.1",
+        "housing.public_rental.apply@2026.2",
+        "hpf.withdraw.loan_repayment@2026.2",
+    ):
         compiled = rule_set(version)
-        sources = {name.partition(".")[0] for name, _ in compiled.fact_vars}
+        names = {name for name, _ in compiled.fact_vars}
+        sources = {name.partition(".")[0] for name in names}
+        if "estate.spouse_properties" in names:
+            sources.add("marriage")
         exchange = sources - {"ledger", "haoban", "applicant"}
         assert exchange == set(SOURCES_FOR[compiled.service_code]), version
 
@@ -130,7 +146,27 @@ def _rent(*sources: SourceData, own: list[OwnWithdrawal] | None = None) -> str:
         inputs={},
         today=TODAY,
     )
-    return evaluate(rule_set("hpf.withdraw.rent@2026.1"), facts, today=TODAY).outcome
+    return evaluate(rule_set("hpf.withdraw.rent@2026.2"), facts, today=TODAY).outcome
+
+
+def test_a_property_in_any_spelling_of_zhengzhou_counts_as_in_the_city() -> None:
+    """Issue 12: 郑州市, 金水区, 中牟县 and a full address are all Zhengzhou (4101); 2026.1 compared text."""
+    for city in ("郑州市", "金水区", "中牟县", "河南省郑州市金水区经三路 12 号", "410105"):
+        assert _rent(_answered_fund(), _answered_estate(city)) == "reject", city
+    assert _rent(_answered_fund(), _answered_estate("开封市")) == "approve"
+
+
+def test_a_property_whose_place_names_no_division_is_unknown_not_elsewhere() -> None:
+    assert _rent(_answered_fund(), _answered_estate("郑东新区")) == "review"
+
+
+def test_the_spouses_flat_in_the_city_refuses_rent() -> None:
+    assert _rent(_answered_fund(), _answered_estate(spouse=("郑州市",))) == "reject"
+    assert _rent(_answered_fund(), _answered_estate(spouse=("上海市",))) == "approve"
+    unknown = provenance.answered(
+        "estate", [], system="frontdb", subject_id_number=ID_NUMBER, spouse_reason="marriage timeout"
+    )
+    assert _rent(_answered_fund(), unknown) == "review"
 
 
 def test_from_exchange_answers_to_a_rent_decision() -> None:

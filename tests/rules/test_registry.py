@@ -62,8 +62,9 @@ async def test_stored_rule_sets_cannot_be_edited(db: asyncpg.Connection) -> None
     [
         (date(2025, 1, 1), "hpf.withdraw.rent@2025.1"),
         (date(2025, 12, 31), "hpf.withdraw.rent@2025.1"),
-        (date(2026, 1, 1), "hpf.withdraw.rent@2026.1"),
-        (date(2031, 5, 5), "hpf.withdraw.rent@2026.1"),
+        # 2026.2 (issue 12: places by division code, the household rule) supersedes 2026.1 from its start
+        (date(2026, 1, 1), "hpf.withdraw.rent@2026.2"),
+        (date(2031, 5, 5), "hpf.withdraw.rent@2026.2"),
     ],
 )
 async def test_the_version_in_effect_on_the_day_is_chosen(db: asyncpg.Connection, day: date, version: str) -> None:
@@ -103,7 +104,7 @@ async def test_a_decision_is_stored_with_its_facts_and_read_back_equal(db: async
     assert stored.facts == facts
     assert (stored.application_id, stored.rule_set_version, stored.decided_at) == (
         application_id,
-        "hpf.withdraw.rent@2026.1",
+        "hpf.withdraw.rent@2026.2",
         AT,
     )
     assert await get_decision(db, uuid.uuid4()) is None

@@ -39,7 +39,7 @@ async def _tamper(db: asyncpg.Connection) -> None:
         await db.execute("SET LOCAL session_replication_role = replica")
         await db.execute(
             "UPDATE rule_sets SET document = jsonb_set(document, '{parameters,retained_min_fen,0,value}', '200000')"
-            " WHERE version = 'hpf.withdraw.rent@2026.1'"
+            " WHERE version = 'hpf.withdraw.rent@2026.2'"  # the version in effect (issue 12)
         )
 
 

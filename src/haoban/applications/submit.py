@@ -233,6 +233,7 @@ async def _decide(
         purpose=purpose,
         sources=sources,
         authorised=Authorised(grants=state.grants, sealed_id_number=state.sealed_id_number),
+        household=service_def.code in rule_facts.HOUSEHOLD_RULE,
     )
     application_id, decision_id = uuid.uuid4(), uuid.uuid4()
     facts, decision = await _evaluate(

@@ -10,7 +10,7 @@ SOURCES: tuple[SourceName, ...] = get_args(SourceName)
 
 ITEMS: dict[SourceName, tuple[str, ...]] = {
     "identity": ("name", "sex", "birth_date", "address", "status"),
-    "household": ("household_no", "city", "address", "members", "registered_since"),
+    "household": ("household_no", "city", "division_code", "city_code", "address", "members", "registered_since"),
     "housing_fund": (
         "account_no",
         "status",
@@ -22,9 +22,9 @@ ITEMS: dict[SourceName, tuple[str, ...]] = {
         "withdrawals",
         "loan_outstanding_fen",
     ),
-    "estate": ("properties",),
+    "estate": ("properties", "spouse_properties"),
     "marriage": ("status", "spouse"),
-    "social_security": ("city", "contribution_months"),
+    "social_security": ("city", "division_code", "city_code", "contribution_months"),
 }
 
 AGENCIES: dict[SourceName, tuple[str, str]] = {

@@ -36,7 +36,7 @@ async def identity_photo(db: Executor, id_number: str) -> bytes | None:
 
 async def household(db: Executor, id_number: str) -> HouseholdRecord | None:
     head = await db.fetchrow(
-        "SELECT h.household_no, h.city, h.address, h.updated_at, m.registered_since"
+        "SELECT h.household_no, h.city, h.address, h.updated_at, m.registered_since, h.division_code"
         " FROM shared.household_members m JOIN shared.households h USING (household_no)"
         " WHERE m.id_number = $1",
         id_number,
@@ -55,6 +55,7 @@ async def household(db: Executor, id_number: str) -> HouseholdRecord | None:
         members=[HouseholdMember(**dict(m)) for m in members],
         registered_since=head["registered_since"],
         updated_at=head["updated_at"],
+        division_code=head["division_code"],
     )
 
 
@@ -87,7 +88,7 @@ async def housing_fund(db: Executor, id_number: str) -> HousingFundRecord | None
 
 async def properties_of(db: Executor, id_number: str) -> list[PropertyRecord]:
     rows = await db.fetch(
-        "SELECT p.certificate_no, p.city, p.address, p.area_m2, p.mortgaged, p.seized, p.updated_at,"
+        "SELECT p.certificate_no, p.city, p.address, p.area_m2, p.mortgaged, p.seized, p.updated_at, p.division_code,"
         " array(SELECT o2.id_number FROM shared.estate_owners o2"
         "       WHERE o2.certificate_no = p.certificate_no ORDER BY o2.id_number) AS owner_id_numbers"
         " FROM shared.estate_owners o JOIN shared.estate_properties p USING (certificate_no)"
@@ -104,6 +105,7 @@ async def properties_of(db: Executor, id_number: str) -> list[PropertyRecord]:
             mortgaged=r["mortgaged"],
             seized=r["seized"],
             updated_at=r["updated_at"],
+            division_code=r["division_code"],
         )
         for r in rows
     ]
@@ -120,7 +122,14 @@ async def marriage(db: Executor, id_number: str) -> MarriageRecord | None:
 
 async def social_security(db: Executor, id_number: str) -> SocialSecurityRecord | None:
     row = await db.fetchrow(
-        "SELECT city, contribution_months, updated_at FROM shared.social_security WHERE id_number = $1",
+        "SELECT city, contribution_months, updated_at, division_code FROM shared.social_security WHERE id_number = $1",
         id_number,
     )
-    return None if row is None else SocialSecurityRecord(**dict(row))
+    if row is None:
+        return None
+    return SocialSecurityRecord(
+        city=row["city"],
+        contribution_months=row["contribution_months"],
+        updated_at=row["updated_at"],
+        division_code=row["division_code"],
+    )

@@ -23,6 +23,7 @@ from PIL import Image, UnidentifiedImageError
 from haoban.audit import repository as audit
 from haoban.audit.schemas import Actor
 from haoban.exchange import ingest_repository as repo
+from haoban.exchange import places
 from haoban.exchange.ingest_schemas import (
     HouseholdIn,
     HousingFundIn,
@@ -137,6 +138,8 @@ def check(rec: SourceRecord, at: str = "") -> list[FieldError]:
         _check_marriage(rec, at, errors)
     else:
         _id_number(errors, f"{at}id_number", rec.id_number)
+    if (place := places.problem(rec, at)) is not None:
+        errors.append(place)
     return errors
 
 
@@ -175,6 +178,7 @@ def parse_batch(source: SourceName, raw: Sequence[dict[str, Any]]) -> list[Sourc
 
 
 async def _write(conn: asyncpg.Connection, rec: SourceRecord, at: str, *, now: datetime, by: str) -> bool:
+    rec = places.normalised(rec)  # the division code beside the name
     if isinstance(rec, IdentityIn):
         return await repo.upsert_identity(conn, rec, hashlib.sha256(rec.photo).hexdigest(), now, by)
     if isinstance(rec, HouseholdIn):

@@ -47,15 +47,17 @@ async def upsert_identity(conn: asyncpg.Connection, rec: IdentityIn, photo_sha25
 
 async def upsert_household(conn: asyncpg.Connection, rec: HouseholdIn, at: datetime, by: str) -> bool:
     inserted: bool = await conn.fetchval(
-        "INSERT INTO shared.households (household_no, city, address, updated_at, updated_by)"
-        " VALUES ($1, $2, $3, $4, $5)"
+        "INSERT INTO shared.households (household_no, city, address, updated_at, updated_by, division_code)"
+        " VALUES ($1, $2, $3, $4, $5, $6)"
         " ON CONFLICT (household_no) DO UPDATE SET city = EXCLUDED.city, address = EXCLUDED.address,"
+        " division_code = EXCLUDED.division_code,"
         " updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by RETURNING (xmax = 0) AS inserted",
         rec.household_no,
         rec.city,
         rec.address,
         at,
         by,
+        rec.division_code,
     )
     ids = [m.id_number for m in rec.members]
     # A person is registered in one household at a time: listing them here moves them.
@@ -144,9 +146,10 @@ async def upsert_fund_account(conn: asyncpg.Connection, rec: HousingFundIn, at: 
 async def upsert_property(conn: asyncpg.Connection, rec: PropertyIn, at: datetime, by: str) -> bool:
     inserted: bool = await conn.fetchval(
         "INSERT INTO shared.estate_properties"
-        " (certificate_no, city, address, area_m2, mortgaged, seized, updated_at, updated_by)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        " (certificate_no, city, address, area_m2, mortgaged, seized, updated_at, updated_by, division_code)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         " ON CONFLICT (certificate_no) DO UPDATE SET city = EXCLUDED.city, address = EXCLUDED.address,"
+        " division_code = EXCLUDED.division_code,"
         " area_m2 = EXCLUDED.area_m2, mortgaged = EXCLUDED.mortgaged, seized = EXCLUDED.seized,"
         " updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by RETURNING (xmax = 0) AS inserted",
         rec.certificate_no,
@@ -157,6 +160,7 @@ async def upsert_property(conn: asyncpg.Connection, rec: PropertyIn, at: datetim
         rec.seized,
         at,
         by,
+        rec.division_code,
     )
     await conn.execute(
         "DELETE FROM shared.estate_owners WHERE certificate_no = $1 AND NOT (id_number = ANY($2::text[]))",
@@ -194,9 +198,10 @@ async def upsert_marriage(conn: asyncpg.Connection, rec: MarriageIn, at: datetim
 
 async def upsert_social_security(conn: asyncpg.Connection, rec: SocialSecurityIn, at: datetime, by: str) -> bool:
     inserted: bool = await conn.fetchval(
-        "INSERT INTO shared.social_security (id_number, city, contribution_months, updated_at, updated_by)"
-        " VALUES ($1, $2, $3, $4, $5)"
-        " ON CONFLICT (id_number) DO UPDATE SET city = EXCLUDED.city,"
+        "INSERT INTO shared.social_security"
+        " (id_number, city, contribution_months, updated_at, updated_by, division_code)"
+        " VALUES ($1, $2, $3, $4, $5, $6)"
+        " ON CONFLICT (id_number) DO UPDATE SET city = EXCLUDED.city, division_code = EXCLUDED.division_code,"
         " contribution_months = EXCLUDED.contribution_months,"
         " updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by RETURNING (xmax = 0) AS inserted",
         rec.id_number,
@@ -204,5 +209,6 @@ async def upsert_social_security(conn: asyncpg.Connection, rec: SocialSecurityIn
         rec.contribution_months,
         at,
         by,
+        rec.division_code,
     )
     return inserted

@@ -24,6 +24,14 @@ Months = Annotated[int, msgspec.Meta(ge=0, le=1200)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 City = Annotated[str, msgspec.Meta(min_length=1, max_length=32, examples=["郑州"])]
+DivisionCode = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^\d{6}$",
+        examples=["410105"],
+        description="GB/T 2260 administrative division code; resolved from the names when left out",
+    ),
+]
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^\S(.*\S)?$")]
 CardNo = Annotated[str, msgspec.Meta(pattern=r"^\d{12,19}$", description="Bank card number, 12 to 19 digits")]
 Photo = Annotated[
@@ -64,6 +72,7 @@ class HouseholdIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     city: City
     address: Text
     members: Annotated[list[MemberIn], msgspec.Meta(min_length=1, max_length=50)]
+    division_code: DivisionCode | None = None
 
 
 class BankCardIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -95,15 +104,20 @@ class HousingFundIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
 
 
 class PropertyIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """不动产 record: one property and all its owners (owners not listed are removed)."""
+    """不动产 record: one property and all its owners (owners not listed are removed).
+
+    The place is `division_code` when given, else resolved from `city` and `district`, else from
+    `address` (河南省郑州市金水区…); a place that resolves to no city is refused naming the field."""
 
     certificate_no: Code
     owner_id_numbers: Annotated[list[IdNumberShape], msgspec.Meta(min_length=1, max_length=20)]
-    city: City
     address: Text
     area_m2: AreaM2
     mortgaged: bool
     seized: bool
+    city: City | None = None
+    district: City | None = None
+    division_code: DivisionCode | None = None
 
 
 class MarriageIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -123,6 +137,7 @@ class SocialSecurityIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     id_number: IdNumberShape
     city: City
     contribution_months: Months
+    division_code: DivisionCode | None = None
 
 
 SourceRecord = IdentityIn | HouseholdIn | HousingFundIn | PropertyIn | MarriageIn | SocialSecurityIn

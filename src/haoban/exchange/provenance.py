@@ -22,6 +22,7 @@ from haoban.exchange.records import (
 )
 from haoban.exchange.schemas import SourceData, TrustLevel, linked_value, unavailable_value
 from haoban.kit.masking import mask_card, mask_id_number
+from haoban.places import divisions
 
 AGENCY_TRUST: TrustLevel = "A"
 
@@ -34,6 +35,20 @@ Record = (
     | SocialSecurityRecord
     | None
 )
+
+
+def _property(p: PropertyRecord, subject_id_number: str) -> dict[str, Any]:
+    return {
+        "certificate_no": p.certificate_no,
+        "city": p.city,
+        "division_code": p.division_code,
+        "city_code": divisions.city_code_or_none(p.division_code),
+        "address": p.address,
+        "area_m2": p.area_m2,
+        "mortgaged": p.mortgaged,
+        "seized": p.seized,
+        "co_owners": [mask_id_number(o) for o in p.owner_id_numbers if o != subject_id_number],
+    }
 
 
 def _values(source: SourceName, record: Record, subject_id_number: str) -> dict[str, Any]:
@@ -54,6 +69,8 @@ def _values(source: SourceName, record: Record, subject_id_number: str) -> dict[
         return {
             "household_no": record.household_no,
             "city": record.city,
+            "division_code": record.division_code,
+            "city_code": divisions.city_code_or_none(record.division_code),
             "address": record.address,
             "members": [
                 {
@@ -81,20 +98,7 @@ def _values(source: SourceName, record: Record, subject_id_number: str) -> dict[
             "loan_outstanding_fen": record.loan_outstanding_fen,
         }
     if isinstance(record, list):
-        return {
-            "properties": [
-                {
-                    "certificate_no": p.certificate_no,
-                    "city": p.city,
-                    "address": p.address,
-                    "area_m2": p.area_m2,
-                    "mortgaged": p.mortgaged,
-                    "seized": p.seized,
-                    "co_owners": [mask_id_number(o) for o in p.owner_id_numbers if o != subject_id_number],
-                }
-                for p in record
-            ]
-        }
+        return {"properties": [_property(p, subject_id_number) for p in record], "spouse_properties": None}
     raise TypeError(type(record).__name__)
 
 
@@ -108,7 +112,12 @@ def _small_values(record: MarriageRecord | SocialSecurityRecord) -> dict[str, An
                 "registered_on": record.registered_on,
             }
         return {"status": record.status, "spouse": spouse}
-    return {"city": record.city, "contribution_months": record.contribution_months}
+    return {
+        "city": record.city,
+        "division_code": record.division_code,
+        "city_code": divisions.city_code_or_none(record.division_code),
+        "contribution_months": record.contribution_months,
+    }
 
 
 def _updated_at(record: Record) -> datetime | None:
@@ -119,20 +128,45 @@ def _updated_at(record: Record) -> datetime | None:
     return record.updated_at
 
 
-def answered(source: SourceName, record: Record, *, system: str, subject_id_number: str) -> SourceData:
-    """A source that answered, with a record or with "no record"."""
+def answered(
+    source: SourceName,
+    record: Record,
+    *,
+    system: str,
+    subject_id_number: str,
+    spouse_properties: list[PropertyRecord] | None = None,
+    spouse_reason: str | None = None,
+) -> SourceData:
+    """A source that answered, with a record or with "no record".
+
+    Estate's `spouse_properties` (the household rule) is given when the spouse's
+    properties were asked; `spouse_reason` says why they are not known.
+    """
     no_record = record is None or record == []
     values = _values(source, record, subject_id_number)
     stamp = _updated_at(record)
+    items = {
+        name: linked_value(values[name], source=source, trust_level=AGENCY_TRUST, last_updated=stamp)
+        for name in ITEMS[source]
+    }
+    if source == "estate":
+        if spouse_properties is not None:
+            stamps = [p.updated_at for p in spouse_properties]
+            items["spouse_properties"] = linked_value(
+                [_property(p, subject_id_number) for p in spouse_properties],
+                source=source,
+                trust_level=AGENCY_TRUST,
+                last_updated=max(stamps, default=None),
+            )
+            no_record = no_record and not spouse_properties
+        elif spouse_reason is not None:
+            items["spouse_properties"] = unavailable_value(spouse_reason)
     return SourceData(
         source=source,
         agency=AGENCIES[source][0],
         status="no_record" if no_record else "ok",
         system=system,
-        items={
-            name: linked_value(values[name], source=source, trust_level=AGENCY_TRUST, last_updated=stamp)
-            for name in ITEMS[source]
-        },
+        items=items,
     )
 
 

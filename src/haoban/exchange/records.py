@@ -46,6 +46,7 @@ class HouseholdRecord(msgspec.Struct, frozen=True, kw_only=True):
     members: list[HouseholdMember]
     registered_since: date
     updated_at: datetime
+    division_code: str | None = None  # GB/T 2260; None when the place names no division
 
 
 class BankCard(msgspec.Struct, frozen=True, kw_only=True):
@@ -86,6 +87,7 @@ class PropertyRecord(msgspec.Struct, frozen=True, kw_only=True):
     mortgaged: bool
     seized: bool
     updated_at: datetime
+    division_code: str | None = None  # GB/T 2260; None when the place names no division
 
 
 class MarriageRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -104,3 +106,4 @@ class SocialSecurityRecord(msgspec.Struct, frozen=True, kw_only=True):
     city: str
     contribution_months: int
     updated_at: datetime
+    division_code: str | None = None  # GB/T 2260; None when the place names no division

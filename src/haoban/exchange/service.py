@@ -164,6 +164,7 @@ async def pull(
     purpose: Purpose,
     sources: list[SourceName],
     authorised: Authorised | None = None,
+    household: bool = False,
 ) -> Pulled:
     """Pull `sources` for a citizen under a consent covering `purpose`; log every pull.
 
@@ -187,9 +188,16 @@ async def pull(
         )
     id_number = citizens.open_id_number(runtime.vault, citizen_id, authorised.sealed_id_number)
     timeout_s = runtime.settings.exchange.source_timeout_ms / 1000
-    answers = await gather(runtime.sources, id_number, sources, timeout_s)
+    answers = await gather(runtime.sources, id_number, sources, timeout_s, household=household)
     views = [
-        provenance.answered(a.source, a.fetched.record, system=a.fetched.system, subject_id_number=id_number)
+        provenance.answered(
+            a.source,
+            a.fetched.record,
+            system=a.fetched.system,
+            subject_id_number=id_number,
+            spouse_properties=a.spouse_properties,
+            spouse_reason=a.spouse_reason,
+        )
         if a.fetched is not None
         else provenance.unavailable(a.source, a.reason or "unknown")
         for a in answers

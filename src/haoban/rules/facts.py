@@ -17,15 +17,26 @@ import msgspec
 
 from haoban.exchange.records import SourceName
 from haoban.exchange.schemas import LinkedData, SourceData
+from haoban.rules import retirement
 from haoban.rules.schemas import Fact
 
 # The exchange sources each service's rules read.
 SOURCES_FOR: dict[str, list[SourceName]] = {
-    "hpf.withdraw.rent": ["housing_fund", "estate"],
+    "hpf.withdraw.rent": ["housing_fund", "estate", "marriage"],
     "hpf.withdraw.retirement": ["identity", "housing_fund"],
-    "hpf.withdraw.loan_repayment": ["housing_fund", "estate"],
-    "housing.public_rental.apply": ["household", "social_security", "estate"],
+    "hpf.withdraw.loan_repayment": ["housing_fund", "estate", "marriage"],
+    "housing.public_rental.apply": ["household", "social_security", "estate", "marriage"],
 }
+
+# Services whose property rules count the household: the spouse's properties, through the marriage registry.
+HOUSEHOLD_RULE: frozenset[str] = frozenset(
+    {"hpf.withdraw.rent", "hpf.withdraw.loan_repayment", "housing.public_rental.apply"}
+)
+
+# Place items that are unknown when their record's place named no division (GB/T 2260). Properties
+# keep `city_code: null` instead, and the property rules read null as unknown, never as "elsewhere".
+PLACE_ITEMS: frozenset[str] = frozenset({"household.city_code", "social_security.city_code"})
+
 
 # Sources kept in a decision's snapshot though no rule reads them: the reviewer sees who applied.
 RECORDED_FOR: dict[str, list[SourceName]] = {
@@ -76,6 +87,8 @@ def source_facts(source: SourceData) -> dict[str, Fact]:
         missing = None
         if value is None:
             missing = "no_record" if source.status == "no_record" else "no_value"
+            if name in PLACE_ITEMS and source.status == "ok":
+                missing = "unresolved_place"
         facts[name] = Fact(
             value=value,
             source=source.source,
@@ -128,8 +141,26 @@ def build_facts(
         source="haoban",
     )
     facts.update(applicant_facts(inputs, INPUTS_FOR.get(service_code, [])))
+    if "identity" in wanted:
+        facts["identity.retirement_on"] = retirement_fact(facts)
     facts["today"] = Fact(value=today.isoformat(), source="haoban")
     return facts
+
+
+def retirement_fact(facts: Mapping[str, Fact]) -> Fact:
+    """`identity.retirement_on`: the statutory retirement day from the registry's birth date and sex."""
+    birth, sex = facts.get("identity.birth_date"), facts.get("identity.sex")
+    if birth is None or sex is None or not isinstance(birth.value, str) or sex.value not in ("M", "F"):
+        why = (birth.missing if birth is not None else None) or (sex.missing if sex is not None else None)
+        return Fact(value=None, source="identity", missing=why or "no_value")
+    on = retirement.retirement_date(date.fromisoformat(birth.value), retirement.line_for(sex.value))
+    return Fact(
+        value=on.isoformat(),
+        source="identity",
+        system=birth.system,
+        trust_level=birth.trust_level,
+        last_updated=birth.last_updated,
+    )
 
 
 def today_of(facts: Mapping[str, Fact]) -> date | None:
