@@ -19,6 +19,7 @@ from haoban.cli_errors import CliError
 from haoban.db import migrations
 from haoban.db.embedded import EmbeddedPostgres
 from haoban.db.pool import connect
+from haoban.identity.face.evaluate_cli import add_parser as add_face_evaluation
 from haoban.kit.clock import SystemClock
 from haoban.kit.settings_error import SettingsError
 from haoban.observability.logging import configure_logging
@@ -404,17 +405,20 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
     audit.set_defaults(func=cmd_audit)
 
-    faces = sub.add_parser("faces", help="face login administration")
-    faces.add_argument(
-        "action",
-        choices=["reenable", "reset"],
-        help="reenable: after 50 failed matches; reset: delete the enrolled face and allow one new enrolment",
+    faces = sub.add_parser("faces", help="face login administration and evaluation").add_subparsers(
+        dest="action", required=True
     )
-    faces.add_argument("--id-number", required=True)
-    faces.add_argument("--staff", required=True, help="the staff member doing it (audited)")
-    faces.add_argument("--reason", required=True, help="why (audited), e.g. identity checked at a service centre")
-    faces.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
-    faces.set_defaults(func=cmd_faces)
+    for action, what in (
+        ("reenable", "re-enable face login disabled after 50 failed matches"),
+        ("reset", "delete the enrolled face and allow one new enrolment"),
+    ):
+        admin = faces.add_parser(action, help=what)
+        admin.add_argument("--id-number", required=True)
+        admin.add_argument("--staff", required=True, help="the staff member doing it (audited)")
+        admin.add_argument("--reason", required=True, help="why (audited), e.g. identity checked at a service centre")
+        admin.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
+        admin.set_defaults(func=cmd_faces)
+    add_face_evaluation(faces)
 
     _add_decisions_parser(sub)
     _add_money_parsers(sub)

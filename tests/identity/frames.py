@@ -1,97 +1,28 @@
-"""Make login frames from a still photo, deterministically by seed.
+"""Test images: the sandbox's frame maker, plus images that must be refused.
 
-A real login sends 3-5 camera frames of a moving face. Here each frame is the photo
-rotated by 3-8 degrees (alternating direction), shifted, scaled by 0.9-1.1, brightened or
-darkened, and recompressed as JPEG. Also: images that must be refused (no face, two
-faces, blur, a tiny face, a decompression bomb).
+Login frames come from `haoban.sandbox.frames` (the demo script and the bench use it too).
+Here: copies of a frame, and images the engine must refuse (no face, two faces, blur, a tiny
+face, a decompression bomb).
 """
 
 from __future__ import annotations
 
 import io
-import random
 import struct
 import zlib
-from importlib import resources
 
-import numpy as np
-from PIL import Image, ImageEnhance, ImageFilter
+from PIL import Image, ImageFilter
 
-PHOTOS = ("grace_hopper.jpg", "astronaut.jpg")
+from haoban.sandbox.frames import PHOTOS, jpeg, make_frames, open_rgb, photo
 
-
-def photo(name: str) -> bytes:
-    """One of the demo ID photos shipped in haoban.sandbox (public domain, one face each)."""
-    return resources.files("haoban.sandbox").joinpath("photos", name).read_bytes()
-
-
-def _open(data: bytes) -> Image.Image:
-    with Image.open(io.BytesIO(data)) as image:
-        return image.convert("RGB")
-
-
-def jpeg(image: Image.Image, quality: int = 90) -> bytes:
-    out = io.BytesIO()
-    image.save(out, format="JPEG", quality=quality)
-    return out.getvalue()
+_open = open_rgb
+__all__ = ["PHOTOS", "jpeg", "make_frames", "open_rgb", "photo"]
 
 
 def png(image: Image.Image) -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()
-
-
-def _angles(rng: random.Random, n: int) -> list[float]:
-    """Alternating tilts of 3-8 degrees; tilts in the same direction are spread over the range."""
-    angles = [0.0] * n
-    for sign, indices in ((1, range(0, n, 2)), (-1, range(1, n, 2))):
-        count = len(indices)
-        spots = [3.0 + 5.0 * k / max(count - 1, 1) for k in range(count)]
-        rng.shuffle(spots)
-        for i, spot in zip(indices, spots, strict=True):
-            angles[i] = sign * min(8.0, max(3.0, spot + rng.uniform(-0.4, 0.4)))
-    return angles
-
-
-def _spread(rng: random.Random, n: int, limit: float) -> list[float]:
-    """N sideways shifts within +-limit, evenly spaced and shuffled.
-
-    Two frames tilted the same way a degree apart and shifted alike differ by less than
-    landmark jitter, and the engine rightly calls them copies; spacing the shifts prevents that.
-    """
-    spots = [-limit + 2 * limit * k / max(n - 1, 1) + rng.uniform(-0.002, 0.002) for k in range(n)]
-    rng.shuffle(spots)
-    return spots
-
-
-def make_frames(base: bytes, n: int = 5, seed: int = 0) -> list[bytes]:
-    """N distinct frames of the face in `base`: small rotation, shift, scale, brightness, JPEG quality.
-
-    A seed is also a session: where the face sits in the picture (up to 7 % off) and how close
-    the camera is (up to 12 % closer) are drawn once per seed, as two logins frame a face
-    differently. Without that, every attempt would be the same photo within a few pixels, and
-    frames of two attempts would look like replays of each other far more often than real ones.
-    """
-    rng = random.Random(seed)
-    source = _open(base)
-    width, height = source.size
-    fill = tuple(int(v) for v in np.asarray(source).reshape(-1, 3).mean(axis=0))
-    session_x, session_y = rng.uniform(-0.07, 0.07) * width, rng.uniform(-0.07, 0.07) * height
-    zoom = rng.uniform(1.0, 1.12)
-    view = (width * (1 - 1 / zoom) / 2, height * (1 - 1 / zoom) / 2)
-    view_box = (view[0], view[1], width - view[0], height - view[1])
-    frames = []
-    for angle, shift in zip(_angles(rng, n), _spread(rng, n, 0.05), strict=True):
-        dx = round(session_x + shift * width)
-        dy = round(session_y + rng.uniform(-0.05, 0.05) * height)
-        moved = source.rotate(angle, resample=Image.Resampling.BICUBIC, translate=(dx, dy), fillcolor=fill)
-        scale = rng.uniform(0.9, 1.1)
-        size = (round(width * scale), round(height * scale))
-        moved = moved.resize(size, Image.Resampling.LANCZOS, box=view_box)
-        moved = ImageEnhance.Brightness(moved).enhance(rng.uniform(0.85, 1.15))
-        frames.append(jpeg(moved, quality=rng.randint(75, 92)))
-    return frames
 
 
 def recompress(data: bytes, quality: int) -> bytes:

@@ -8,6 +8,7 @@ import signal
 from collections.abc import Callable
 
 import pytest
+from PIL import ImageOps
 
 from haoban.identity.face import errors
 from haoban.identity.face.engine import ProcessPoolFaceEngine
@@ -67,7 +68,7 @@ BAD_FRAMES: dict[str, tuple[Callable[[], bytes], type[errors.FaceError], int]] =
     "two_faces": (frames.two_faces, errors.MultipleFaces, 0),
     "undecodable": (lambda: b"\xff\xd8\xff\xe0 not really a jpeg", errors.FrameUndecodable, 1),
     "bomb": (lambda: frames.png_bomb(6000, 4000), errors.FrameTooManyPixels, 3),
-    "blurry": (lambda: frames.blurred(frames.photo("grace_hopper.jpg"), 2.0), errors.TooBlurry, 1),
+    "blurry": (lambda: frames.blurred(frames.photo("grace_hopper.jpg"), 4.0), errors.TooBlurry, 1),
     "tiny": (lambda: frames.tiny_face(frames.photo("grace_hopper.jpg")), errors.FaceTooSmall, 4),
 }
 
@@ -117,10 +118,33 @@ async def test_frames_from_an_earlier_attempt_are_replays(
     later = frames.make_frames(frames.photo("grace_hopper.jpg"), 4, seed=7)
     fresh = await engine.verify(later, grace_reference, seen=earlier.frame_hashes)  # new frames pass
     assert fresh.matched
-    for replayed in (grace_frames[3], frames.recompress(grace_frames[3], 85)):
+    for copy in (lambda f: f, lambda f: frames.recompress(f, 85)):
         with pytest.raises(errors.ReplayedFrame) as caught:
-            await engine.verify([*later[:2], replayed], grace_reference, seen=earlier.frame_hashes)
-        assert caught.value.field == "frames[2]"
+            await engine.verify([later[0], *map(copy, grace_frames[3:5])], grace_reference, seen=earlier.frame_hashes)
+        assert caught.value.field == "frames[1]"
+    # One seen frame among fresh ones is not a replay: a still face's new frame can look like a seen one.
+    mixed = await engine.verify([*later[:2], grace_frames[3]], grace_reference, seen=earlier.frame_hashes)
+    assert mixed.matched
+
+
+COPIES = {
+    "cropped by 6 px": lambda im: im.crop((6, 6, im.width - 6, im.height - 6)),
+    "cropped by a tenth": lambda im: im.crop((im.width // 10, 0, im.width, im.height - im.height // 20)),
+    "rescaled to 80 %": lambda im: im.resize((im.width * 4 // 5, im.height * 4 // 5)),
+    "rescaled to 150 %": lambda im: im.resize((im.width * 3 // 2, im.height * 3 // 2)),
+    "mirrored": ImageOps.mirror,
+    "mirrored and cropped": lambda im: ImageOps.mirror(im).crop((10, 0, im.width, im.height - 10)),
+}
+
+
+@pytest.mark.parametrize("copy", COPIES)
+async def test_crops_rescales_and_mirror_images_of_seen_frames_are_replays(
+    engine: ProcessPoolFaceEngine, grace_reference: Encoding, grace_frames: list[bytes], copy: str
+) -> None:
+    earlier = await engine.verify(grace_frames, grace_reference)
+    copied = [frames.jpeg(COPIES[copy](frames.open_rgb(f)), quality=80) for f in grace_frames[:3]]
+    with pytest.raises(errors.ReplayedFrame):
+        await engine.verify(copied, grace_reference, seen=earlier.frame_hashes)
 
 
 async def test_wrong_frame_count_and_oversized_frames_are_refused_before_the_pool(

@@ -9,10 +9,12 @@ Only then may `match` compare against the reference.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from itertools import combinations
+from typing import Literal
 
-from haoban.identity.face import errors
+from haoban.identity.face import aligned, errors
 from haoban.identity.face.features import (
     TEMPLATE_DIM,
     Encoding,
@@ -95,11 +97,34 @@ def check_motion(hashes: Sequence[FrameHash], s: FaceSettings) -> None:
         raise errors.NoMotion(None, "the face neither shifted nor rolled between frames")
 
 
+def transformed(new: FrameHash, old: FrameHash, s: FaceSettings) -> bool:
+    """`new` is `old` cropped, rescaled, mirrored or recompressed.
+
+    None of those change the aligned face (aligned.face_hash), the head's roll (a mirror only
+    flips its sign) or the face's brightness, so all three must agree.
+    """
+    if not (new.face and old.face) or old.luma <= 0 or abs(new.luma / old.luma - 1) > s.replay_luma:
+        return False
+    same, mirrored = aligned.distances(new.face, old.face)
+    return (same <= s.replay_bits and abs(new.roll - old.roll) <= s.replay_roll_deg) or (
+        mirrored <= s.replay_bits and abs(new.roll + old.roll) <= s.replay_roll_deg
+    )
+
+
 def check_replay(hashes: Sequence[FrameHash], seen: Sequence[FrameHash], s: FaceSettings) -> None:
-    """Stage 6: no frame is a picture the caller saw in an earlier attempt."""
-    for j, h in enumerate(hashes):
-        if any(same_picture(h, old, s) for old in seen):
-            raise errors.ReplayedFrame(j, f"frames[{j}] was sent in an earlier attempt")
+    """Stage 6: the attempt does not reuse frames of an earlier attempt.
+
+    It is refused when `replay_frames` of its frames repeat seen ones, recompressed, cropped,
+    rescaled or mirrored (`transformed`). One such frame alone is not enough: a fresh capture
+    of a still face can look like a seen frame now and then, while a replayed attempt repeats
+    every frame, and fresh frames of the face would make a replayed one pointless. Rows stored
+    before the aligned hash existed are compared by the frame geometry (`same_picture`).
+    """
+    legacy = [j for j, h in enumerate(hashes) if any(same_picture(h, old, s) for old in seen if not old.face)]
+    repeats = [j for j, h in enumerate(hashes) if any(transformed(h, old, s) for old in seen if old.face)]
+    if legacy or len(repeats) >= min(s.replay_frames, len(hashes)):
+        j = (legacy or repeats)[0]
+        raise errors.ReplayedFrame(j, f"frames[{j}] repeats a frame of an earlier attempt")
 
 
 def assess(results: Sequence[FrameResult], s: FaceSettings, seen: Sequence[FrameHash] = ()) -> dict[int, Encoding]:
@@ -113,15 +138,29 @@ def assess(results: Sequence[FrameResult], s: FaceSettings, seen: Sequence[Frame
     return encoded
 
 
-def match(probes: Sequence[Encoding], reference: Encoding, threshold: float) -> tuple[bool, float]:
-    """Mean distance of the probes to the reference; a match when it is below the threshold.
+Fusion = Literal["mean", "median", "min"]
 
-    The mean, not the best of N: the minimum of N distances gives an impostor N draws at the
-    threshold, so it multiplies the false-match rate; the mean damps one odd frame either way.
+
+def fuse(distances: Sequence[float], fusion: Fusion) -> float:
+    if fusion == "min":
+        return min(distances)
+    if fusion == "median":
+        return float(statistics.median(distances))
+    return sum(distances) / len(distances)
+
+
+def match(
+    probes: Sequence[Encoding], reference: Encoding, threshold: float, *, fusion: Fusion = "mean"
+) -> tuple[bool, float]:
+    """The probes' distances to the reference, fused; a match when that is below the threshold.
+
+    The mean by default, not the best of N: the minimum of N distances gives an impostor N
+    draws at the threshold, so it multiplies the false-match rate; the mean damps one odd
+    frame either way (docs/identity.md has the measured comparison).
     """
     if not probes:
         raise ValueError("match needs at least one probe encoding")
     if reference.shape != (TEMPLATE_DIM,):
         raise ValueError(f"the reference is a {TEMPLATE_DIM}-d encoding")
-    mean = sum(distance(p, reference) for p in probes) / len(probes)
-    return mean < threshold, mean
+    fused = fuse([distance(p, reference) for p in probes], fusion)
+    return fused < threshold, fused

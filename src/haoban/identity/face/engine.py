@@ -37,7 +37,7 @@ class Verification(msgspec.Struct, frozen=True, kw_only=True):
     """The outcome of an attempt that passed every check. A non-match is a result, not an error."""
 
     matched: bool
-    distance: float  # mean distance of the encoded frames to the reference
+    distance: float  # the encoded frames' distances to the reference, fused (settings.fusion)
     threshold: float
     encoded_frames: tuple[int, ...]  # which frames were encoded and matched
     frame_hashes: tuple[FrameHash, ...]  # for the caller's 24-hour replay store, one per frame
@@ -57,6 +57,30 @@ class FaceEngine(Protocol):
     async def close(self) -> None: ...
 
 
+def decide(
+    results: Sequence[FrameResult], reference: Encoding, s: FaceSettings, seen: Sequence[FrameHash] = ()
+) -> Verification:
+    """The checks, then the match: what the server does with the workers' results (the harness too)."""
+    encoded = checks.assess(results, s, seen)
+    matched, fused = checks.match(list(encoded.values()), reference, s.match_threshold, fusion=s.fusion)
+    return Verification(
+        matched=matched,
+        distance=fused,
+        threshold=s.match_threshold,
+        encoded_frames=tuple(sorted(encoded)),
+        frame_hashes=tuple(r.hash for r in results if isinstance(r, FrameFeatures)),
+    )
+
+
+def limits_of(settings: FaceSettings) -> worker.Limits:
+    return worker.Limits(
+        max_pixels=settings.max_pixels,
+        detect_side=settings.max_side,
+        decode_side=settings.decode_side,
+        hash_scale=settings.hash_scale,
+    )
+
+
 def random_frames(n: int, k: int) -> set[int]:
     """Which k of n frames are encoded and matched: unpredictable to the client, new per attempt."""
     return set(secrets.SystemRandom().sample(range(n), k))
@@ -73,9 +97,7 @@ class ProcessPoolFaceEngine:
     def __init__(self, settings: FaceSettings, *, choose: Callable[[int, int], set[int]] | None = None) -> None:
         self._settings = settings
         self._choose = choose or random_frames
-        self._limits = worker.Limits(
-            max_pixels=settings.max_pixels, max_side=settings.max_side, hash_scale=settings.hash_scale
-        )
+        self._limits = limits_of(settings)
         self._in_flight = 0
         self._lock = threading.Lock()  # tasks end on the pool's manager thread
         self._closed = False
@@ -100,11 +122,7 @@ class ProcessPoolFaceEngine:
         await asyncio.gather(*starts)
 
     async def reference(self, photo: bytes) -> Encoding:
-        if len(photo) > self._settings.max_frame_bytes:
-            raise errors.FrameTooLarge(
-                None, f"{len(photo)} bytes > {self._settings.max_frame_bytes}", source="reference"
-            )
-        (result,) = await self._run([photo], encode={0})
+        result = (await self.analyze([photo], encode={0}, reference=True))[0]
         (face,) = checks.usable_faces([result], self._settings, reference=True)
         if face.template is None:
             raise RuntimeError("the worker did not encode the reference photo")
@@ -120,23 +138,32 @@ class ProcessPoolFaceEngine:
             raise errors.FrameCount(None, f"send {s.min_frames} to {s.max_frames} frames, got {len(frames)}")
         self._check_sizes(frames)
         chosen = self._choose(len(frames), min(s.encode_frames, len(frames)))
-        results = await self._run(frames, encode=chosen)
-        encoded = checks.assess(results, s, seen)
-        matched, mean = checks.match(list(encoded.values()), reference, s.match_threshold)
-        return Verification(
-            matched=matched,
-            distance=mean,
-            threshold=s.match_threshold,
-            encoded_frames=tuple(sorted(encoded)),
-            frame_hashes=tuple(r.hash for r in results if isinstance(r, FrameFeatures)),
-        )
+        return decide(await self._run(frames, encode=chosen), reference, s, seen)
+
+    def _check_reference(self, photo: bytes) -> None:
+        if len(photo) > self._settings.max_reference_bytes:
+            raise errors.FrameTooLarge(
+                None, f"{len(photo)} bytes > {self._settings.max_reference_bytes}", source="reference"
+            )
 
     def _check_sizes(self, frames: Sequence[bytes]) -> None:
         for i, frame in enumerate(frames):
             if len(frame) > self._settings.max_frame_bytes:
                 raise errors.FrameTooLarge(i, f"{len(frame)} bytes > {self._settings.max_frame_bytes}")
 
-    async def _run(self, frames: Sequence[bytes], *, encode: set[int]) -> list[FrameResult]:
+    async def analyze(self, frames: Sequence[bytes], *, encode: set[int], reference: bool = False) -> list[FrameResult]:
+        """Every frame through the workers, encoding those in `encode` (the evaluation harness's entry).
+
+        With `reference` the one image is a registry photo: its own size limit, and the holder's
+        face is the one that dwarfs any other.
+        """
+        if reference:
+            self._check_reference(frames[0])
+        else:
+            self._check_sizes(frames)
+        return await self._run(frames, encode=encode, dominant=reference)
+
+    async def _run(self, frames: Sequence[bytes], *, encode: set[int], dominant: bool = False) -> list[FrameResult]:
         """One task per distinct frame (byte-identical frames share one), all in parallel."""
         if self._closed:
             raise errors.FaceEngineDown()
@@ -154,7 +181,12 @@ class ProcessPoolFaceEngine:
                 first = indices[0]
                 try:
                     future = pool.submit(
-                        worker.analyze, frames[first], first, bool(encode & set(indices)), self._limits
+                        worker.analyze,
+                        frames[first],
+                        first,
+                        bool(encode & set(indices)),
+                        self._limits,
+                        dominant=dominant,
                     )
                 except BaseException:
                     self._release(len(by_digest) - n)

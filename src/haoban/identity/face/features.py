@@ -15,6 +15,9 @@ TEMPLATE_DIM = 128
 TEMPLATE_BYTES = TEMPLATE_DIM * 4
 _HASH_FORMAT = "<Q4f"
 HASH_BYTES = struct.calcsize(_HASH_FORMAT)
+_HASH_FORMAT_V2 = "<Q5f"  # with the face's brightness
+HASH_BYTES_V2 = struct.calcsize(_HASH_FORMAT_V2)
+FACE_HASH_BYTES = 64  # aligned.HASH_BYTES
 
 
 class FrameHash(msgspec.Struct, frozen=True, kw_only=True):
@@ -31,17 +34,24 @@ class FrameHash(msgspec.Struct, frozen=True, kw_only=True):
     y: float
     iod: float
     roll: float
+    face: bytes = b""  # aligned.face_hash: what a crop, rescale or mirror of the frame keeps (b"" in old rows)
+    luma: float = 0.0  # mean brightness of the face, which those keep too
 
     def to_bytes(self) -> bytes:
-        """24 bytes for the caller's 24-hour replay store."""
-        return struct.pack(_HASH_FORMAT, self.dhash, self.x, self.y, self.iod, self.roll)
+        """For the 24-hour replay store: 24 bytes (old rows), or 28 bytes and the aligned face's hash."""
+        if not self.face:
+            return struct.pack(_HASH_FORMAT, self.dhash, self.x, self.y, self.iod, self.roll)
+        return struct.pack(_HASH_FORMAT_V2, self.dhash, self.x, self.y, self.iod, self.roll, self.luma) + self.face
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> FrameHash:
-        if len(raw) != HASH_BYTES:
-            raise ValueError(f"a frame hash is {HASH_BYTES} bytes, got {len(raw)}")
-        dhash, x, y, iod, roll = struct.unpack(_HASH_FORMAT, raw)
-        return cls(dhash=dhash, x=x, y=y, iod=iod, roll=roll)
+        if len(raw) == HASH_BYTES:
+            dhash, x, y, iod, roll = struct.unpack(_HASH_FORMAT, raw)
+            return cls(dhash=dhash, x=x, y=y, iod=iod, roll=roll)
+        if len(raw) == HASH_BYTES_V2 + FACE_HASH_BYTES:
+            dhash, x, y, iod, roll, luma = struct.unpack(_HASH_FORMAT_V2, raw[:HASH_BYTES_V2])
+            return cls(dhash=dhash, x=x, y=y, iod=iod, roll=roll, luma=luma, face=raw[HASH_BYTES_V2:])
+        raise ValueError(f"a frame hash is {HASH_BYTES} or {HASH_BYTES_V2 + FACE_HASH_BYTES} bytes, got {len(raw)}")
 
 
 class FrameFailure(msgspec.Struct, frozen=True, kw_only=True):
@@ -53,7 +63,7 @@ class FrameFailure(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class FrameFeatures(msgspec.Struct, frozen=True, kw_only=True):
-    """Measurements of the one face in a frame (coordinates in the downscaled frame)."""
+    """Measurements of the one face in a frame, in the frame's own pixels (up to `decode_side`)."""
 
     index: int
     face_px: int

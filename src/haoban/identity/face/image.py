@@ -18,7 +18,7 @@ Gray = npt.NDArray[np.float32]
 Box = tuple[int, int, int, int]  # (top, right, bottom, left), face_recognition's order
 Point = tuple[int, int]  # (x, y)
 
-FORMATS = ("JPEG", "PNG")
+FORMATS = ("JPEG", "PNG", "WEBP")  # what phone cameras and registries hand over
 
 
 class DecodeRefused(ValueError):
@@ -30,11 +30,12 @@ class DecodeRefused(ValueError):
 
 
 def decode_frame(data: bytes, *, max_pixels: int, max_side: int) -> RGB:
-    """Decode a JPEG or PNG into RGB, refusing decompression bombs before any pixel is decoded.
+    """Decode a JPEG, PNG or WebP into upright RGB, refusing decompression bombs before any pixel is decoded.
 
     `Image.open` reads only the header, so the pixel count is checked on the declared size.
-    JPEGs are decoded straight at a reduced DCT scale (`draft`) when they are much larger than
-    `max_side`, then everything is downscaled so the long side is at most `max_side`.
+    The long side is kept up to `max_side`: large JPEGs are decoded at a reduced DCT scale
+    (`draft`, never below `max_side`) and then downscaled. Faces are measured and encoded at
+    this resolution; only detection runs on a smaller copy (`shrink`).
     """
     # `import face_recognition` sets Pillow's LOAD_TRUNCATED_IMAGES for the whole
     # process; a truncated frame must be refused, not padded with grey.
@@ -53,13 +54,31 @@ def decode_frame(data: bytes, *, max_pixels: int, max_side: int) -> RGB:
     except Image.DecompressionBombError:
         raise DecodeRefused("frame_too_many_pixels", "declared size trips Pillow's bomb guard") from None
     except UnidentifiedImageError:
-        raise DecodeRefused("frame_undecodable", "not a JPEG or PNG") from None
+        raise DecodeRefused("frame_undecodable", "not a JPEG, PNG or WebP image") from None
     except Exception as exc:  # noqa: BLE001 - any failure on untrusted bytes (struct.error, EOFError...) is the same refusal
         raise DecodeRefused("frame_undecodable", f"could not decode ({type(exc).__name__})") from None
     finally:
         ImageFile.LOAD_TRUNCATED_IMAGES = lenient
     upright.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     return np.asarray(upright, dtype=np.uint8)
+
+
+def shrink(rgb: RGB, side: int) -> tuple[RGB, float]:
+    """A copy whose long side is at most `side`, and the factor from the original to it (<= 1)."""
+    height, width = rgb.shape[:2]
+    factor = min(1.0, side / max(height, width))
+    if factor >= 1.0:
+        return rgb, 1.0
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    small = Image.fromarray(rgb).resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return np.asarray(small, dtype=np.uint8), factor
+
+
+def scale_box(box: Box, factor: float, shape: tuple[int, ...]) -> Box:
+    """A box found on a shrunken copy, in the original's pixels (clipped to it)."""
+    top, right, bottom, left = (v / factor for v in box)
+    height, width = shape[:2]
+    return (max(0, round(top)), min(width, round(right)), min(height, round(bottom)), max(0, round(left)))
 
 
 def to_gray(rgb: RGB) -> Gray:
@@ -74,6 +93,24 @@ def crop(gray: Gray, box: Box) -> Gray:
     top, right, bottom, left = box
     height, width = gray.shape
     return gray[max(top, 0) : min(bottom, height), max(left, 0) : min(right, width)]
+
+
+SHARPNESS_SIDE = 112  # the face square is judged at this size, whatever its size in the frame
+
+
+def face_sharpness(gray: Gray, square: Box) -> float:
+    """Laplacian variance of the face square resampled to SHARPNESS_SIDE px: blur relative to the face.
+
+    Per-pixel sharpness falls as a face gets larger (a studio portrait's smooth skin spreads
+    each edge over many pixels), so it is measured on the face at one fixed size.
+    """
+    face = crop(gray, square)
+    if face.shape[0] < 3 or face.shape[1] < 3:
+        return 0.0
+    thumb = Image.fromarray(np.clip(face, 0, 255).astype(np.uint8)).resize(
+        (SHARPNESS_SIDE, SHARPNESS_SIDE), Image.Resampling.BOX
+    )
+    return laplacian_variance(np.asarray(thumb, dtype=np.float32))
 
 
 def laplacian_variance(gray: Gray) -> float:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Literal
 
 import msgspec
 
@@ -22,15 +23,18 @@ def _cpus() -> int:
 class FaceSettings(msgspec.Struct, frozen=True, kw_only=True):
     workers: int = msgspec.field(default_factory=_cpus)
     queue_per_worker: int = 4  # attempts of max_frames each may wait per worker before FaceBusy
-    match_threshold: float = 0.5  # mean encoding distance below this is a match
+    match_threshold: float = 0.5  # fused encoding distance below this is a match
+    fusion: Literal["mean", "median", "min"] = "mean"  # how the encoded frames' distances combine
     encode_frames: int = 2  # frames of an attempt encoded (chosen at random); the rest only give motion evidence
     min_frames: int = 3
     max_frames: int = 5
     max_frame_bytes: int = 1_048_576
+    max_reference_bytes: int = 16 * 1_048_576  # the registry's own photo: trusted, but still bounded
     max_pixels: int = 20_000_000  # refused from the header, before any pixel is decoded
-    max_side: int = 640  # frames are downscaled to this long side before detection
-    min_face_px: int = 80  # short side of the detector box, after downscaling
-    min_sharpness: float = 40.0  # variance of the Laplacian of the face box
+    max_side: int = 640  # detection runs on a copy with this long side; its boxes are scaled back
+    decode_side: int = 2048  # the face is measured and encoded in the frame at up to this long side
+    min_face_px: int = 64  # short side of the detector box, in the frame's own pixels (bench: distances rise below)
+    min_sharpness: float = 60.0  # variance of the Laplacian of the face at 112 px (image.face_sharpness)
     hash_scale: float = 3.0  # the hashed face square is this many eye distances wide
     min_roll_deg: float = 3.0  # motion: some pair of frames differs this much in roll...
     min_shift: float = 0.15  # ...or its eye midpoints are this many eye distances apart
@@ -38,6 +42,10 @@ class FaceSettings(msgspec.Struct, frozen=True, kw_only=True):
     same_roll_deg: float = 1.8  # ...and roll, position and size within landmark jitter
     same_shift: float = 0.05
     same_scale: float = 0.06
+    replay_bits: int = 40  # replay: the aligned face within this many of 256 bits of a seen frame's...
+    replay_roll_deg: float = 1.2  # ...the roll within this (mirror-aware)...
+    replay_luma: float = 0.02  # ...and the aligned face's brightness within this share...
+    replay_frames: int = 2  # ...for this many frames of the attempt
 
     @property
     def queue_frames(self) -> int:
