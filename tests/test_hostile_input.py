@@ -286,3 +286,13 @@ async def test_a_token_endpoint_without_the_token_is_400(
     response = await client.post(path, data={}, headers=flows.basic())
     assert response.status_code == 400, response.text
     assert response.json()["code"] == "invalid_request"
+
+
+async def test_a_number_that_rounds_past_its_column_is_422_not_500(client: AsyncTestClient[Litestar]) -> None:
+    """numeric(10, 2) rounds 99999999.99999999 up to 10^8, past the column: found by the fuzz pass."""
+    from tests.sandbox import bodies
+
+    body = bodies.estate("豫(2020)郑州市0009", bodies.person(9), area_m2=99999999.99999999)
+    response = await client.post("/sandbox/estate/properties", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "validation_failed"

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 import msgspec
+from asyncpg.exceptions import NumericValueOutOfRangeError, StringDataRightTruncationError
 from litestar import Request, Response
 from litestar.exceptions import (
     HTTPException,
@@ -165,6 +166,22 @@ def _on_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Pr
     return problem_response(request, status=status, code=code, detail=detail, headers=headers)
 
 
+def _on_value_out_of_range(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    """The database refused a value as too large or too long for its column: the input's fault, a 422.
+
+    Request types should bound every value to its column (and the log says which did
+    not, so the bound gets added); this keeps a missed bound from being a 500.
+    """
+    log.warning("value out of range for its column", exc_info=exc, extra={"path": request.url.path})
+    return problem_response(
+        request,
+        status=422,
+        code="validation_failed",
+        detail="A value is out of range for what it is stored as.",
+        errors=[FieldError(field="$", reason="A number is too large or a text too long for its field")],
+    )
+
+
 def _on_crash(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
     return problem_response(request, status=500, code="internal_error", detail="An unexpected error occurred.")
@@ -175,5 +192,7 @@ def exception_handlers() -> ExceptionHandlersMap:
         AppError: _on_app_error,
         ValidationException: _on_validation,
         HTTPException: _on_http,
+        NumericValueOutOfRangeError: _on_value_out_of_range,
+        StringDataRightTruncationError: _on_value_out_of_range,
         Exception: _on_crash,
     }
