@@ -1,6 +1,6 @@
 """Fuzz a live `haoban serve --demo` with schemathesis, once per kind of caller.
 
-    uv run python scripts/fuzz.py [--max-examples 8] [--pass-timeout 240] [--kinds citizen,staff,...]
+    uv run python scripts/fuzz.py [--max-examples 25] [--pass-timeout 300] [--kinds citizen,staff,...]
 
 It starts a demo server on a free loopback port (a throwaway database: a fresh one on
 `$HAOBAN_TEST_DATABASE_URL`'s server when that is set, else the embedded server in a temp
@@ -11,7 +11,7 @@ dir), gets one credential per caller kind and runs schemathesis on the committed
               on every bearer and public operation (logout last, since it ends the session);
 - staff:      the demo reviewer's staff token, on the staffBearer operations;
 - department: a client-credentials token of `demo-department` with every ingest scope, on
-              ingestion, and the client's Basic credentials on introspection;
+              ingestion, and the client's Basic credentials on introspection, token and revocation;
 - oauth:      a mini-program token (PAR, the citizen's approval, the code exchange with
               PKCE), on every bearer operation.
 
@@ -66,6 +66,7 @@ MINIPROGRAM = "demo-miniprogram"
 REDIRECT = "https://miniprogram.example/callback"
 DEPARTMENT = "demo-department"
 METHODS = ("get", "put", "post", "delete", "patch")
+CLIENT_AUTH_OPS = ("oauthToken", "oauthRevoke")  # public in the spec (public clients), Basic for confidential ones
 
 
 @dataclass
@@ -287,7 +288,8 @@ def plan(tokens: dict[str, str], kinds: list[str]) -> list[Pass]:
         "staff": [Pass("staff", "staff", f"Bearer {tokens['staff']}", sorted(ops.get("staffBearer", [])))],
         "department": [
             Pass("department", "department", f"Bearer {tokens['department']}", sorted(ops["clientCredentials"])),
-            Pass("department", "department basic", basic, sorted(ops.get("clientSecretBasic", []))),
+            # Introspection, and the token and revocation endpoints with the client authenticated.
+            Pass("department", "department basic", basic, sorted({*ops["clientSecretBasic"], *CLIENT_AUTH_OPS})),
         ],
         "oauth": [Pass("oauth", "oauth mini-program", f"Bearer {tokens['oauth']}", sorted(ops.get("bearer", [])))],
     }
@@ -365,7 +367,7 @@ def count(output: str) -> tuple[int, int, int]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--max-examples", type=int, default=int(os.environ.get("FUZZ_MAX_EXAMPLES", "8")))
+    parser.add_argument("--max-examples", type=int, default=int(os.environ.get("FUZZ_MAX_EXAMPLES", "25")))
     parser.add_argument("--pass-timeout", type=int, default=int(os.environ.get("FUZZ_PASS_TIMEOUT_S", "300")))
     parser.add_argument("--kinds", default="citizen,staff,department,oauth")
     parser.add_argument("--base", help="fuzz an already running demo server instead of starting one")
