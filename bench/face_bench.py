@@ -37,13 +37,13 @@ sys.path.insert(0, str(ROOT))  # for tests.identity.frames
 from tests.identity import frames as gen  # noqa: E402
 
 from haoban.identity.face import checks, worker  # noqa: E402
-from haoban.identity.face.engine import ProcessPoolFaceEngine  # noqa: E402
+from haoban.identity.face.engine import ProcessPoolFaceEngine, limits_of  # noqa: E402
 from haoban.identity.face.features import FrameFeatures, FrameHash, distance, template_from_bytes  # noqa: E402
 from haoban.identity.face.image import decode_frame, hamming  # noqa: E402
 from haoban.identity.face.settings import FaceSettings  # noqa: E402
 
 DEFAULTS = FaceSettings()
-LIMITS = worker.Limits(max_pixels=DEFAULTS.max_pixels, max_side=DEFAULTS.max_side, hash_scale=DEFAULTS.hash_scale)
+LIMITS = limits_of(DEFAULTS)
 THRESHOLDS = (0.4, 0.45, 0.5, 0.55, 0.6)
 
 

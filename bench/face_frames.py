@@ -13,23 +13,19 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
-import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import msgspec
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # for tests.identity.frames
-
-from tests.identity import frames as gen  # noqa: E402
-
-from haoban.identity.face import checks, worker  # noqa: E402
-from haoban.identity.face.features import FrameFeatures, FrameHash  # noqa: E402
-from haoban.identity.face.settings import FaceSettings  # noqa: E402
+from haoban.identity.face import checks, errors, worker
+from haoban.identity.face.engine import limits_of
+from haoban.identity.face.features import FrameFeatures, FrameHash
+from haoban.identity.face.settings import FaceSettings
+from haoban.sandbox import frames as gen
 
 DEFAULTS = FaceSettings()
-LIMITS = worker.Limits(max_pixels=DEFAULTS.max_pixels, max_side=DEFAULTS.max_side, hash_scale=DEFAULTS.hash_scale)
+LIMITS = limits_of(DEFAULTS)
 GRACE, ASTRONAUT = gen.PHOTOS
 
 
@@ -41,7 +37,8 @@ class FrameFile(msgspec.Struct, kw_only=True):
     logins: list[list[bytes]]  # the measured logins; every set here and above is screened
     saturate: list[list[bytes]]  # for attempts on unknown ID numbers: never stored, reusable
     encode_frames: int
-    max_side: int
+    max_side: int  # detection copy
+    decode_side: int  # measuring and encoding
 
 
 def photo(name: str) -> bytes:
@@ -67,7 +64,11 @@ def _motion_ok(hashes: list[FrameHash]) -> bool:
 
 
 def _clashes(hashes: list[FrameHash], kept: list[FrameHash]) -> bool:
-    return any(checks.same_picture(h, old, DEFAULTS) for h in hashes for old in kept)
+    try:
+        checks.check_replay(hashes, kept, DEFAULTS)
+    except errors.ReplayedFrame:
+        return True
+    return False
 
 
 def build(
@@ -113,6 +114,7 @@ def build(
         saturate=saturate,
         encode_frames=DEFAULTS.encode_frames,
         max_side=DEFAULTS.max_side,
+        decode_side=DEFAULTS.decode_side,
     )
     return file, counts
 

@@ -22,8 +22,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.identity import frames
-
+from haoban.sandbox import frames
 from haoban.sandbox.demo import ZHANG_SAN
 
 ZHANG_SAN_CARD = "6217000000000000123"  # his fund account's bank card in the demo data

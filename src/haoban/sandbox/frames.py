@@ -82,16 +82,30 @@ def _light(image: Image.Image, angle: float, strength: float) -> Image.Image:
     return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
 
 
-def make_frames(base: bytes, n: int = 5, seed: int = 0, *, max_side: int | None = None) -> list[bytes]:
+def _step_back(image: Image.Image, margin: float) -> Image.Image:
+    """The camera further away: the picture on a canvas `margin` of its size larger on each side."""
+    width, height = image.size
+    fill = tuple(int(v) for v in np.asarray(image).reshape(-1, 3).mean(axis=0))
+    canvas = Image.new("RGB", (round(width * (1 + 2 * margin)), round(height * (1 + 2 * margin))), fill)
+    canvas.paste(image, (round(width * margin), round(height * margin)))
+    return canvas
+
+
+def make_frames(
+    base: bytes, n: int = 5, seed: int = 0, *, max_side: int | None = None, margin: float = 0.0
+) -> list[bytes]:
     """N distinct frames of the face in `base`: small rotation, shift, scale, brightness, JPEG quality.
 
     Per seed (a session): where the face sits in the picture (up to 7 % off), how close the
     camera is (up to 12 % closer), a head turn and the light across the face. Without that,
     every attempt would be the same photo within a few pixels, and frames of two attempts would
-    be replays of each other, which the engine rightly refuses.
+    be replays of each other, which the engine rightly refuses. `margin` steps the camera back
+    (the face smaller in the frame).
     """
     rng = random.Random(seed)  # noqa: S311 - reproducible test frames, not secrets
     source = open_rgb(base)
+    if margin > 0:
+        source = _step_back(source, margin)
     if max_side is not None:
         source.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     width, height = source.size

@@ -28,6 +28,7 @@ def add_parser(faces: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     run.add_argument("--frames", type=int, default=3, help="frames per attempt (3-5)")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--side", type=int, default=1280, help="long side of the phone-like frames, px")
+    run.add_argument("--margin", type=float, default=0.0, help="step the camera back: canvas margin per side")
     run.add_argument("--no-baseline", action="store_true", help="skip plain face_recognition")
     run.set_defaults(func=cmd_evaluate)
 
@@ -39,9 +40,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     settings = load_face_settings(os.environ)
     pairs = evaluation.read_pairs(args.pairs)
     side: int = args.side
+    margin: float = args.margin
 
     def frames(photo: bytes, n: int, seed: int) -> list[bytes]:
-        return make_frames(photo, n, seed, max_side=side)
+        return make_frames(photo, n, seed, max_side=side, margin=margin)
 
     async def run() -> evaluation.Report:
         engine = ProcessPoolFaceEngine(settings)

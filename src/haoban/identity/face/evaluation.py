@@ -352,7 +352,11 @@ def plot_det(report: Report, path: Path) -> None:
             continue
         points = det_points(report.trials, use_baseline=base)
         axes[0].plot([p[1] for p in points], [p[2] for p in points], style, marker=".", label=label)
-    axes[0].axvline(0, color="grey", lw=0.5)
+    impostors = max(1, sum(1 for t in report.trials if not t.pair.genuine))
+    genuine_count = max(1, sum(1 for t in report.trials if t.pair.genuine))
+    # Log scales down to one trial: zero is drawn on the linear stretch below that.
+    axes[0].set_xscale("symlog", linthresh=1 / impostors)
+    axes[0].set_yscale("symlog", linthresh=1 / genuine_count)
     axes[0].set_xlabel("false match rate")
     axes[0].set_ylabel("failures to acquire + false non-matches (share of genuine pairs)")
     axes[0].set_title("DET over thresholds 0.20-0.80")
