@@ -63,8 +63,11 @@ async def counts(db: Executor, *, scope: str, key: bytes, seconds: list[int], st
     return {r["window_s"]: r["count"] for r in rows}
 
 
-async def attempt(db: Executor, *, scope: str, key: bytes, now: datetime, delays: list[int]) -> StreakRow | None:
-    """Count an attempt in the streak unless it is locked; lock it for `delays[failures]` seconds.
+async def attempt(
+    db: Executor, *, scope: str, key: bytes, now: datetime, after: int, delays: list[int]
+) -> StreakRow | None:
+    """Count an attempt in the streak unless it is locked; from `after` failures on, lock it for
+    `delays[failures - after]` seconds (the last delay holds for longer streaks).
 
     The attempt is counted before its outcome is known, so concurrent attempts cannot
     slip past the lock; a success deletes the streak. None: a concurrent first attempt
@@ -74,10 +77,11 @@ async def attempt(db: Executor, *, scope: str, key: bytes, now: datetime, delays
         "WITH prior AS (SELECT failures, locked_until FROM rate_limit_streaks WHERE scope = $1 AND key = $2),"
         " up AS ("
         "  INSERT INTO rate_limit_streaks AS s (scope, key, failures, locked_until, updated_at)"
-        "  VALUES ($1, $2, 1, $3::timestamptz + make_interval(secs => ($4::integer[])[1]), $3)"
+        "  VALUES ($1, $2, 1, CASE WHEN $4::integer <= 1 THEN $3::timestamptz"
+        "   + make_interval(secs => ($5::integer[])[1]) END, $3)"
         "  ON CONFLICT (scope, key) DO UPDATE SET failures = s.failures + 1,"
-        "   locked_until = $3::timestamptz"
-        "    + make_interval(secs => ($4::integer[])[LEAST(s.failures + 1, cardinality($4::integer[]))]),"
+        "   locked_until = CASE WHEN s.failures + 1 >= $4 THEN $3::timestamptz + make_interval(secs =>"
+        "    ($5::integer[])[LEAST(s.failures + 2 - $4, cardinality($5::integer[]))]) END,"
         "   updated_at = $3"
         "  WHERE s.locked_until IS NULL OR s.locked_until <= $3"
         "  RETURNING s.failures, s.locked_until)"
@@ -86,6 +90,7 @@ async def attempt(db: Executor, *, scope: str, key: bytes, now: datetime, delays
         scope,
         key,
         now,
+        after,
         delays,
     )
     return None if row is None else StreakRow(**dict(row))

@@ -79,11 +79,11 @@ def delay_s(backoff: Backoff, failures: int) -> int:
 
 
 def schedule(backoff: Backoff) -> list[int]:
-    """`delay_s` for 1, 2, ... failures until it stops growing; the last value holds for longer streaks."""
+    """`delay_s` for `after`, `after + 1`, ... failures until it stops growing; the last value holds after that."""
     out: list[int] = []
-    failures = 1
+    failures = backoff.after
     while True:
         out.append(delay_s(backoff, failures))
-        if out[-1] == backoff.max_s or (backoff.factor == 1 and failures >= backoff.after):
+        if out[-1] == backoff.max_s or backoff.factor == 1:
             return out
         failures += 1

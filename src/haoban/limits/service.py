@@ -111,7 +111,9 @@ class Limiter:
 
         Call `succeeded` after a success. Returns the streak's length including this attempt.
         """
-        row = await repo.attempt(db, scope=scope, key=self.key(scope, key), now=now, delays=schedule(backoff))
+        row = await repo.attempt(
+            db, scope=scope, key=self.key(scope, key), now=now, after=backoff.after, delays=schedule(backoff)
+        )
         if row is None:
             raise refusal(1, detail)
         if not row.allowed:
