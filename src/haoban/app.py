@@ -24,6 +24,9 @@ from haoban.exchange.fund_routes import router as fund_router
 from haoban.exchange.ingest_routes import router as ingest_router
 from haoban.exchange.routes import router as exchange_router
 from haoban.exchange.wiring import open_sources
+from haoban.fundcentre.reconcile import running_reconciliation
+from haoban.fundcentre.sandbox_routes import router as sandbox_fund_router
+from haoban.fundcentre.wiring import open_fund_centre
 from haoban.health.routes import router as health_router
 from haoban.housekeeping import running_housekeeping
 from haoban.identity.face.engine import FaceEngine
@@ -151,13 +154,16 @@ def create_app(
                     hmac_key=settings.security.token_hmac_key,
                 ) as platforms,
                 open_bank(settings, runtime._pool, runtime.clock) as bank,
+                open_fund_centre(settings, runtime._pool, runtime.clock) as fund_centre,
             ):
                 runtime._sources = sources
                 runtime.miniprogram_platforms = platforms
                 runtime.bank = bank
+                runtime.fund_centre = fund_centre
                 async with (
                     running_worker(runtime, runtime.outbox),
                     running_housekeeping(runtime, settings.services.housekeeping_s),
+                    running_reconciliation(runtime, settings.fund_centre.reconcile_h),
                 ):
                     yield
         finally:
@@ -189,6 +195,7 @@ def create_app(
             sandbox_sources_router,
             sandbox_identity_router,
             sandbox_bank_router,
+            sandbox_fund_router,
             sandbox_bench_router,
             bank_callbacks_router,
             miniprogram_router,

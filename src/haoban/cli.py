@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -302,6 +303,34 @@ def cmd_payouts(args: argparse.Namespace) -> int:
     return 1 if report.still_open or report.unbalanced_groups else 0
 
 
+def cmd_ledger(args: argparse.Namespace) -> int:
+    """Compare the ledger's mirror with the fund centre; exit 1 when they differ."""
+    from haoban.db.pool import create_pool, pooled  # noqa: PLC0415
+    from haoban.fundcentre.reconcile import Report, reconcile_with, summary  # noqa: PLC0415
+    from haoban.fundcentre.wiring import open_fund_centre  # noqa: PLC0415
+    from haoban.kit.clock import SystemClock  # noqa: PLC0415
+
+    settings = _settings(args)
+    url, embedded = _database_url(settings)
+
+    async def work() -> Report:
+        clock = SystemClock()
+        pool = await create_pool(url, settings.database)
+        try:
+            async with open_fund_centre(settings, pool, clock) as centre, pooled(pool) as conn:
+                return await reconcile_with(conn, centre, since=clock.now() - timedelta(days=args.days))
+        finally:
+            await pool.close()
+
+    try:
+        report = asyncio.run(work())
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    print(summary(report))
+    return 1 if report.differences else 0
+
+
 def _add_money_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     worker = sub.add_parser("worker", help="run the outbox worker (payouts, notifications) until stopped")
     worker.add_argument("--once", action="store_true", help="run what is due now, then exit")
@@ -311,6 +340,11 @@ def _add_money_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     payouts.add_argument("action", choices=["reconcile"], help="finish every open payout by asking the bank")
     payouts.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
     payouts.set_defaults(func=cmd_payouts)
+    ledger = sub.add_parser("ledger", help="the member ledger, a mirror of the fund centre")
+    ledger.add_argument("action", choices=["reconcile"], help="report each difference with the fund centre")
+    ledger.add_argument("--days", type=int, default=35, help="how far back to compare (default 35)")
+    ledger.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
+    ledger.set_defaults(func=cmd_ledger)
 
 
 # --- staff, materials (manual lane) ---------------------------------------

@@ -8,6 +8,7 @@ import asyncpg
 
 from haoban.citizens.vault import IdNumberVault
 from haoban.exchange.ports import Sources
+from haoban.fundcentre.ports import FundCentre, NoFundCentre
 from haoban.identity.face.engine import FaceEngine
 from haoban.kit.clock import Clock
 from haoban.kit.crypto import FieldCipher
@@ -42,6 +43,7 @@ class Runtime:
     miniprogram_platforms: dict[str, MiniProgramPlatform] = field(default_factory=dict, repr=False)
     # Money: the bank (wired in the app lifespan), who hears of final payouts, outbox worker settings.
     bank: Bank = field(default_factory=NoBank, repr=False)
+    fund_centre: FundCentre = field(default_factory=NoFundCentre, repr=False)  # the system of record (issue 12)
     payout_listener: PayoutListener = field(default_factory=NoPayoutListener, repr=False)
     outbox: WorkerSettings = field(default_factory=WorkerSettings, repr=False)
     rule_sets: InEffect = field(default_factory=InEffect, repr=False)

@@ -99,6 +99,18 @@ class BankSettings(msgspec.Struct, frozen=True, kw_only=True):
         return f"BankSettings(base_url={self.base_url!r}, key_id={self.key_id!r}, secret=***)"
 
 
+class FundCentreSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """The fund centre's HTTP API (haoban.fundcentre.http); no base_url means the sandbox one or none."""
+
+    base_url: str | None = None
+    token: str = ""
+    timeout_ms: int = 2000
+    reconcile_h: int = 24  # how often `serve` reconciles the ledger mirror with the fund centre (0: off)
+
+    def __repr__(self) -> str:
+        return f"FundCentreSettings(base_url={self.base_url!r}, token=***, reconcile_h={self.reconcile_h})"
+
+
 class ServicesSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Applications: the "秒到账" budget and how long idempotency keys are kept."""
 
@@ -118,6 +130,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     exchange: ExchangeSettings = ExchangeSettings()
     face: FaceSettings
     bank: BankSettings = BankSettings()
+    fund_centre: FundCentreSettings = FundCentreSettings()
     services: ServicesSettings = ServicesSettings()
 
     @property
@@ -303,6 +316,22 @@ def _bank(env: Mapping[str, str], secret_env: Mapping[str, str]) -> BankSettings
     )
 
 
+def _fund_centre(env: Mapping[str, str], secret_env: Mapping[str, str]) -> FundCentreSettings:
+    """HAOBAN_FUND_CENTRE_URL with HAOBAN_FUND_CENTRE_TOKEN; both or neither."""
+    url = env.get("HAOBAN_FUND_CENTRE_URL") or None
+    token = secret_env.get("HAOBAN_FUND_CENTRE_TOKEN") or ""
+    if url is not None and not url.startswith(("http://", "https://")):
+        raise SettingsError("HAOBAN_FUND_CENTRE_URL must be an http(s) URL")
+    if (url is None) != (not token):
+        raise SettingsError("HAOBAN_FUND_CENTRE_URL and HAOBAN_FUND_CENTRE_TOKEN go together")
+    return FundCentreSettings(
+        base_url=url.rstrip("/") if url else None,
+        token=token,
+        timeout_ms=_int(env, "HAOBAN_FUND_CENTRE_TIMEOUT_MS", 2000, 100, 60_000),
+        reconcile_h=_int(env, "HAOBAN_FUND_CENTRE_RECONCILE_H", 24, 0, 24 * 30),
+    )
+
+
 def load_settings(env: Mapping[str, str], *, demo: bool | None = None) -> Settings:
     """Build and validate the settings; raise SettingsError naming the bad variable."""
     mode_raw = env.get("HAOBAN_MODE", "production")
@@ -376,6 +405,7 @@ def load_settings(env: Mapping[str, str], *, demo: bool | None = None) -> Settin
         exchange=_exchange(env, secret_env),
         face=_face(env),
         bank=_bank(env, secret_env),
+        fund_centre=_fund_centre(env, secret_env),
         services=ServicesSettings(
             payout_budget_ms=_int(env, "HAOBAN_PAYOUT_BUDGET_MS", 2000, 0, 30_000),
             idempotency_ttl_h=_int(env, "HAOBAN_IDEMPOTENCY_TTL_H", 24, 24, 24 * 30),

@@ -41,7 +41,8 @@ async def test_demo_citizens_have_records_in_every_source(
     assert li is not None
     assert li.birth_date.year == 1960
     (flat,) = await frontdb.properties_of(db, LI_SI)
-    assert flat.city == "郑州"
+    assert flat.city == "郑州市"  # as the registry writes it (issue 12), stored with its division code
+    assert flat.division_code == "410105"
     assert await frontdb.housing_fund(db, LI_SI) is not None
 
     for person in (ZHANG_SAN, LI_SI):

@@ -40,6 +40,16 @@ class TraceStepView(msgspec.Struct, frozen=True, kw_only=True):
     reason: str | None
 
 
+class ExplanationView(msgspec.Struct, frozen=True, kw_only=True):
+    """One reason as the citizen reads it: a plain sentence naming the registry, and what to do next."""
+
+    reason: str
+    message_zh: str
+    message_en: str
+    next_zh: str
+    next_en: str
+
+
 class DecisionView(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     decision_id: UUID
     outcome: Literal["approve", "reject", "review", "need_materials"]
@@ -47,6 +57,8 @@ class DecisionView(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True
     reasons: list[str]
     trace: list[TraceStepView]
     amount_fen: int | None = None
+    # Every reason (and a fund-centre refusal of the debit) in plain words; empty when approved.
+    explanations: list[ExplanationView] = msgspec.field(default_factory=list)
 
 
 PayoutStatus = Literal["processing", "settled", "failed", "reversed"]

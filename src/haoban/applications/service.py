@@ -6,7 +6,7 @@ an outbox row in the caller's transaction, in one statement. Services never comm
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Literal
 from uuid import UUID
@@ -22,6 +22,7 @@ from haoban.applications.schemas import (
     ApplicationRow,
     ApplicationView,
     DecisionView,
+    ExplanationView,
     PayoutSummary,
     TraceStepView,
 )
@@ -31,7 +32,8 @@ from haoban.db.batch import Batch
 from haoban.kit.errors import Conflict, NotFound
 from haoban.payouts import service as payouts
 from haoban.rules import repository as decisions
-from haoban.rules.schemas import Decision
+from haoban.rules.explain import explain_all
+from haoban.rules.schemas import Decision, Fact
 
 NOTIFY_KIND = "notification.deliver"
 
@@ -200,13 +202,21 @@ def payout_summary(view: payouts.PayoutView | None) -> PayoutSummary | None:
     )
 
 
-def decision_view(decision_id: UUID, d: Decision) -> DecisionView:
+def decision_view(
+    decision_id: UUID, d: Decision, facts: Mapping[str, Fact] | None = None, status_reason: str | None = None
+) -> DecisionView:
     return DecisionView(
         decision_id=decision_id,
         outcome=d.outcome,
         rule_set_version=d.rule_set_version,
         amount_fen=d.amount_fen,
         reasons=list(d.reasons),
+        explanations=[
+            ExplanationView(
+                reason=e.reason, message_zh=e.message_zh, message_en=e.message_en, next_zh=e.next_zh, next_en=e.next_en
+            )
+            for e in explain_all(d, facts or {}, status_reason=status_reason)
+        ],
         trace=[
             TraceStepView(
                 rule_id=t.rule_id,
@@ -221,11 +231,15 @@ def decision_view(decision_id: UUID, d: Decision) -> DecisionView:
     )
 
 
-async def _decision(conn: asyncpg.Connection, decision_id: UUID | None) -> DecisionView | None:
+async def _decision(
+    conn: asyncpg.Connection, decision_id: UUID | None, status_reason: str | None = None
+) -> DecisionView | None:
     if decision_id is None:
         return None
     stored = await decisions.get_decision(conn, decision_id)
-    return decision_view(decision_id, stored.decision) if stored is not None else None
+    if stored is None:
+        return None
+    return decision_view(decision_id, stored.decision, stored.facts, status_reason)
 
 
 async def view(conn: asyncpg.Connection, row: ApplicationRow) -> ApplicationView:
@@ -236,7 +250,7 @@ async def view(conn: asyncpg.Connection, row: ApplicationRow) -> ApplicationView
         status_reason=row.status_reason,
         created_at=row.created_at,
         updated_at=row.updated_at,
-        decision=await _decision(conn, row.decision_id),
+        decision=await _decision(conn, row.decision_id, row.status_reason),
         payout=payout_summary(await payouts.for_application(conn, row.id)),
     )
 

@@ -12,6 +12,7 @@ Four short steps so no connection is held while other systems are asked:
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -39,6 +40,7 @@ from haoban.exchange import service as exchange
 from haoban.exchange.records import BankCard, HousingFundRecord, IdentityRecord, SourceName
 from haoban.exchange.schemas import ConsentCreate, LinkedData, Purpose
 from haoban.exchange.service import Authorised, Pulled
+from haoban.fundcentre.ports import DebitInstruction, FundCentreUnavailable
 from haoban.identity.stepup import require_recent_face
 from haoban.kit.errors import AppError, Conflict, FieldError, ValidationFailed
 from haoban.ledger import service as ledger
@@ -57,6 +59,8 @@ INPUTS: dict[str, type[msgspec.Struct]] = {"housing.public_rental.apply": Public
 
 
 RULES = Actor(type="system", id="rules")
+FUND_CENTRE = Actor(type="system", id="fund_centre")
+log = logging.getLogger("haoban.applications")
 
 
 class ApplicationExists(Conflict):
@@ -246,6 +250,15 @@ async def _decide(
         opening_ref=application_id,
     )
     to = _status_after(service_def, decision)
+    reason = (", ".join(decision.reasons) or None) if to == "rejected" else None
+    actor = RULES
+    instruction: DebitInstruction | None = None
+    if to == "approved" and service_def.pays_out and decision.amount_fen:
+        instruction, refusal = await _instruct(
+            runtime, service_def, pulled=pulled, application_id=application_id, decision=decision, today=today
+        )
+        if refusal is not None:  # the fund centre did not debit: no payout, nothing moves
+            to, reason, actor, instruction = "rejected", refusal, FUND_CENTRE, None
     row = ApplicationRow(
         id=application_id,
         citizen_id=principal.citizen_id,
@@ -261,8 +274,7 @@ async def _decide(
         created_at=now,
         updated_at=now,
     )
-    reason = (", ".join(decision.reasons) or None) if to == "rejected" else None
-    moves = [service.Move(to=to, actor=RULES, reason=reason)]
+    moves = [service.Move(to=to, actor=actor, reason=reason)]
     # Everything the decision writes is one statement: the decision, the application with its
     # steps, and for an approved withdrawal the member debit, the ledger group and the claimed payout.
     b = Batch()
@@ -290,15 +302,20 @@ async def _decide(
     )
     if key is not None:
         repo.add_key_link(b, principal.citizen_id, key, application_id, guard=guard)
-    async with pooled(runtime.pool) as conn:
-        try:
-            await b.fetchrow(conn, "SELECT 1")
-        except asyncpg.UniqueViolationError:
-            raise ApplicationExists("You already have a live application for this service and period.") from None
-        except asyncpg.PostgresError as exc:
-            if claim is None or refused(exc) != ledger.DEBIT_REFUSED:
-                raise
-            raise await payouts.debit_refusal(conn, claim) from None
+    try:
+        async with pooled(runtime.pool) as conn:
+            try:
+                await b.fetchrow(conn, "SELECT 1")
+            except asyncpg.UniqueViolationError:
+                raise ApplicationExists("You already have a live application for this service and period.") from None
+            except asyncpg.PostgresError as exc:
+                if claim is None or refused(exc) != ledger.DEBIT_REFUSED:
+                    raise
+                raise await payouts.debit_refusal(conn, claim) from None
+    except BaseException:
+        if instruction is not None:  # debited at the fund centre, not recorded here: give it back
+            await asyncio.shield(_give_back(runtime, instruction.instruction_id))
+        raise
     view = ApplicationView(
         application_id=application_id,
         service_code=after.service_code,
@@ -306,7 +323,7 @@ async def _decide(
         status_reason=after.status_reason,
         created_at=after.created_at,
         updated_at=after.updated_at,
-        decision=service.decision_view(decision_id, decision),
+        decision=service.decision_view(decision_id, decision, facts, after.status_reason),
         payout=service.payout_summary(claim.view if claim else None),
     )
     return Decided(application_id=application_id, claim=claim, view=view)
@@ -328,12 +345,17 @@ async def _evaluate(
     today = local_today(now)
     balance = state.balance_fen
     source_balance = _source_value(data, "housing_fund", "balance_fen")
-    if service_def.pays_out and balance is None and isinstance(source_balance, int):
+    if not isinstance(source_balance, int):
+        balance = None  # the fund centre did not answer: the balance is not known (never the mirror's)
+    elif service_def.pays_out and balance != source_balance:
+        # The fund centre is the system of record: the mirror opens at, or moves to, the balance it just
+        # answered (one short transaction, only when they differ: a first use, a deposit, a counter withdrawal).
         async with atomic(runtime.pool) as conn:
-            balance = await ledger.open_member_account(
+            balance = await ledger.sync_member_account(
                 conn,
                 citizen_id=principal.citizen_id,
-                opening_balance_fen=source_balance,
+                balance_fen=source_balance,
+                seen_fen=state.balance_fen,
                 source_ref=f"housing_fund:{opening_ref}",
                 at=now,
             )
@@ -412,3 +434,44 @@ def _pay(
         cipher=runtime.cipher,
         claimed_until=now + timedelta(seconds=runtime.outbox.lease_s),
     )
+
+
+async def _instruct(
+    runtime: Runtime,
+    service_def: Service,
+    *,
+    pulled: Pulled,
+    application_id: UUID,
+    decision: Decision,
+    today: date,
+) -> tuple[DebitInstruction | None, str | None]:
+    """Post the approved amount to the fund centre as a debit; (the accepted instruction, None) or
+    (None, the reason the application is refused: `fund_centre_refused:<reason>` or `fund_centre_unavailable`)."""
+    fund = _record(pulled, "housing_fund")
+    if not isinstance(fund, HousingFundRecord) or decision.amount_fen is None:
+        return None, "fund_centre_refused:unknown_account"
+    instruction = DebitInstruction(
+        instruction_id=application_id,
+        account_no=fund.account_no,
+        kind=rule_facts.WITHDRAWAL_KIND.get(service_def.code, service_def.code),
+        amount_fen=decision.amount_fen,
+        expected_balance_fen=fund.balance_fen,
+        on=today,
+        close_account=decision.close_account,
+    )
+    try:
+        answer = await runtime.fund_centre.debit(instruction)
+    except FundCentreUnavailable:
+        await _give_back(runtime, application_id)  # the outcome is unknown: make sure nothing stays debited
+        return None, "fund_centre_unavailable"
+    if answer.status != "accepted":
+        return None, f"fund_centre_refused:{answer.reason or answer.status}"
+    return instruction, None
+
+
+async def _give_back(runtime: Runtime, instruction_id: UUID) -> None:
+    """Reverse a debit Haoban will not pay out (best effort; `haoban ledger reconcile` reports what is left)."""
+    try:
+        await runtime.fund_centre.reverse(instruction_id, reason="not recorded by haoban")
+    except FundCentreUnavailable:
+        log.warning("fund-centre debit not reversed", extra={"instruction_id": str(instruction_id)})

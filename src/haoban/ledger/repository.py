@@ -120,6 +120,14 @@ async def member(conn: asyncpg.Connection, citizen_id: UUID) -> MemberAccount | 
     return MemberAccount(**dict(row)) if row else None
 
 
+async def locked_member_balance(conn: asyncpg.Connection, citizen_id: UUID) -> int | None:
+    """The member balance, its row locked until the caller's transaction ends (None: no account)."""
+    balance: int | None = await conn.fetchval(
+        "SELECT balance_fen FROM ledger_accounts WHERE citizen_id = $1 AND kind = 'member' FOR UPDATE", citizen_id
+    )
+    return balance
+
+
 async def close_member(conn: asyncpg.Connection, citizen_id: UUID, at: datetime) -> bool:
     status: str = await conn.execute(
         "UPDATE ledger_accounts SET closed_at = $2 WHERE citizen_id = $1 AND kind = 'member' AND closed_at IS NULL",

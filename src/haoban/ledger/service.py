@@ -112,6 +112,46 @@ async def open_member_account(
     return balance
 
 
+async def sync_member_account(
+    conn: asyncpg.Connection,
+    *,
+    citizen_id: UUID,
+    balance_fen: int,
+    seen_fen: int | None,
+    source_ref: str,
+    at: datetime,
+) -> int:
+    """Open the member mirror, or bring it to the fund centre's balance (the system of record).
+
+    The difference (deposits, counter withdrawals, anything the fund centre booked
+    that Haoban did not instruct) is one balanced `fund_sync` group against
+    hpf:contributions. `seen_fen` is the mirror's balance when the caller read the
+    fund centre: a mirror that moved since (a concurrent withdrawal) is left alone,
+    since the fund centre's answer may predate that move. Returns `balance_fen`.
+    """
+    if balance_fen < 0:
+        raise ValueError("a balance must not be negative")
+    code = member_account(citizen_id)
+    current = await repo.locked_member_balance(conn, citizen_id)
+    if current is not None and current != seen_fen:
+        return balance_fen  # moved concurrently; the fund centre's expected-balance check guards the debit
+    if current is None:
+        return await open_member_account(
+            conn, citizen_id=citizen_id, opening_balance_fen=balance_fen, source_ref=source_ref, at=at
+        )
+    change = balance_fen - current
+    if change:
+        source, target = (CONTRIBUTIONS, code) if change > 0 else (code, CONTRIBUTIONS)
+        await post_group(
+            conn,
+            kind="fund_sync",
+            ref=f"{code}:{source_ref}",
+            postings=move(abs(change), source=source, target=target),
+            at=at,
+        )
+    return balance_fen
+
+
 async def member_balance(conn: asyncpg.Connection, citizen_id: UUID) -> int | None:
     """None: the account was never opened."""
     acc = await repo.member(conn, citizen_id)

@@ -262,3 +262,21 @@ async def run_settle(b: Batch, conn: asyncpg.Connection) -> Settled | None:
     fields = dict(record)
     moved = fields.pop("moved")
     return Settled(row=PayoutRow(**fields), moved=moved)
+
+
+class Instructed(msgspec.Struct, frozen=True, kw_only=True):
+    """A payout as the fund-centre reconciliation sees it: what Haoban instructed for an application."""
+
+    application_id: UUID
+    amount_fen: int
+    status: str
+    created_at: datetime
+
+
+async def instructed_since(conn: asyncpg.Connection, since: datetime) -> list[Instructed]:
+    rows = await conn.fetch(
+        "SELECT application_id, amount_fen, status, created_at FROM payouts WHERE created_at >= $1"
+        " ORDER BY created_at, application_id",
+        since,
+    )
+    return [Instructed(**dict(r)) for r in rows]

@@ -315,3 +315,8 @@ async def send_claimed(runtime: Runtime, claim: Claim, budget_s: float) -> Payou
     if task.result() == "settled":
         return msgspec.structs.replace(claim.view, status="settled")
     return await _current(runtime, claim.view.payout_id)
+
+
+async def instructed_since(conn: asyncpg.Connection, since: datetime) -> list[repo.Instructed]:
+    """Every payout created since `since` (the fund-centre reconciliation's local side)."""
+    return await repo.instructed_since(conn, since)

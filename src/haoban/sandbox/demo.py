@@ -158,7 +158,8 @@ def demo_records() -> list[tuple[SourceName, SourceRecord]]:
             PropertyIn(
                 certificate_no="豫(2008)郑州市不动产权第0001234号",
                 owner_id_numbers=[LI_SI, WANG_WU],
-                city="郑州",
+                city="郑州市",  # as the real-estate registry writes it; its division code is 410105
+                district="金水区",
                 address=_LI_ADDRESS,
                 area_m2=96.5,
                 mortgaged=False,
