@@ -22,6 +22,7 @@ from haoban.applications.lifecycle import Status
 from haoban.applications.schemas import ApplicationRow
 from haoban.audit import repository as audit
 from haoban.audit.schemas import Actor
+from haoban.fundcentre.ports import FundCentre
 from haoban.kit.crypto import FieldCipher
 from haoban.kit.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from haoban.kit.masking import mask_name, scrub
@@ -200,6 +201,7 @@ async def decide(
     *,
     now: datetime,
     cipher: FieldCipher,
+    fund_centre: FundCentre,
 ) -> DecisionResult | OwnApplication:
     """`pending_review → approved | rejected` by a staff member of the application's department.
 
@@ -230,7 +232,7 @@ async def decide(
     to: Status = "approved" if data.decision == "approve" else "rejected"
     row = await applications.transition(conn, row.id, to, actor=actor, reason=data.reason, at=now)
     if to == "approved" and manual_payout.pays_out(row):
-        await manual_payout.pay_after_review(conn, cipher, row, actor=actor, at=now)
+        await manual_payout.pay_after_review(conn, cipher, row, actor=actor, at=now, fund_centre=fund_centre)
     await audit.record(
         conn,
         actor=actor,

@@ -151,7 +151,15 @@ async def staff_decide(
     data: Annotated[DecisionCreate, Body(examples=example("approve", DECISION_REQUEST))],
 ) -> Response[DecisionResult]:
     runtime: Runtime = state.runtime
-    outcome = await lane.decide(conn, staff, application_id, data, now=runtime.clock.now(), cipher=runtime.cipher)
+    outcome = await lane.decide(
+        conn,
+        staff,
+        application_id,
+        data,
+        now=runtime.clock.now(),
+        cipher=runtime.cipher,
+        fund_centre=runtime.fund_centre,
+    )
     if isinstance(outcome, AppError):  # returned so the refusal's audit row commits
         return cast("Response[DecisionResult]", _problem(request, outcome))
     return Response(outcome, status_code=200)
