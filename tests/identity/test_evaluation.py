@@ -10,6 +10,7 @@ matches unless the reason is one a person can act on.
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,9 @@ from haoban.identity.face.evaluation import Pair, Trial
 from haoban.identity.face.settings import FaceSettings
 from haoban.sandbox.frames import PHONE_SIDE, make_frames
 
-DEV_SET = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "faces-dev"
+# ../shared/data/faces-dev beside the checkout (CI has it too), or HAOBAN_FACES_DEV.
+BESIDE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "faces-dev"
+DEV_SET = Path(os.environ.get("HAOBAN_FACES_DEV") or BESIDE)
 
 
 def trial(genuine: bool, distance: float | None, *, refusal: str | None = None, baseline: float | None = None) -> Trial:
@@ -101,6 +104,8 @@ class TestFigures:
 @pytest.fixture(scope="module")
 def dev_report() -> evaluation.Report:
     if not (DEV_SET / "master.csv").is_file():
+        if os.environ.get("HAOBAN_FACES_DEV"):
+            pytest.fail(f"HAOBAN_FACES_DEV names {DEV_SET}, which holds no master.csv")
         pytest.skip(f"the development face set is not at {DEV_SET}")
     settings = FaceSettings(workers=2)  # the production defaults, two workers
 
