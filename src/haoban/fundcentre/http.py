@@ -87,5 +87,5 @@ def _decode(body: bytes | None, kind: type[T]) -> T:
         raise FundCentreUnavailable("not found")
     try:
         return msgspec.json.decode(body, type=kind)
-    except msgspec.ValidationError as exc:
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         raise FundCentreUnavailable(f"bad response: {exc}") from exc
