@@ -4,7 +4,8 @@
 
 Frames are made from the shipped ID photo by small rotation, shift, scale,
 brightness and recompression (what a phone's short capture would give), with a
-fresh seed each run (frames that opened a session are refused as replays for 24 h).
+fresh seed each time, and new frames when the engine finds them too like an earlier
+capture (frames that opened a session are refused as replays for 24 h).
 Run it again and the registration answers 409 `already_registered`: the script then
 logs in, as the app would.
 """
@@ -42,32 +43,32 @@ def _challenge(http: httpx.Client, purpose: str) -> str:
     return challenge_id
 
 
+def _face(http: httpx.Client, path: str, purpose: str, body: dict[str, object]) -> httpx.Response:
+    """Send fresh frames; when the engine finds them too like an earlier capture, take new ones (as a phone would)."""
+    for _ in range(4):
+        shots = _frames(secrets.randbelow(1_000_000))
+        response = http.post(
+            path, json={**body, "challenge_id": _challenge(http, purpose), "frames": shots}, headers=CLIENT
+        )
+        if not (response.status_code == 422 and response.json().get("code") == "replayed_frame"):
+            break
+    return response
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--base", default="http://127.0.0.1:8000")
     args = parser.parse_args()
-    seed = secrets.randbelow(1_000_000) * 2
     with httpx.Client(base_url=args.base, timeout=60) as http:
-        registered = http.post(
-            "/v1/auth/register",
-            json={
-                "challenge_id": _challenge(http, "register"),
-                "id_number": ZHANG_SAN,
-                "name": "张三",
-                "frames": _frames(seed),
-                "consent": {"biometric": True, "terms_version": "demo-2026-11"},
-            },
-            headers=CLIENT,
+        consent = {"biometric": True, "terms_version": "demo-2026-11"}
+        registered = _face(
+            http, "/v1/auth/register", "register", {"id_number": ZHANG_SAN, "name": "张三", "consent": consent}
         )
         if registered.status_code == 409 and registered.json().get("code") == "already_registered":
             print("register: 409 already registered; logging in instead")
         else:
             print("register:", registered.status_code, registered.json().get("acr") or registered.json())
-        login = http.post(
-            "/v1/auth/face-login",
-            json={"challenge_id": _challenge(http, "login"), "id_number": ZHANG_SAN, "frames": _frames(seed + 1)},
-            headers=CLIENT,
-        )
+        login = _face(http, "/v1/auth/face-login", "login", {"id_number": ZHANG_SAN})
         print("face login:", login.status_code, login.json().get("acr") or login.json())
         if login.status_code != 200:
             return 1
