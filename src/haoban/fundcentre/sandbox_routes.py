@@ -52,7 +52,10 @@ _BODY = {"account_no": "ZZ2019000123", "amount_fen": 500000}
     status_code=201,
     responses={
         **success(
-            201, CounterWithdrawn, "Debited", example("debited", {**_BODY, "reference": "CTR-1", "balance_fen": 1})
+            201,
+            CounterWithdrawn,
+            "Debited",
+            example("debited", {"account_no": "ZZ2019000123", "reference": "CTR-1a2b3c4d5e6f", "balance_fen": 3365000}),
         ),
         **problems(400, 404, 409, 422),
     },
