@@ -154,7 +154,7 @@ def request_for(op_path: str, op: dict[str, Any], callers: dict[str, dict[str, s
             break
     for parameter in op.get("parameters", []):
         if parameter["in"] == "header":
-            headers[parameter["name"]] = HEADER_VALUES[parameter["name"]]
+            headers[parameter["name"]] = HEADER_VALUES.get(parameter["name"], "hostile-input")
     return path, headers
 
 
