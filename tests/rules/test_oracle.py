@@ -6,12 +6,15 @@ the exchange's own steps (division codes, provenance, facts) and the rule set in
 effect on the day; `tests/rules/oracle.py` decides the same citizen from the
 policy text. Outcome, amount and the refusal reasons must be equal.
 
-The normal suite runs 300 cases per rule set; `-m slow` runs 10,000 per rule set.
+The normal suite runs 300 cases per rule set. The 10,000 per rule set take about eight
+minutes, more than CI's budget allows beside the rest, so they run when asked:
+`HAOBAN_ORACLE_FULL=1 uv run pytest -m slow tests/rules/test_oracle.py`.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -275,6 +278,7 @@ def test_engine_and_oracle_agree(service_code: str, c: Citizen) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("HAOBAN_ORACLE_FULL"), reason="10,000 cases per rule set: HAOBAN_ORACLE_FULL=1")
 @pytest.mark.parametrize("service_code", SERVICES)
 @SLOW
 @given(c=citizens())
