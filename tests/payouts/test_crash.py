@@ -6,6 +6,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from uuid import UUID
@@ -43,17 +44,22 @@ class WorkerProcess:
     """`haoban worker` in a subprocess (the other place the outbox worker runs)."""
 
     def __init__(self, db_url: str) -> None:
+        # Logs go to a file: an unread pipe fills at 64 KiB and then blocks the worker mid-run.
+        self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "haoban.cli", "worker"],
             env=_env(db_url),
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self.log,
             text=True,
         )
 
     def stop(self) -> int:
         self.proc.terminate()
-        return self.proc.wait(timeout=30)
+        try:
+            return self.proc.wait(timeout=30)
+        finally:
+            self.log.close()
 
 
 def _reconcile(db_url: str) -> subprocess.CompletedProcess[str]:
@@ -86,6 +92,8 @@ async def test_kill_9_with_payouts_in_flight_then_restart_and_reconcile(
         for worker in workers:
             if worker.proc.poll() is None:
                 worker.proc.kill()
+                worker.proc.wait(timeout=10)
+            worker.log.close()
 
 
 async def _crash_and_recover(
