@@ -391,6 +391,43 @@ async def test_a_staff_reset_replaces_an_enrolled_face(
     assert await _template(db) != before
 
 
+async def test_a_face_login_allows_one_re_enrolment_that_keeps_the_phone(
+    face_client: AsyncTestClient[Litestar], db: asyncpg.Connection, settings: Settings, clock: FrozenClock
+) -> None:
+    me, tokens = await _registered(face_client, 741)
+    before = await _template(db)
+    code_level = await _code_session(face_client, me)
+    refused = await face_client.post("/v1/me/face/re-enrolment", headers=bearer(code_level))
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "step_up_required"
+    assert (await _register(face_client, me, 950, phone=NEW_PHONE)).status_code == 409
+
+    allowed = await face_client.post("/v1/me/face/re-enrolment", headers=bearer(tokens["access_token"]))
+    assert allowed.status_code == 201, allowed.text
+    assert allowed.headers["cache-control"] == "no-store"
+    assert await _template(db) == before  # the enrolled face works until a new one replaces it
+    enrolled = await _register(face_client, me, 951, phone=NEW_PHONE)
+    assert enrolled.status_code == 201, enrolled.text
+    assert enrolled.json()["citizen_id"] == tokens["citizen_id"]
+    assert await _template(db) != before
+    assert await _phone(db, settings) == PHONE
+    actions = await db.fetch(
+        "SELECT action, actor_type FROM audit_events WHERE action LIKE 'face.reenrol%' ORDER BY action"
+    )
+    assert [(r["action"], r["actor_type"]) for r in actions] == [
+        ("face.reenrolled", "client"),
+        ("face.reenrolment.allowed", "citizen"),
+    ]
+    assert (await _register(face_client, me, 952)).status_code == 409  # spent
+
+    fresh = (await _face_login(face_client, me, flows.grace(953), "10.0.0.9")).json()
+    assert (
+        await face_client.post("/v1/me/face/re-enrolment", headers=bearer(fresh["access_token"]))
+    ).status_code == 201
+    clock.advance(timedelta(minutes=11))
+    assert (await _register(face_client, me, 954)).status_code == 409  # expired
+
+
 # --- the face level for deleting the face and changing the phone -------------------------------------------------
 
 

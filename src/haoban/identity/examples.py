@@ -49,3 +49,4 @@ PHONE_CHANGE_STARTED_EXAMPLE: dict[str, Any] = {
 }
 PHONE_CHANGE_CONFIRM_EXAMPLE: dict[str, Any] = {"request_id": "5b6c7d8e-9f0a-4b1c-8d2e-3f4a5b6c7d8e", "code": "042137"}
 PHONE_CHANGED_EXAMPLE: dict[str, Any] = {"phone_masked": "139****5678", "changed_at": "2026-11-28T10:31:00Z"}
+REENROLMENT_ALLOWED_EXAMPLE: dict[str, Any] = {"expires_at": "2026-11-28T10:40:00Z"}

@@ -7,6 +7,7 @@ replaces its face or phone; withdrawing the face needs the face level.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import asyncpg
 
@@ -19,6 +20,7 @@ from haoban.identity.face.features import template_bytes
 from haoban.identity.schemas import (
     AuthTokens,
     FaceLoginRequest,
+    ReenrolmentAllowed,
     RegisterRequest,
     StepUpRequest,
 )
@@ -39,6 +41,8 @@ from haoban.runtime import Runtime
 from haoban.tokens.schemas import Principal
 
 CONSENT_GRANTED = "biometric_consent.granted"
+# A citizen's own re-enrolment must follow the face login closely: the window of the face level, doubled.
+SELF_RESET_VALID = timedelta(minutes=10)
 
 
 class AlreadyRegistered(Conflict):
@@ -83,7 +87,8 @@ async def register(runtime: Runtime, client_id: str, data: RegisterRequest, *, a
             had_face = enrolled or await audit.has_event(
                 conn, subject_type="citizen", subject_id=str(existing), action=CONSENT_GRANTED
             )
-            reset_id = await repo.spend_face_reset(conn, existing, now) if had_face and not enrolled else None
+            # A staff reset deleted the face; a citizen's own reset (after a face login) keeps it until now.
+            reset_id = await repo.spend_face_reset(conn, existing, now) if had_face else None
             if had_face and reset_id is None:
                 await audit.record(
                     conn,
@@ -96,7 +101,8 @@ async def register(runtime: Runtime, client_id: str, data: RegisterRequest, *, a
                 )
                 return AlreadyRegistered(
                     "This identity already has an account: log in by face instead. "
-                    "To enrol a new face, have a service centre reset face login first."
+                    "To enrol a new face, log in by face and ask for re-enrolment, or have a service centre "
+                    "reset face login."
                 )
         citizen_id = existing or uuid.uuid4()
         if existing is None:
@@ -215,3 +221,36 @@ async def withdraw_face(conn: asyncpg.Connection, runtime: Runtime, principal: P
         subject_id=str(principal.citizen_id),
         at=runtime.clock.now(),
     )
+
+
+async def allow_reenrolment(conn: asyncpg.Connection, runtime: Runtime, principal: Principal) -> ReenrolmentAllowed:
+    """After a face login with the enrolled face, allow one new enrolment (audited).
+
+    The enrolled face keeps working until a registration whose face matches the registry photo replaces
+    it; the phone stays. A code-level or stale session cannot do this, so a photo alone never can.
+    """
+    now = runtime.clock.now()
+    require_recent_face(principal, now)
+    if await repo.template_of(conn, principal.citizen_id) is None:
+        raise NotFound("No face is enrolled.")
+    reset_id = uuid.uuid4()
+    expires_at = now + SELF_RESET_VALID
+    await repo.insert_face_reset(
+        conn,
+        reset_id=reset_id,
+        citizen_id=principal.citizen_id,
+        staff_id=None,
+        reason="self-service re-enrolment after a face login",
+        created_at=now,
+        expires_at=expires_at,
+    )
+    await audit.record(
+        conn,
+        actor=Actor(type="citizen", id=str(principal.citizen_id)),
+        action="face.reenrolment.allowed",
+        subject_type="citizen",
+        subject_id=str(principal.citizen_id),
+        at=now,
+        details={"reset_id": str(reset_id), "expires_at": expires_at.isoformat()},
+    )
+    return ReenrolmentAllowed(expires_at=expires_at)

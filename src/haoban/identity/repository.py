@@ -243,17 +243,19 @@ async def insert_face_reset(
     *,
     reset_id: UUID,
     citizen_id: UUID,
-    staff_id: str,
+    staff_id: str | None,
     reason: str,
     created_at: datetime,
     expires_at: datetime,
 ) -> None:
+    """A staff reset names its staff member; a citizen's own (after a face login) has none."""
     await conn.execute(
-        "INSERT INTO face_resets (id, citizen_id, staff_id, reason, created_at, expires_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO face_resets (id, citizen_id, staff_id, granted_by, reason, created_at, expires_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
         reset_id,
         citizen_id,
         staff_id,
+        "citizen" if staff_id is None else "staff",
         reason,
         created_at,
         expires_at,

@@ -21,6 +21,7 @@ from haoban.identity.examples import (
     PHONE_CHANGE_START_EXAMPLE,
     PHONE_CHANGE_STARTED_EXAMPLE,
     PHONE_CHANGED_EXAMPLE,
+    REENROLMENT_ALLOWED_EXAMPLE,
     REGISTER_EXAMPLE,
     STEP_UP_EXAMPLE,
     TOKENS_EXAMPLE,
@@ -37,6 +38,7 @@ from haoban.identity.schemas import (
     PhoneChanged,
     PhoneChangeStart,
     PhoneChangeStarted,
+    ReenrolmentAllowed,
     RegisterRequest,
     StepUpRequest,
 )
@@ -255,6 +257,33 @@ async def delete_face(principal: CurrentPrincipal, conn: Conn, state: State) -> 
     await flows.withdraw_face(conn, state.runtime, principal)
 
 
+@post(
+    "/me/face/re-enrolment",
+    operation_id="allowFaceReenrolment",
+    summary="Allow enrolling a new face (after a face login)",
+    description=(
+        "Needs the face level: a face verification with the enrolled face within five minutes. The next "
+        "`POST /v1/auth/register` of this identity within ten minutes whose face matches the registry photo "
+        "replaces the enrolled face; until then the enrolled face keeps working. The phone number stays."
+    ),
+    tags=["identity"],
+    status_code=201,
+    guards=AUTH_GUARDS,
+    dependencies=AUTH_DEPENDENCIES,
+    responses={
+        **success(
+            201,
+            ReenrolmentAllowed,
+            "Re-enrolment allowed until `expires_at`",
+            example("allowed", REENROLMENT_ALLOWED_EXAMPLE),
+        ),
+        **problems(401, 404, codes={401: "step_up_required"}),
+    },
+)
+async def allow_face_reenrolment(principal: CurrentPrincipal, conn: Conn, state: State) -> Response[ReenrolmentAllowed]:
+    return Response(await flows.allow_reenrolment(conn, state.runtime, principal), status_code=201, headers=NO_STORE)
+
+
 _PHONE_CODES = {401: "step_up_required", 422: "validation_failed", 429: "rate_limited", 503: "service_unavailable"}
 
 
@@ -327,6 +356,7 @@ router = Router(
         start_otp,
         verify_otp,
         delete_face,
+        allow_face_reenrolment,
         start_phone_change,
         confirm_phone_change,
     ],

@@ -116,6 +116,12 @@ class PhoneChanged(msgspec.Struct, frozen=True, kw_only=True):
     changed_at: datetime
 
 
+class ReenrolmentAllowed(msgspec.Struct, frozen=True, kw_only=True):
+    """The next registration of this identity before `expires_at` may replace the enrolled face."""
+
+    expires_at: datetime
+
+
 class SandboxTokenRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     id_number: IdNumberShape
 
