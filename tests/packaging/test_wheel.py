@@ -28,7 +28,11 @@ def _run(command: list[str], *, cwd: Path, env: dict[str, str] | None = None) ->
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A venv with the production dependencies (no dev group, no `embedded` extra) and the wheel."""
+    """A venv with the production dependencies (no dev group, no `embedded` extra) and the wheel.
+
+    As docs/install.md says: the lock's export is the complete set, installed with --no-deps, since
+    face-recognition names `dlib`, which would compile from source (the lock takes `dlib-bin` instead).
+    """
     uv, work = _uv(), tmp_path_factory.mktemp("wheel")
     tool_env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "UV_PROJECT"))}
     built = _run([uv, "build", "--wheel", "-o", str(work / "dist")], cwd=ROOT, env=tool_env)
@@ -44,7 +48,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     venv = work / "venv"
     steps = [
         [uv, "venv", str(venv), "--python", sys.executable],
-        [uv, "pip", "install", "--python", str(venv / "bin/python"), "-r", str(requirements)],
+        [uv, "pip", "install", "--python", str(venv / "bin/python"), "--no-deps", "-r", str(requirements)],
         [uv, "pip", "install", "--python", str(venv / "bin/python"), "--no-deps", str(wheel)],
     ]
     for step in steps:
