@@ -9,21 +9,33 @@
 # Production mode refuses a database that is behind: run `haoban db migrate` (and, once,
 # `haoban keys rotate`) as a release step before starting the new version.
 
-ARG PYTHON_IMAGE=python:3.11-slim
-ARG UV_IMAGE=ghcr.io/astral-sh/uv:0.13.9
-
-FROM ${UV_IMAGE} AS uv
+# Base images are pinned by digest (the tag is for people). This digest was taken from public
+# references, not read from the registry (the build machine reaches none but PyPI, npm and
+# Debian): before a release check it with `docker buildx imagetools inspect python:3.11-slim`
+# (docs/install.md, "Image pins").
+ARG PYTHON_IMAGE=python:3.11-slim@sha256:9c900dea9e8fb7e16277c179b555cc72d29a352dbc33cff48ad5a0412fd5bfc7
+# uv comes from PyPI, pinned by version and by the hashes of its two Linux wheels (x86_64, aarch64).
+ARG UV_VERSION=0.13.9
+ARG UV_SHA256_X86_64=d7f459fe4fd247d830351c75686d3996ace3c6f3f728eb0e85a30b7ada0cef19
+ARG UV_SHA256_AARCH64=5435c5ce14a56431208ca0996416d310f1598e8c2c8ba707688985a16bb82dbe
 
 # --- builder: resolve the locked dependencies into /app/.venv ------------------------
 FROM ${PYTHON_IMAGE} AS builder
-COPY --from=uv /uv /uvx /bin/
+ARG UV_VERSION
+ARG UV_SHA256_X86_64
+ARG UV_SHA256_AARCH64
+RUN printf 'uv==%s --hash=sha256:%s --hash=sha256:%s\n' "$UV_VERSION" "$UV_SHA256_X86_64" "$UV_SHA256_AARCH64" \
+        > /tmp/uv-requirements.txt \
+    && pip install --no-cache-dir --require-hashes --only-binary=:all: -r /tmp/uv-requirements.txt \
+    && rm /tmp/uv-requirements.txt
 ENV UV_COMPILE_BYTECODE=1 \
     UV_LINK_MODE=copy \
     UV_PYTHON_DOWNLOADS=never \
     UV_PYTHON=/usr/local/bin/python3.11 \
     UV_PROJECT_ENVIRONMENT=/app/.venv
 WORKDIR /src
-# Dependencies first, so a code change does not reinstall them.
+# Dependencies first, so a code change does not reinstall them. --no-dev leaves out the embedded
+# PostgreSQL too (the `embedded` extra and the dev group): production always has DATABASE_URL.
 COPY pyproject.toml uv.lock README.md ./
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-editable --no-install-project

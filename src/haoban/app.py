@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
@@ -31,7 +32,7 @@ from haoban.health.routes import router as health_router
 from haoban.housekeeping import running_housekeeping
 from haoban.identity.face.engine import FaceEngine
 from haoban.identity.routes import router as identity_router
-from haoban.kit.clock import Clock, SystemClock
+from haoban.kit.clock import Clock, OffsetClock, SystemClock
 from haoban.kit.decoding import StrictRequest, bounded_integers
 from haoban.kit.openapi import document_framework_problems
 from haoban.kit.problems import exception_handlers
@@ -56,7 +57,10 @@ from haoban.payouts.wiring import open_bank
 from haoban.route_limits import ingest_limit
 from haoban.runtime import build_runtime
 from haoban.sandbox.bench_routes import router as sandbox_bench_router
+from haoban.sandbox.faulty_sources import with_faults
 from haoban.sandbox.identity import router as sandbox_identity_router
+from haoban.sandbox.knobs import following_clock
+from haoban.sandbox.knobs import router as sandbox_knobs_router
 from haoban.sandbox.routes import router as sandbox_router
 from haoban.sandbox.sources import router as sandbox_sources_router
 from haoban.settings import Settings
@@ -127,7 +131,9 @@ def openapi_config() -> OpenAPIConfig:
 def create_app(
     settings: Settings, *, database_url: str, clock: Clock | None = None, face_engine: FaceEngine | None = None
 ) -> Litestar:
-    runtime = build_runtime(settings, database_url=database_url, clock=clock or SystemClock())
+    # The sandbox's clock can be moved forward by a tester (/sandbox/clock); production's never.
+    sandbox_clock = OffsetClock(clock or SystemClock()) if settings.sandbox else None
+    runtime = build_runtime(settings, database_url=database_url, clock=sandbox_clock or clock or SystemClock())
     if face_engine is not None:  # shared by the caller (tests), who closes it
         runtime._face, runtime.owns_face = face_engine, False
     metrics = Metrics()
@@ -156,11 +162,12 @@ def create_app(
                 open_bank(settings, runtime._pool, runtime.clock) as bank,
                 open_fund_centre(settings, runtime._pool, runtime.clock) as fund_centre,
             ):
-                runtime._sources = sources
+                runtime._sources = with_faults(sources, runtime._pool) if settings.sandbox else sources
                 runtime.miniprogram_platforms = platforms
                 runtime.bank = bank
                 runtime.fund_centre = fund_centre
                 async with (
+                    following_clock(sandbox_clock, runtime._pool) if sandbox_clock else contextlib.nullcontext(),
                     running_worker(runtime, runtime.outbox),
                     running_housekeeping(runtime, settings.services.housekeeping_s),
                     running_reconciliation(runtime, settings.fund_centre.reconcile_h),
@@ -197,6 +204,7 @@ def create_app(
             sandbox_bank_router,
             sandbox_fund_router,
             sandbox_bench_router,
+            sandbox_knobs_router,
             bank_callbacks_router,
             miniprogram_router,
             sandbox_miniprogram_router,
@@ -204,7 +212,9 @@ def create_app(
             docs_router,
         ],
         lifespan=[lifespan],
-        state=State({"runtime": runtime, "metrics": metrics, "observability": observability}),
+        state=State(
+            {"runtime": runtime, "metrics": metrics, "observability": observability, "sandbox_clock": sandbox_clock}
+        ),
         dependencies={
             "conn": Provide(provide_conn),
             "runtime": Provide(provide_runtime, sync_to_thread=False),

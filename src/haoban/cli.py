@@ -11,12 +11,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import msgspec
 
 from haoban.audit.schemas import Actor
 from haoban.cli_errors import CliError
+from haoban.cli_options import add_demo_options
 from haoban.db import migrations
 from haoban.db.embedded import EmbeddedPostgres
 from haoban.db.pool import connect
@@ -25,19 +27,48 @@ from haoban.kit.clock import SystemClock
 from haoban.kit.settings_error import SettingsError
 from haoban.observability.logging import configure_logging
 from haoban.rules.registry import sync_rule_sets
-from haoban.settings import Settings, load_settings
+from haoban.settings import DEMO_SECRETS, Settings, load_settings
 
 T = TypeVar("T")
+CONNECT_TIMEOUT_S = 10
 CLI_ACTOR = Actor(type="cli", id=os.environ.get("USER", "operator"))
 
 
+def _demo_folder(env: dict[str, str]) -> Path | None:
+    """The data folder of a demo (its demo-secrets.json), when nothing names a production database."""
+    if env.get("DATABASE_URL") or env.get("HAOBAN_MODE"):
+        return None
+    folder = Path(env.get("HAOBAN_DATA_DIR") or "var").resolve()
+    return folder if (folder / DEMO_SECRETS).is_file() else None
+
+
 def _settings(args: argparse.Namespace) -> Settings:
-    settings = load_settings(os.environ, demo=getattr(args, "demo", False))
+    env = dict(os.environ)
+    if data_dir := getattr(args, "data_dir", None):
+        env["HAOBAN_DATA_DIR"] = data_dir
+    demo = bool(getattr(args, "demo", False))
+    # `serve` needs --demo: a leftover demo folder must never turn a server into a sandbox.
+    if not demo and args.command != "serve" and (folder := _demo_folder(env)):
+        demo = True
+        print(f"haoban: demo mode: found the demo data folder {folder}", file=sys.stderr)
+    settings = load_settings(env, demo=demo)
+    if settings.demo and args.command != "serve":
+        where = settings.database.url or f"the embedded database in {settings.data_dir / 'pgdata'}"
+        print(f"haoban: demo mode: using {_safe(where)}", file=sys.stderr)
     http = settings.http
     overrides = {k: getattr(args, k) for k in ("host", "port", "workers") if getattr(args, k, None) is not None}
     if overrides:
         settings = msgspec.structs.replace(settings, http=msgspec.structs.replace(http, **overrides))
     return settings
+
+
+def _safe(url: str) -> str:
+    """A database URL without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _database_url(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
@@ -49,7 +80,10 @@ def _database_url(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
 
 def _with_conn(url: str, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
     async def run() -> T:
-        conn = await connect(url)
+        try:
+            conn = await asyncio.wait_for(connect(url), CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise CliError(f"cannot connect to the database at {_safe(url)}: {exc or type(exc).__name__}") from None
         try:
             return await work(conn)
         finally:
@@ -73,6 +107,8 @@ def cmd_db(args: argparse.Namespace) -> int:
     states = _with_conn(url, migrations.status)
     for s in states:
         print(f"{s.state:9} {s.filename}")
+    pending = sum(s.state == "pending" for s in states)
+    print(f"{len(states) - pending} applied, {pending} pending, in {_safe(url)}")
     return 1 if any(s.state in ("modified", "missing") for s in states) else 0
 
 
@@ -259,7 +295,7 @@ def _add_decisions_parser(sub: argparse._SubParsersAction[argparse.ArgumentParse
     decisions = sub.add_parser("decisions", help="rule decisions")
     decisions.add_argument("action", choices=["replay"])
     decisions.add_argument("decision_id", help="recompute from the stored facts and version; exit 1 if different")
-    decisions.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
+    add_demo_options(decisions)
     decisions.set_defaults(func=cmd_decisions)
 
 
@@ -334,16 +370,16 @@ def cmd_ledger(args: argparse.Namespace) -> int:
 def _add_money_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     worker = sub.add_parser("worker", help="run the outbox worker (payouts, notifications) until stopped")
     worker.add_argument("--once", action="store_true", help="run what is due now, then exit")
-    worker.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
+    add_demo_options(worker)
     worker.set_defaults(func=cmd_worker)
     payouts = sub.add_parser("payouts", help="payout orders")
     payouts.add_argument("action", choices=["reconcile"], help="finish every open payout by asking the bank")
-    payouts.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
+    add_demo_options(payouts)
     payouts.set_defaults(func=cmd_payouts)
     ledger = sub.add_parser("ledger", help="the member ledger, a mirror of the fund centre")
     ledger.add_argument("action", choices=["reconcile"], help="report each difference with the fund centre")
     ledger.add_argument("--days", type=int, default=35, help="how far back to compare (default 35)")
-    ledger.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
+    add_demo_options(ledger)
     ledger.set_defaults(func=cmd_ledger)
 
 
@@ -403,6 +439,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     demo = argparse.ArgumentParser(add_help=False)
     demo.add_argument("--demo", action="store_true", help="demo mode: embedded database, sandbox, demo data")
+    demo.add_argument("--data-dir", help="the data folder (default HAOBAN_DATA_DIR or ./var)")
 
     serve = sub.add_parser("serve", parents=[demo], help="serve the API")
     serve.add_argument("--host")
@@ -412,12 +449,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     db = sub.add_parser("db", help="database migrations")
     db.add_argument("action", choices=["migrate", "status"])
-    db.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
+    add_demo_options(db)
     db.set_defaults(func=cmd_db)
 
     keys = sub.add_parser("keys", help="token signing keys")
     keys.add_argument("action", choices=["rotate"])
-    keys.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
+    add_demo_options(keys)
     keys.set_defaults(func=cmd_keys)
 
     oauth = sub.add_parser("oauth", help="OAuth clients (mini-programs, department systems)")
@@ -431,12 +468,12 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--redirect-uri", action="append", help="exact https redirect URI (repeatable)")
     create.add_argument("--scope", action="append", required=True, help="allowed scope (repeatable)")
     create.add_argument("--secret-env", help="confidential: read the secret from this variable instead of generating")
-    create.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
+    add_demo_options(create)
     create.set_defaults(func=cmd_oauth)
 
     audit = sub.add_parser("audit", help="the data-access log")
     audit.add_argument("action", choices=["verify"])
-    audit.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
+    add_demo_options(audit)
     audit.set_defaults(func=cmd_audit)
 
     faces = sub.add_parser("faces", help="face login administration and evaluation").add_subparsers(
@@ -450,7 +487,7 @@ def build_parser() -> argparse.ArgumentParser:
         admin.add_argument("--id-number", required=True)
         admin.add_argument("--staff", required=True, help="the staff member doing it (audited)")
         admin.add_argument("--reason", required=True, help="why (audited), e.g. identity checked at a service centre")
-        admin.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
+        add_demo_options(admin)
         admin.set_defaults(func=cmd_faces)
     add_face_evaluation(faces)
 
@@ -458,12 +495,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_money_parsers(sub)
     _add_manual_lane_parsers(sub)
 
+    _add_openapi_parser(sub)
+    return parser
+
+
+def _add_openapi_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     openapi = sub.add_parser("openapi", help="the OpenAPI contract")
     openapi.add_argument("action", choices=["export"])
     openapi.add_argument("--check", action="store_true", help="exit 1 when the committed files differ")
     openapi.add_argument("--out", default="openapi", help="directory (default: ./openapi)")
     openapi.set_defaults(func=cmd_openapi)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

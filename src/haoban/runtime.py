@@ -89,7 +89,7 @@ def build_runtime(settings: Settings, *, database_url: str, clock: Clock) -> Run
         clock=clock,
         cipher=cipher,
         keyring=keyring,
-        tokens=TokenService(settings=settings.security, keyring=keyring, clock=clock),
+        tokens=TokenService(settings=settings.security, keyring=keyring, clock=clock, sandbox=settings.sandbox),
         vault=IdNumberVault(cipher, settings.security.token_hmac_key),
         limiter=Limiter(settings.security.token_hmac_key, scale=settings.security.limits_scale),
     )

@@ -16,7 +16,14 @@ from haoban.kit.crypto import FieldCipher
 from haoban.production_guards import production_problems, test_deployment
 from haoban.rules.registry import sync_rule_sets
 from haoban.runtime import build_runtime
-from haoban.sandbox.demo import DemoAccount, load_demo
+from haoban.sandbox.demo import (
+    DEMO_DEPARTMENT_SECRET,
+    DEMO_MINIPROGRAM_REDIRECT,
+    DEMO_STAFF_PASSWORD,
+    DEMO_STAFF_USERNAME,
+    DemoAccount,
+    load_demo,
+)
 from haoban.settings import Settings
 from haoban.tokens.service import ensure_signing_key, has_active_key
 
@@ -73,15 +80,27 @@ def _banner(settings: Settings, accounts: list[DemoAccount]) -> str:
             "  Attestation: OPTIONAL for haoban-app (relaxed for the demo; production requires a device attestation)"
         )
     if accounts:
-        lines.append("  Demo accounts (mint a token with the sandbox route):")
-        for account in accounts:
-            lines.append(f"    {account.label}: citizen_id {account.citizen_id}")
-            lines.append(f"      ID number {account.id_number} (synthetic)")
-        first = accounts[0].citizen_id
-        lines.append(
-            f"    curl -s -X POST {base}/sandbox/citizens/{first}/tokens -H 'content-type: application/json' -d '{{}}'"
-        )
+        lines += _demo_lines(base, accounts)
     return "\n".join(lines)
+
+
+def _demo_lines(base: str, accounts: list[DemoAccount]) -> list[str]:
+    """What a tester needs first: who to be, which clients exist, how to review, how to try the face flow."""
+    lines = ["  Demo citizens (synthetic ID numbers):"]
+    for account in accounts:
+        lines.append(f"    {account.label}: ID number {account.id_number}, citizen_id {account.citizen_id}")
+    first = accounts[0]
+    lines += [
+        "  Tokens without a camera (sandbox only; applications and payouts need the face level):",
+        f"    curl -s -X POST {base}/sandbox/tokens -H 'content-type: application/json' \\",
+        f'         -d \'{{"id_number": "{first.id_number}", "acr": "face"}}\'',
+        "  OAuth clients:",
+        f"    demo-miniprogram  public, PKCE, redirect {DEMO_MINIPROGRAM_REDIRECT}",
+        f"    demo-department   confidential, secret {DEMO_DEPARTMENT_SECRET} (client_secret_basic)",
+        f"  Reviewer login:     POST {base}/v1/staff/login  {DEMO_STAFF_USERNAME} / {DEMO_STAFF_PASSWORD}",
+        f"  Face flow by script: uv run python scripts/demo_face.py --base {base}",
+    ]
+    return lines
 
 
 def guard_production(settings: Settings) -> list[str]:

@@ -216,9 +216,12 @@ def parse_field_keys(name: str, raw: str) -> tuple[FieldKey, ...]:
     return tuple(keys)
 
 
+DEMO_SECRETS = "demo-secrets.json"
+
+
 def _demo_secrets(data_dir: Path) -> dict[str, str]:
     """Generate the demo secrets once and keep them in the data dir (0600)."""
-    path = data_dir / "demo-secrets.json"
+    path = data_dir / DEMO_SECRETS
     values: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
     wanted: dict[str, Callable[[], str]] = {
         "HAOBAN_FIELD_KEYS": lambda: "demo1:" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),

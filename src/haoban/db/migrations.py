@@ -59,6 +59,9 @@ def default_dir() -> Path:
 
 
 def discover(directory: Path) -> list[MigrationFile]:
+    if not directory.is_dir() or not any(directory.glob("*.sql")):
+        # An installed package without its migrations would "apply 0" and then fail on the first table.
+        raise MigrationError(f"no migration files in {directory} (set HAOBAN_MIGRATIONS_DIR)")
     files: list[MigrationFile] = []
     for path in sorted(directory.glob("*.sql")):
         match = _FILE.match(path.name)

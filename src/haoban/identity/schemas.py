@@ -124,6 +124,8 @@ class ReenrolmentAllowed(msgspec.Struct, frozen=True, kw_only=True):
 
 class SandboxTokenRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     id_number: IdNumberShape
+    # "face": the face level that applications and payouts ask for, marked amr ["face", "sandbox"].
+    acr: Literal["sandbox", "face"] = "sandbox"
 
 
 class AppClientCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

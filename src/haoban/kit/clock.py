@@ -28,3 +28,14 @@ class FrozenClock:
 
     def advance(self, delta: timedelta) -> None:
         self._now += delta
+
+
+class OffsetClock:
+    """The sandbox clock: another clock moved forward by `offset` (set by a tester; never in production)."""
+
+    def __init__(self, base: Clock) -> None:
+        self._base = base
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return self._base.now() + self.offset

@@ -23,8 +23,8 @@ from haoban.notifications import repository as messages
 from haoban.notifications.repository import SandboxMessage
 from haoban.runtime import Runtime
 from haoban.sandbox.guard import sandbox_only
-from haoban.sandbox.service import SANDBOX_ACTOR, SANDBOX_CLIENT
-from haoban.tokens.schemas import SessionGrant, TokenPair
+from haoban.sandbox.service import SANDBOX_ACTOR, sandbox_grant
+from haoban.tokens.schemas import TokenPair
 
 _PAIR = {
     "access_token": "eyJhbGciOiJFUzI1NiIsImtpZCI6Ii4uLiIsInR5cCI6ImF0K2p3dCJ9...",
@@ -44,14 +44,26 @@ class SandboxInbox(msgspec.Struct, frozen=True, kw_only=True):
     "/tokens",
     operation_id="sandboxTokensForIdNumber",
     summary="Mint tokens for a registered test citizen, by ID number",
-    description='Sandbox only: no camera needed. Tokens carry `amr: ["sandbox"]`, never the face level.',
+    description=(
+        'Sandbox only: no camera needed. Tokens carry `amr: ["sandbox"]` and a sandbox `acr`; with `"acr": "face"`'
+        ' they carry the face level (`acr` urn:haoban:loa:face, `amr: ["face", "sandbox"]`) that applications and'
+        " payouts ask for. Every sandbox token is refused once the sandbox is off."
+    ),
     responses={
         **success(201, TokenPair, "Tokens", example("tokens", _PAIR)),
         **problems(400, 404, 422),
     },
 )
 async def tokens_for(
-    data: Annotated[SandboxTokenRequest, Body(examples=example("demo renter", {"id_number": "11010519491231002X"}))],
+    data: Annotated[
+        SandboxTokenRequest,
+        Body(
+            examples=[
+                *example("demo renter", {"id_number": "11010519491231002X"}),
+                *example("face level", {"id_number": "11010519491231002X", "acr": "face"}),
+            ]
+        ),
+    ],
     conn: Conn,
     state: State,
 ) -> Response[TokenPair]:
@@ -59,14 +71,7 @@ async def tokens_for(
     citizen_id = await citizens_repo.find_by_id_number(conn, runtime.vault.index(data.id_number))
     if citizen_id is None:
         raise NotFound("No citizen account is registered with this ID number.")
-    grant = SessionGrant(
-        citizen_id=citizen_id,
-        client_id=SANDBOX_CLIENT,
-        scope=("openid", "profile"),
-        acr="urn:haoban:loa:sandbox",
-        amr=("sandbox",),
-        auth_time=runtime.clock.now(),
-    )
+    grant = sandbox_grant(citizen_id, ("openid", "profile"), data.acr, runtime.clock.now())
     pair = await runtime.tokens.issue(conn, grant, actor=SANDBOX_ACTOR)
     return Response(pair, status_code=201, headers={"Cache-Control": "no-store"})
 

@@ -54,7 +54,10 @@ async def create_citizen(
     "/citizens/{citizen_id:uuid}/tokens",
     operation_id="sandboxMintTokens",
     summary="Mint a token pair for a test citizen",
-    description='Tokens carry `amr: ["sandbox"]` and a sandbox `acr`; they never count as a face verification.',
+    description=(
+        'Tokens carry `amr: ["sandbox"]` and a sandbox `acr`. With `"acr": "face"` they carry the face level'
+        ' (`amr: ["face", "sandbox"]`) that applications and payouts ask for. Refused once the sandbox is off.'
+    ),
     responses={
         **success(201, TokenPair, "A token pair for the test citizen", example("token pair", _PAIR_EXAMPLE)),
         **problems(400, 404, 422),

@@ -19,6 +19,7 @@ import asyncpg
 
 from haoban.audit.schemas import Actor
 from haoban.cli_errors import CliError
+from haoban.cli_options import add_demo_options
 from haoban.db.pool import connect
 from haoban.kit.clock import SystemClock
 from haoban.settings import Settings
@@ -45,12 +46,12 @@ def add_parsers(
         toggle = actions.add_parser(action, help=f"{action} a staff account")
         toggle.add_argument("--username", required=True)
     for p in (parser, create, *(actions.choices[a] for a in ("disable", "enable"))):
-        p.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
+        add_demo_options(p)
     parser.set_defaults(func=staff)
 
     mats = sub.add_parser("materials", help="1+1+N materials and tolerant acceptance")
     mats.add_argument("action", choices=["expire"], help="reject applications whose supplement deadline passed")
-    mats.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
+    add_demo_options(mats)
     mats.set_defaults(func=materials)
 
 

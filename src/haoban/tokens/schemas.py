@@ -8,6 +8,9 @@ from uuid import UUID
 
 import msgspec
 
+SANDBOX_AMR = "sandbox"
+"""The amr of every token the sandbox mints without a real sign-in; refused when the sandbox is off."""
+
 RefreshTokenStr = Annotated[str, msgspec.Meta(min_length=20, max_length=200, pattern=r"^hbr_[A-Za-z0-9_-]+$")]
 
 

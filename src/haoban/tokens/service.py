@@ -26,7 +26,7 @@ from haoban.kit.errors import AppError, InvalidToken, Unavailable
 from haoban.settings import SecuritySettings
 from haoban.tokens import jwt as tokens_jwt
 from haoban.tokens import repository as repo
-from haoban.tokens.schemas import Principal, SessionBinding, SessionGrant, SigningKey, TokenPair
+from haoban.tokens.schemas import SANDBOX_AMR, Principal, SessionBinding, SessionGrant, SigningKey, TokenPair
 
 REFRESH_PREFIX = "hbr_"
 KEYRING_TTL_S = 60.0
@@ -155,10 +155,11 @@ async def has_active_key(conn: asyncpg.Connection, now: datetime) -> bool:
 class TokenService:
     """Issues and refreshes first-party sessions."""
 
-    def __init__(self, *, settings: SecuritySettings, keyring: KeyRing, clock: Clock) -> None:
+    def __init__(self, *, settings: SecuritySettings, keyring: KeyRing, clock: Clock, sandbox: bool = False) -> None:
         self._settings = settings
         self._keyring = keyring
         self._clock = clock
+        self._sandbox = sandbox  # sandbox-minted sessions are refused unless the sandbox is on
 
     def _hmac(self, token: str) -> bytes:
         return keyed_hash(self._settings.token_hmac_key, token)
@@ -252,6 +253,8 @@ class TokenService:
         family = await repo.get_family(conn, row.family_id, for_update=True)
         if family is None or family.revoked_at is not None or family.expires_at <= now:
             return InvalidGrant("The session has ended; sign in again.")
+        if SANDBOX_AMR in family.amr and not self._sandbox:
+            return InvalidGrant("Sandbox sessions are accepted only while the sandbox is on.")
         if row.used_at is not None:
             await repo.revoke_family(conn, family.id, at=now, reason="refresh_token_reuse")
             await audit.record(
@@ -314,6 +317,8 @@ class TokenService:
             )
         except (tokens_jwt.TokenRejected, ValueError, TypeError, OverflowError):
             raise InvalidToken("The access token is invalid or expired.") from None
+        if SANDBOX_AMR in principal.amr and not self._sandbox:
+            raise InvalidToken("Sandbox tokens are accepted only while the sandbox is on.")
         session = await repo.live_session(pool, principal.session_id, now)
         if session is None:
             raise InvalidToken("The session has been revoked.")
