@@ -1,6 +1,7 @@
 """Sandbox adapters around the exchange sources: slow or failing on a tester's word (/sandbox/sources/faults).
 
-Each call reads its source's setting (one indexed row), so every worker process sees a change at once.
+A source re-reads its setting at most every `FAULTS_TTL_S` (at once after this process changed it), so
+another worker process sees a change within that and the instant path stays within its statement budget.
 A failure is what a real outage gives the caller: `SourceUnavailable("http_error")`.
 """
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from typing import Any
 
 import asyncpg
@@ -15,7 +17,9 @@ import msgspec
 
 from haoban.exchange.ports import Sources, SourceUnavailable
 from haoban.sandbox import knobs_repository as repo
+from haoban.sandbox.schemas import SourceFault
 
+FAULTS_TTL_S = 5.0
 SOURCE_NAMES = ("identity", "household", "housing_fund", "estate", "marriage", "social_security")
 
 
@@ -24,9 +28,19 @@ class FaultySource:
 
     def __init__(self, inner: Any, source: str, pool: asyncpg.Pool) -> None:
         self._inner, self._source, self._pool = inner, source, pool
+        self._seen: tuple[float, int, SourceFault] | None = None
+
+    async def _fault(self) -> SourceFault:
+        now, seen = time.monotonic(), self._seen
+        if seen is not None and now - seen[0] < FAULTS_TTL_S and seen[1] == repo.changes.count:
+            return seen[2]
+        changes = repo.changes.count
+        fault = await repo.source_fault(self._pool, self._source)
+        self._seen = (now, changes, fault)
+        return fault
 
     async def _misbehave(self) -> None:
-        fault = await repo.source_fault(self._pool, self._source)
+        fault = await self._fault()
         if fault.latency_ms:
             await asyncio.sleep(fault.latency_ms / 1000)
         if fault.failure_rate and random.random() < fault.failure_rate:  # noqa: S311 - a test fault, not a secret

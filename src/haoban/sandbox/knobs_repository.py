@@ -9,12 +9,22 @@ import asyncpg
 from haoban.sandbox.schemas import SourceFault
 
 
+class _Changes:
+    """Counts source-fault changes made by this process, so its faulty sources re-read them at once."""
+
+    count = 0
+
+
+changes = _Changes()
+
+
 async def source_fault(db: asyncpg.Pool | asyncpg.Connection, source: str) -> SourceFault:
     row = await db.fetchrow("SELECT latency_ms, failure_rate FROM sandbox_bank.source_faults WHERE source = $1", source)
     return SourceFault(**dict(row)) if row else SourceFault()
 
 
 async def set_source_fault(conn: asyncpg.Connection, source: str, fault: SourceFault, at: datetime) -> None:
+    changes.count += 1
     await conn.execute(
         "INSERT INTO sandbox_bank.source_faults (source, latency_ms, failure_rate, updated_at) VALUES ($1, $2, $3, $4)"
         " ON CONFLICT (source) DO UPDATE SET latency_ms = EXCLUDED.latency_ms,"
