@@ -43,3 +43,18 @@ async def test_jwks_has_no_private_or_symmetric_members(oauth: AsyncTestClient[L
     for key in keys:
         assert not {"d", "p", "q", "dp", "dq", "qi", "k"} & set(key)
         assert key["kty"] == "EC"
+
+
+async def test_rfc8414_metadata_equals_discovery_and_its_endpoints_answer(oauth: AsyncTestClient[Litestar]) -> None:
+    response = await oauth.get("/.well-known/oauth-authorization-server")
+    assert response.status_code == 200
+    meta = response.json()
+    assert meta == (await oauth.get("/.well-known/openid-configuration")).json()
+    assert "urn:haoban:loa:face" in meta["acr_values_supported"]
+    gets = {"jwks_uri", "userinfo_endpoint", "authorization_endpoint"}
+    for name, url in meta.items():
+        if not (name.endswith("_endpoint") or name == "jwks_uri"):
+            continue
+        path = url.removeprefix(TEST_ISSUER)
+        answer = await (oauth.get(path) if name in gets else oauth.post(path, data={}))
+        assert answer.status_code not in {404, 405}, (name, answer.status_code)

@@ -1,9 +1,15 @@
-"""OpenID Connect Discovery 1.0 / RFC 8414 metadata."""
+"""OpenID Connect Discovery 1.0 / RFC 8414 metadata (one document, served at both well-known paths)."""
 
 from __future__ import annotations
 
+from haoban.identity.codes import OTP_ACR
+from haoban.identity.stepup import FACE_ACR
+from haoban.miniprogram.service import MINIPROGRAM_ACR
 from haoban.oauth.schemas import SCOPES, ProviderMetadata
 
+# The levels a citizen session (and so a grant) can carry; face is the only one that
+# passes step-up (`identity.stepup`).
+ACR_VALUES = [FACE_ACR, OTP_ACR, MINIPROGRAM_ACR]
 GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials"]
 AUTH_METHODS = ["none", "client_secret_basic"]
 
@@ -31,5 +37,6 @@ def provider_metadata(issuer: str) -> ProviderMetadata:
         subject_types_supported=["pairwise"],
         id_token_signing_alg_values_supported=["ES256"],
         claims_supported=["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "name"],
+        acr_values_supported=list(ACR_VALUES),
         authorization_response_iss_parameter_supported=True,
     )

@@ -71,6 +71,24 @@ async def openid_configuration(state: State) -> ProviderMetadata:
     return provider_metadata(runtime.settings.security.issuer)
 
 
+@get(
+    "/.well-known/oauth-authorization-server",
+    operation_id="getOAuthAuthorizationServerMetadata",
+    summary="OAuth 2.0 authorization server metadata (RFC 8414)",
+    description="The same document as `/.well-known/openid-configuration`, for plain OAuth 2.0 clients.",
+    tags=["oauth"],
+    security=PUBLIC,
+    responses={
+        **success(200, ProviderMetadata, "Server metadata", example("metadata", examples.METADATA)),
+        **problems(),
+    },
+    cache=False,
+)
+async def oauth_authorization_server(state: State) -> ProviderMetadata:
+    runtime: Runtime = state.runtime
+    return provider_metadata(runtime.settings.security.issuer)
+
+
 @post(
     "/oauth/par",
     operation_id="pushAuthorizationRequest",
@@ -338,6 +356,7 @@ router = Router(
     path="/",
     route_handlers=[
         openid_configuration,
+        oauth_authorization_server,
         push_authorization_request,
         describe_authorization_request,
         decide_authorization,

@@ -82,6 +82,7 @@ class ProviderMetadata(msgspec.Struct, frozen=True, kw_only=True):
     subject_types_supported: list[str]
     id_token_signing_alg_values_supported: list[str]
     claims_supported: list[str]
+    acr_values_supported: list[str]
     authorization_response_iss_parameter_supported: bool
 
 
