@@ -14,6 +14,11 @@ def test_known_valid_number() -> None:
     assert idnumber.sex("11010519491231002X") == "F"
 
 
+def full_width(text: str) -> str:
+    """The characters a Chinese phone keyboard types in full-width mode."""
+    return "".join(chr(ord(c) + 0xFEE0) for c in text)
+
+
 @pytest.mark.parametrize(
     ("value", "reason"),
     [
@@ -36,3 +41,10 @@ def test_make_builds_valid_numbers() -> None:
         assert idnumber.is_valid(value), value
         broken = value[:17] + ("0" if value[17] != "0" else "1")
         assert not idnumber.is_valid(broken)
+
+
+@pytest.mark.parametrize(
+    "typed", ["11010519491231002x", full_width("11010519491231002x"), " 110105 19491231 002X\u3000"]
+)
+def test_normalise_makes_what_a_person_typed_the_number_they_meant(typed: str) -> None:
+    assert idnumber.normalise(typed) == "11010519491231002X"

@@ -10,7 +10,9 @@ any Content-Type as JSON. `StrictRequest` (the app's `request_class`) replaces
 2. the bytes must be UTF-8 JSON, at most `MAX_DEPTH` deep, else 400 `malformed_body`;
 3. integers must fit a signed 64-bit column and no string may hold NUL, else 422
    (PostgreSQL cannot store either, so they would fail later as a 500);
-4. the value is decoded into the handler's declared type with `strict=True`, else 422.
+4. ID numbers (`IdNumberShape` fields) are normalised (kit/idnumber.py) and their
+   check digit verified, else 422 naming the field;
+5. the value is decoded into the handler's declared type with `strict=True`, else 422.
 
 The decoded value is the handler's Struct; Litestar's own lax conversion then
 passes it through unchanged.
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 import msgspec
@@ -29,6 +31,7 @@ from litestar.serialization import default_deserializer
 from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
 
+from haoban.kit import idnumber
 from haoban.kit.errors import FieldError, MalformedBody, UnsupportedMediaType, ValidationFailed
 
 MAX_DEPTH = 32
@@ -97,6 +100,62 @@ def field_error(message: str, *, source: str = "body") -> FieldError:
     return FieldError(field=field or "$", reason=reason, source=source)
 
 
+Walk = tuple[tuple[str, "Walk | None"], ...]
+"""Where ID numbers sit in a type: (key, inner walk) pairs; `None` marks the ID number itself."""
+
+
+def _id_paths(info: msgspec.inspect.Type, seen: frozenset[type] = frozenset()) -> Walk | None:
+    """The places of `IdNumberShape` values inside `info`, or None when it is one."""
+    inspect = msgspec.inspect
+    if isinstance(info, inspect.Metadata):
+        if (info.extra or {}).get("id_number"):
+            return None
+        return _id_paths(info.type, seen)
+    if isinstance(info, inspect.StructType) and info.cls not in seen:
+        out: list[tuple[str, Walk | None]] = []
+        for f in info.fields:
+            inner = _id_paths(f.type, seen | {info.cls})
+            if inner is None or inner:
+                out.append((f.encode_name, inner))
+        return tuple(out)
+    if isinstance(info, inspect.ListType | inspect.SetType | inspect.FrozenSetType | inspect.VarTupleType):
+        inner = _id_paths(info.item_type, seen)
+        return (("[]", inner),) if inner is None or inner else ()
+    if isinstance(info, inspect.UnionType):
+        for member in info.types:
+            inner = _id_paths(member, seen)
+            if inner is None or inner:
+                return inner
+    return ()
+
+
+@cache
+def _id_walk(target: Any) -> Walk | None:
+    try:
+        return _id_paths(msgspec.inspect.type_info(target))
+    except (TypeError, ValueError):
+        return ()
+
+
+def _normalise_ids(value: Any, walk: Walk | None, where: list[str | int], errors: list[FieldError]) -> Any:
+    """`value` with its ID numbers normalised; a wrong check digit or birth date noted in `errors`."""
+    if walk is None:
+        if not isinstance(value, str):
+            return value
+        fixed = idnumber.normalise(value)
+        why = idnumber.problem(fixed)
+        if why is not None and why != idnumber.SHAPE_PROBLEM:
+            errors.append(FieldError(field=_path(where), reason=why))
+        return fixed
+    if isinstance(value, dict):
+        for key, inner in walk:
+            if key in value:
+                value[key] = _normalise_ids(value[key], inner, [*where, key], errors)
+    elif isinstance(value, list) and walk and walk[0][0] == "[]":
+        return [_normalise_ids(v, walk[0][1], [*where, i], errors) for i, v in enumerate(value)]
+    return value
+
+
 def decode_json_body(
     body: bytes, content_type: str | None, target: Any, *, dec_hook: Callable[[type, Any], Any] | None = None
 ) -> Any:
@@ -116,6 +175,13 @@ def decode_json_body(
     _check_values(raw)
     if target is None:
         return raw
+    walk = _id_walk(target)
+    if walk is None or walk:
+        errors: list[FieldError] = []
+        raw = _normalise_ids(raw, walk, [], errors)
+        if errors:
+            raise ValidationFailed("One or more fields are invalid.", errors=errors)
+        body = msgspec.json.encode(raw)
     try:
         return msgspec.json.decode(body, type=target, strict=True, dec_hook=dec_hook)
     except msgspec.ValidationError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from typing import Annotated
 
@@ -18,8 +19,15 @@ IdNumberShape = Annotated[
         pattern=r"^[1-9]\d{16}[\dX]$",
         description="18-character resident ID number (GB 11643); the check digit is verified",
         examples=["11010519491231002X"],
+        extra={"id_number": True},
     ),
 ]
+"""Request bodies normalise it first (`normalise`) and verify the check digit (kit/decoding.py)."""
+
+
+def normalise(value: str) -> str:
+    """What a person meant: spaces dropped, full-width characters made ASCII (NFKC), x made X."""
+    return "".join(unicodedata.normalize("NFKC", value).split()).replace("x", "X")
 
 
 def check_digit(first17: str) -> str:
@@ -34,10 +42,13 @@ def birth_date(id_number: str) -> date | None:
         return None
 
 
+SHAPE_PROBLEM = "must be 17 digits followed by a digit or X"
+
+
 def problem(id_number: str) -> str | None:
     """Why `id_number` is not valid, or None when it is."""
     if not _SHAPE.match(id_number):
-        return "must be 17 digits followed by a digit or X"
+        return SHAPE_PROBLEM
     if birth_date(id_number) is None:
         return "contains an impossible birth date"
     if check_digit(id_number[:17]) != id_number[17]:
