@@ -20,6 +20,7 @@ from haoban.sandbox import knobs_repository as repo
 from haoban.sandbox.schemas import SourceFault
 
 FAULTS_TTL_S = 5.0
+READ_TIMEOUT_S = 0.2
 SOURCE_NAMES = ("identity", "household", "housing_fund", "estate", "marriage", "social_security")
 
 
@@ -35,7 +36,12 @@ class FaultySource:
         if seen is not None and now - seen[0] < FAULTS_TTL_S and seen[1] == repo.changes.count:
             return seen[2]
         changes = repo.changes.count
-        fault = await repo.source_fault(self._pool, self._source)
+        try:
+            # Never hold a request up for a knob: with the pool busy, keep the last setting for a while.
+            async with asyncio.timeout(READ_TIMEOUT_S):
+                fault = await repo.source_fault(self._pool, self._source)
+        except (TimeoutError, asyncpg.PostgresError, OSError):
+            fault = seen[2] if seen is not None else SourceFault()
         self._seen = (now, changes, fault)
         return fault
 
