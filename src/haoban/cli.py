@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import msgspec
@@ -24,6 +23,7 @@ from haoban.db.embedded import EmbeddedPostgres
 from haoban.db.pool import connect
 from haoban.identity.face.evaluate_cli import add_parser as add_face_evaluation
 from haoban.kit.clock import SystemClock
+from haoban.kit.masking import mask_url
 from haoban.kit.settings_error import SettingsError
 from haoban.observability.logging import configure_logging
 from haoban.rules.registry import sync_rule_sets
@@ -54,21 +54,12 @@ def _settings(args: argparse.Namespace) -> Settings:
     settings = load_settings(env, demo=demo)
     if settings.demo and args.command != "serve":
         where = settings.database.url or f"the embedded database in {settings.data_dir / 'pgdata'}"
-        print(f"haoban: demo mode: using {_safe(where)}", file=sys.stderr)
+        print(f"haoban: demo mode: using {mask_url(where)}", file=sys.stderr)
     http = settings.http
     overrides = {k: getattr(args, k) for k in ("host", "port", "workers") if getattr(args, k, None) is not None}
     if overrides:
         settings = msgspec.structs.replace(settings, http=msgspec.structs.replace(http, **overrides))
     return settings
-
-
-def _safe(url: str) -> str:
-    """A database URL without its password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _database_url(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
@@ -83,7 +74,7 @@ def _with_conn(url: str, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> 
         try:
             conn = await asyncio.wait_for(connect(url), CONNECT_TIMEOUT_S)
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            raise CliError(f"cannot connect to the database at {_safe(url)}: {exc or type(exc).__name__}") from None
+            raise CliError(f"cannot connect to the database at {mask_url(url)}: {exc or type(exc).__name__}") from None
         try:
             return await work(conn)
         finally:
@@ -108,7 +99,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     for s in states:
         print(f"{s.state:9} {s.filename}")
     pending = sum(s.state == "pending" for s in states)
-    print(f"{len(states) - pending} applied, {pending} pending, in {_safe(url)}")
+    print(f"{len(states) - pending} applied, {pending} pending, in {mask_url(url)}")
     return 1 if any(s.state in ("modified", "missing") for s in states) else 0
 
 

@@ -9,6 +9,7 @@ that slipped into a log call never reaches the log store in the clear.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit, urlunsplit
 
 REDACTED = "[redacted]"
 
@@ -64,3 +65,11 @@ def mask_card(value: str) -> str:
     """A bank card number with only its last four digits: `**** 1234`."""
     digits = value.replace(" ", "")
     return "**** " + digits[-4:] if len(digits) >= 4 else "****"
+
+
+def mask_url(url: str) -> str:
+    """A URL without its password, for messages: `postgresql://app:***@db/haoban`."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))

@@ -20,12 +20,12 @@ from __future__ import annotations
 import asyncio
 import random
 import secrets
-import time
 from uuid import UUID
 
 import asyncpg
 
 from haoban.kit.clock import Clock
+from haoban.kit.refreshed import Refreshed
 from haoban.payouts import sandbox_repository as repo
 from haoban.payouts.ports import BankTimeout, BankTransfer, BankUnavailable
 from haoban.payouts.schemas import BankFaults, SandboxTransfer
@@ -52,17 +52,11 @@ class SandboxBank:
         self._pool = pool
         self._clock = clock
         self._rng = rng or random.Random()  # noqa: S311 (fault injection, not security)
-        self._faults: tuple[float, int, BankFaults] | None = None
+        self._faults: Refreshed[BankFaults] = Refreshed(FAULTS_TTL_S, repo.changes)
 
     async def _current_faults(self) -> BankFaults:
         """The knobs, read at most once a second; at once after this process changed them."""
-        now, seen = time.monotonic(), self._faults
-        if seen is not None and now - seen[0] < FAULTS_TTL_S and seen[1] == repo.changes.count:
-            return seen[2]
-        changes = repo.changes.count
-        current = await repo.faults(self._pool)
-        self._faults = (now, changes, current)
-        return current
+        return await self._faults.get(lambda: repo.faults(self._pool))
 
     async def transfer(self, *, payout_id: UUID, card_no: str, account_name: str, amount_fen: int) -> BankTransfer:
         try:

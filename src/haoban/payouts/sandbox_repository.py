@@ -7,6 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
+from haoban.kit.refreshed import ChangeCounter
 from haoban.payouts.schemas import BankFaults, SandboxTransfer
 
 
@@ -15,17 +16,11 @@ async def faults(db: asyncpg.Pool | asyncpg.Connection) -> BankFaults:
     return BankFaults(**dict(row)) if row else BankFaults()
 
 
-class _Changes:
-    """Counts fault changes made by this process, so its sandbox banks re-read them at once."""
-
-    count = 0
-
-
-changes = _Changes()
+changes = ChangeCounter()  # fault changes made by this process: its sandbox banks re-read them at once
 
 
 async def set_faults(db: asyncpg.Pool | asyncpg.Connection, value: BankFaults, at: datetime) -> None:
-    changes.count += 1
+    changes.bump()
     await db.execute(
         "INSERT INTO sandbox_bank.faults (id, latency_ms, failure_rate, timeout_rate, updated_at)"
         " VALUES (true, $1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET latency_ms = EXCLUDED.latency_ms,"

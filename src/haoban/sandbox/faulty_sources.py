@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 from typing import Any
 
 import asyncpg
 import msgspec
 
 from haoban.exchange.ports import Sources, SourceUnavailable
+from haoban.kit.refreshed import Refreshed
 from haoban.sandbox import knobs_repository as repo
 from haoban.sandbox.schemas import SourceFault
 
@@ -29,24 +29,18 @@ class FaultySource:
 
     def __init__(self, inner: Any, source: str, pool: asyncpg.Pool) -> None:
         self._inner, self._source, self._pool = inner, source, pool
-        self._seen: tuple[float, int, SourceFault] | None = None
+        self._fault: Refreshed[SourceFault] = Refreshed(FAULTS_TTL_S, repo.changes)
 
-    async def _fault(self) -> SourceFault:
-        now, seen = time.monotonic(), self._seen
-        if seen is not None and now - seen[0] < FAULTS_TTL_S and seen[1] == repo.changes.count:
-            return seen[2]
-        changes = repo.changes.count
+    async def _read(self) -> SourceFault:
         try:
             # Never hold a request up for a knob: with the pool busy, keep the last setting for a while.
             async with asyncio.timeout(READ_TIMEOUT_S):
-                fault = await repo.source_fault(self._pool, self._source)
+                return await repo.source_fault(self._pool, self._source)
         except (TimeoutError, asyncpg.PostgresError, OSError):
-            fault = seen[2] if seen is not None else SourceFault()
-        self._seen = (now, changes, fault)
-        return fault
+            return self._fault.last or SourceFault()
 
     async def _misbehave(self) -> None:
-        fault = await self._fault()
+        fault = await self._fault.get(self._read)
         if fault.latency_ms:
             await asyncio.sleep(fault.latency_ms / 1000)
         if fault.failure_rate and random.random() < fault.failure_rate:  # noqa: S311 - a test fault, not a secret

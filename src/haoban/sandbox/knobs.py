@@ -61,7 +61,7 @@ async def set_source_fault(
         at=now,
         details={"latency_ms": data.latency_ms, "failure_rate": data.failure_rate},
     )
-    return await repo.source_fault(conn, source)
+    return data
 
 
 _CLOCK = {"offset_s": 1_209_600, "now": "2026-12-21T10:30:00Z"}

@@ -6,16 +6,10 @@ from datetime import datetime
 
 import asyncpg
 
+from haoban.kit.refreshed import ChangeCounter
 from haoban.sandbox.schemas import SourceFault
 
-
-class _Changes:
-    """Counts source-fault changes made by this process, so its faulty sources re-read them at once."""
-
-    count = 0
-
-
-changes = _Changes()
+changes = ChangeCounter()  # source-fault changes made by this process: its faulty sources re-read them at once
 
 
 async def source_fault(db: asyncpg.Pool | asyncpg.Connection, source: str) -> SourceFault:
@@ -24,7 +18,7 @@ async def source_fault(db: asyncpg.Pool | asyncpg.Connection, source: str) -> So
 
 
 async def set_source_fault(conn: asyncpg.Connection, source: str, fault: SourceFault, at: datetime) -> None:
-    changes.count += 1
+    changes.bump()
     await conn.execute(
         "INSERT INTO sandbox_bank.source_faults (source, latency_ms, failure_rate, updated_at) VALUES ($1, $2, $3, $4)"
         " ON CONFLICT (source) DO UPDATE SET latency_ms = EXCLUDED.latency_ms,"
