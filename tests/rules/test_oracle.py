@@ -79,7 +79,7 @@ def in_effect(service_code: str, on: date) -> CompiledRuleSet:
 
 # --- strategies -------------------------------------------------------------------
 
-days = st.dates(min_value=date(2026, 1, 1), max_value=date(2027, 12, 31))
+days = st.dates(min_value=date(2026, 1, 1), max_value=date(2029, 12, 31))  # over 29 February 2028
 places_ = st.sampled_from(["zhengzhou", "elsewhere", "unknown"])
 homes = st.lists(
     st.builds(Home, place=places_, mortgaged=st.booleans(), seized=st.booleans(), co_owned=st.booleans()),

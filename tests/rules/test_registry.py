@@ -64,7 +64,10 @@ async def test_stored_rule_sets_cannot_be_edited(db: asyncpg.Connection) -> None
         (date(2025, 12, 31), "hpf.withdraw.rent@2025.1"),
         # 2026.2 (issue 12: places by division code, the household rule) supersedes 2026.1 from its start
         (date(2026, 1, 1), "hpf.withdraw.rent@2026.2"),
-        (date(2031, 5, 5), "hpf.withdraw.rent@2026.2"),
+        (date(2026, 12, 31), "hpf.withdraw.rent@2026.2"),
+        # 2026.3 (the 12-month interval in calendar months) from 2027-01-01
+        (date(2027, 1, 1), "hpf.withdraw.rent@2026.3"),
+        (date(2031, 5, 5), "hpf.withdraw.rent@2026.3"),
     ],
 )
 async def test_the_version_in_effect_on_the_day_is_chosen(db: asyncpg.Connection, day: date, version: str) -> None:
