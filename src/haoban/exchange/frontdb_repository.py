@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncpg
 import msgspec
 
+from haoban.exchange import vocab
 from haoban.exchange.records import (
     BankCard,
     FundWithdrawal,
@@ -80,7 +81,11 @@ async def housing_fund(db: Executor, id_number: str) -> HousingFundRecord | None
         contribution_months=row["contribution_months"],
         employer=row["employer"],
         bank_card=BankCard(bank_name=row["bank_name"], card_no=row["card_no"]),
-        withdrawals=msgspec.convert(row["withdrawals"], list[FundWithdrawal], strict=False),
+        withdrawals=msgspec.convert(  # the fund centre's labels (租房提取) as kinds; an unknown one raises
+            vocab.wire("housing_fund", {"withdrawals": row["withdrawals"]})["withdrawals"],
+            list[FundWithdrawal],
+            strict=False,
+        ),
         loan_outstanding_fen=row["loan_outstanding_fen"],
         updated_at=row["updated_at"],
     )

@@ -40,6 +40,7 @@ from urllib.parse import quote
 import httpx
 import msgspec
 
+from haoban.exchange import vocab
 from haoban.exchange.breaker import CircuitBreaker
 from haoban.exchange.ports import Fetched, Sources, SourceUnavailable
 from haoban.exchange.records import (
@@ -201,6 +202,15 @@ def _decoder(type_: type[T]) -> msgspec.json.Decoder[T]:
     return msgspec.json.Decoder(type_)
 
 
+def _labelled(source: str, type_: type[T]) -> Callable[[bytes], T]:
+    """Decode a record whose labels (relations, withdrawal kinds) become codes first."""
+
+    def decode(body: bytes) -> T:
+        return msgspec.convert(vocab.wire(source, msgspec.json.decode(body)), type_)
+
+    return decode
+
+
 def _segment(id_number: str) -> str:
     """The ID number as one path segment: nothing in it can reach another route."""
     if id_number in ("", ".", ".."):
@@ -224,12 +234,12 @@ class HttpIdentity(_Port):
 
 class HttpHousehold(_Port):
     async def lookup(self, id_number: str) -> Fetched[HouseholdRecord | None]:
-        return await self.http.fetch("household", id_number, _decoder(HouseholdRecord).decode, None)
+        return await self.http.fetch("household", id_number, _labelled("household", HouseholdRecord), None)
 
 
 class HttpHousingFund(_Port):
     async def lookup(self, id_number: str) -> Fetched[HousingFundRecord | None]:
-        return await self.http.fetch("housing_fund", id_number, _decoder(HousingFundRecord).decode, None)
+        return await self.http.fetch("housing_fund", id_number, _labelled("housing_fund", HousingFundRecord), None)
 
 
 class HttpEstate(_Port):

@@ -23,7 +23,7 @@ from PIL import Image, UnidentifiedImageError
 from haoban.audit import repository as audit
 from haoban.audit.schemas import Actor
 from haoban.exchange import ingest_repository as repo
-from haoban.exchange import places
+from haoban.exchange import places, vocab
 from haoban.exchange.ingest_schemas import (
     HouseholdIn,
     HousingFundIn,
@@ -126,9 +126,14 @@ def check(rec: SourceRecord, at: str = "") -> list[FieldError]:
     elif isinstance(rec, HouseholdIn):
         for i, member in enumerate(rec.members):
             _id_number(errors, f"{at}members[{i}].id_number", member.id_number)
+            if vocab.relation(member.relation) is None:
+                errors.append(FieldError(field=f"{at}members[{i}].relation", reason=vocab.UNKNOWN_RELATION))
         _unique(errors, f"{at}members", [m.id_number for m in rec.members])
     elif isinstance(rec, HousingFundIn):
         _id_number(errors, f"{at}id_number", rec.id_number)
+        for i, w in enumerate(rec.withdrawals or ()):
+            if vocab.withdrawal_kind(w.kind) is None:
+                errors.append(FieldError(field=f"{at}withdrawals[{i}].kind", reason=vocab.UNKNOWN_KIND))
         _unique(errors, f"{at}withdrawals", [w.reference for w in rec.withdrawals or ()])
     elif isinstance(rec, PropertyIn):
         for i, owner in enumerate(rec.owner_id_numbers):

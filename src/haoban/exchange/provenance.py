@@ -76,6 +76,7 @@ def _values(source: SourceName, record: Record, subject_id_number: str) -> dict[
                 {
                     "name": m.name,
                     "relation": m.relation,
+                    "relation_label": m.relation_label or m.relation,
                     "id_number": m.id_number if m.id_number == subject_id_number else mask_id_number(m.id_number),
                     "registered_since": m.registered_since,
                 }

@@ -11,6 +11,8 @@ from typing import Literal
 
 import msgspec
 
+from haoban.exchange.vocab import Relation, WithdrawalKind
+
 SourceName = Literal["identity", "household", "housing_fund", "estate", "marriage", "social_security"]
 IdentityStatus = Literal["normal", "deceased", "cancelled"]
 FundStatus = Literal["normal", "sealed", "closed"]
@@ -33,8 +35,9 @@ class IdentityRecord(msgspec.Struct, frozen=True, kw_only=True):
 class HouseholdMember(msgspec.Struct, frozen=True, kw_only=True):
     id_number: str
     name: str
-    relation: str
+    relation: Relation
     registered_since: date
+    relation_label: str = ""  # as the registry wrote it (户主, 长子, 22)
 
 
 class HouseholdRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -56,9 +59,10 @@ class BankCard(msgspec.Struct, frozen=True, kw_only=True):
 
 class FundWithdrawal(msgspec.Struct, frozen=True, kw_only=True):
     withdrawn_on: date
-    kind: str
+    kind: WithdrawalKind
     amount_fen: int
     reference: str
+    kind_label: str = ""  # as the fund centre wrote it (租房提取)
 
 
 class HousingFundRecord(msgspec.Struct, frozen=True, kw_only=True):
