@@ -117,7 +117,7 @@ async def counter_withdrawal(
         " updated_at = $5, updated_by = 'fund_centre_counter'"
         " WHERE account_no = $1 AND status = 'normal' AND balance_fen >= $2 RETURNING balance_fen),"
         " booked AS (INSERT INTO shared.hpf_withdrawals (account_no, withdrawn_on, kind, amount_fen, reference)"
-        " SELECT $1, $3, 'counter', $2, $4 FROM debited)"
+        " SELECT $1, $3, 'other', $2, $4 FROM debited)"  # a kind of the closed set (exchange.vocab)
         " SELECT balance_fen FROM debited",
         account_no,
         amount_fen,
