@@ -79,7 +79,9 @@ async def test_permanent_failure_reverses_the_money_and_tells_the_citizen_why(
     inbox = (await client.get("/v1/me/notifications", headers=renter.headers)).json()["notifications"]
     cancelled = [n for n in inbox if n["status"] == "cancelled"]
     assert len(cancelled) == 1
-    assert "payout_failed" in cancelled[0]["body_en"]
+    assert "payout_failed" not in cancelled[0]["body_en"]  # words, never the code
+    assert "could not pay your card" in cancelled[0]["body_en"]
+    assert "退回您的公积金账户" in cancelled[0]["body_zh"]
     # The refusal frees the period: the citizen can apply again (e.g. after fixing the card).
     again = await apply(client, renter, "hpf.withdraw.rent")
     assert again.status_code == 201

@@ -1,54 +1,78 @@
-"""What the citizen is told at each status (pure; Chinese and English)."""
+"""What the citizen is told at each status (pure; Chinese and English).
+
+A reason code never reaches a person: rule reasons become the sentence of
+`rules.explain`, lifecycle reasons the words below, and a reviewer's own words
+stay as written. The service name is quoted once, so no word is doubled
+("application application").
+"""
 
 from __future__ import annotations
 
 from haoban.catalog.data import BY_CODE
+from haoban.rules.explain import TEXTS as RULE_TEXTS
+from haoban.rules.explain import explain
 
 _TEXTS: dict[str, tuple[str, str, str, str]] = {
-    "submitted": (
-        "申请已提交",
-        "Application submitted",
-        "您的「{zh}」申请已提交。",
-        "Your {en} application was submitted.",
-    ),
-    "approved": (
-        "申请已通过",
-        "Application approved",
-        "您的「{zh}」申请已通过。",
-        "Your {en} application was approved.",
-    ),
+    "submitted": ("申请已提交", "Application submitted", "您办理的「{zh}」已提交。", "“{en}”: submitted."),
+    "approved": ("申请已通过", "Application approved", "您办理的「{zh}」已通过。", "“{en}”: approved."),
     "rejected": (
         "申请未通过",
         "Application refused",
-        "您的「{zh}」申请未通过：{reason}。",
-        "Your {en} application was refused: {reason}.",
+        "您办理的「{zh}」未通过：{reason}。",
+        "“{en}”: refused. {reason}.",
     ),
     "pending_review": (
         "申请待人工审核",
         "Application under review",
-        "您的「{zh}」申请已受理，正在人工审核，无需到现场。",
-        "Your {en} application was accepted and is being reviewed; no visit is needed.",
+        "您办理的「{zh}」已受理，正在人工审核，无需到现场。",
+        "“{en}”: accepted and being reviewed by a person; no visit is needed.",
     ),
     "pending_materials": (
         "请补充材料",
         "Materials needed",
-        "您的「{zh}」申请已容缺受理，请在 App 内补充材料。",
-        "Your {en} application was accepted; please supply the missing materials in the app.",
+        "您办理的「{zh}」还缺少材料，请在 App 内补充。",
+        "“{en}”: some materials are missing; please add them in the app.",
     ),
     "paid": (
         "提取已到账",
         "Money sent",
-        "您的「{zh}」款项已转入您的银行卡。",
-        "Your {en} money was paid to your bank card.",
+        "您办理的「{zh}」款项已转入您的银行卡。",
+        "“{en}”: the money was paid to your bank card.",
     ),
-    "completed": ("办结", "Completed", "您的「{zh}」事项已办结。", "Your {en} application is complete."),
+    "completed": ("办结", "Completed", "您办理的「{zh}」已办结。", "“{en}”: complete."),
     "cancelled": (
         "申请已撤销",
         "Application cancelled",
-        "您的「{zh}」申请已撤销：{reason}。",
-        "Your {en} application was cancelled: {reason}.",
+        "您办理的「{zh}」已撤销：{reason}。",
+        "“{en}”: cancelled. {reason}.",
     ),
 }
+
+# Reasons the application's own lifecycle gives (not a rule's).
+_LIFECYCLE: dict[str, tuple[str, str]] = {
+    "materials_deadline_missed": ("补充材料的期限已过", "The deadline for the missing materials passed"),
+    "cancelled_by_applicant": ("您已自行撤销", "You withdrew it"),
+    "materials_supplied": ("材料已补齐", "The materials were supplied"),
+    "materials_complete": ("材料已齐全", "The materials are complete"),
+    "tolerant_acceptance": ("已容缺受理", "Accepted with materials to follow"),
+    "payout_failed": (
+        "款项未能转入您的银行卡，已退回您的公积金账户",
+        "The bank could not pay your card; the money went back to your fund account",
+    ),
+}
+
+
+def reason_words(reason: str | None) -> tuple[str, str]:
+    """(zh, en) words for a status reason, without the closing stop."""
+    if not reason:
+        return "—", "—"
+    code = reason.partition(":")[0]
+    if code in _LIFECYCLE:
+        return _LIFECYCLE[code]
+    if reason in RULE_TEXTS or reason.startswith(("fund_centre", "missing:", "unevaluable:")):
+        said = explain(reason, {})
+        return said.message_zh.rstrip("。"), said.message_en.rstrip(".")
+    return reason, reason  # a reviewer's own words
 
 
 def reference(application_id: object, status: str) -> str:
@@ -61,10 +85,10 @@ def texts(service_code: str, status: str, reason: str | None) -> dict[str, str]:
     zh_name = service.name_zh if service else service_code
     en_name = service.name_en if service else service_code
     title_zh, title_en, body_zh, body_en = _TEXTS[status]
-    why = reason or "—"
+    why_zh, why_en = reason_words(reason)
     return {
         "title_zh": title_zh,
         "title_en": title_en,
-        "body_zh": body_zh.format(zh=zh_name, reason=why),
-        "body_en": body_en.format(en=en_name, reason=why),
+        "body_zh": body_zh.format(zh=zh_name, reason=why_zh),
+        "body_en": body_en.format(en=en_name, reason=why_en),
     }
