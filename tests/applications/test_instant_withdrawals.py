@@ -149,6 +149,14 @@ async def test_bad_input_names_the_field_and_writes_nothing(
         ({"service_code": "hpf.withdraw.rent", "inputs": {"amount_fen": 1}}, "inputs"),
         ({"service_code": "hpf.withdraw.rent", "extra": 1}, "extra"),
         ({"service_code": "housing.public_rental.apply", "inputs": {"household_size": "3"}}, "inputs.household_size"),
+        # tolerant acceptance is the service's to allow, not an input that silently did nothing
+        (
+            {
+                "service_code": "housing.public_rental.apply",
+                "inputs": {"household_size": 2, "monthly_income_fen": 1, "tolerant_acceptance": True},
+            },
+            "inputs.tolerant_acceptance",
+        ),
     ]
     for body, field in cases:
         response = await client.post("/v1/applications", json=body, headers=renter.headers)

@@ -46,6 +46,10 @@ async def test_unavailable_estate_registry_sends_a_withdrawal_to_review_not_to_p
     unknown = [s for s in body["decision"]["trace"] if s["passed"] is None]
     # the estate registry also holds the spouse's properties (the household rule, issue 12)
     assert [s["rule_id"] for s in unknown] == ["no_property_in_city", "spouse_no_property_in_city"]
+    # in words, so null never reads as "owns a flat" (issue 19, part 6)
+    assert all(s["result_en"].startswith("Could not be checked: the registry did not answer") for s in unknown)
+    assert all(s["result_zh"].startswith("未能核实") for s in unknown)
+    assert {s["result_en"] for s in body["decision"]["trace"] if s["passed"] is True} == {"Met"}
     assert await db.fetchval("SELECT count(*) FROM payouts") == 0
     stored = await db.fetchval("SELECT facts->'estate.properties'->>'missing' FROM decisions")
     assert stored.startswith("unavailable")

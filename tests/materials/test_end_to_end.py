@@ -21,7 +21,7 @@ async def test_public_rental_through_tolerant_acceptance_to_a_staff_decision(
         client,
         applicant,
         "housing.public_rental.apply",
-        inputs={"household_size": 2, "monthly_income_fen": 150000, "tolerant_acceptance": True},
+        inputs={"household_size": 2, "monthly_income_fen": 150000},
     )
     assert submitted.status_code == 201, submitted.text
     app_id = submitted.json()["application_id"]

@@ -26,6 +26,8 @@ PAID_EXAMPLE: dict[str, Any] = {
                 "message_zh": "本市无自有住房",
                 "message_en": "No own property in the city",
                 "reason": None,
+                "result_zh": "符合",
+                "result_en": "Met",
             }
         ],
     },
@@ -57,6 +59,8 @@ REFUSED_EXAMPLE: dict[str, Any] = {
                 "message_zh": "本市有自有住房",
                 "message_en": "Owns property in the city",
                 "reason": "owns_property_in_city",
+                "result_zh": "不符合",
+                "result_en": "Not met",
             }
         ],
     },

@@ -28,7 +28,7 @@ class PublicRentalInputs(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
 
     household_size: Annotated[int, msgspec.Meta(ge=1, le=20)]
     monthly_income_fen: Fen  # per person in the household
-    tolerant_acceptance: bool = False
+    # Tolerant acceptance (容缺受理) is the service's to allow (the catalogue), not an input.
 
 
 class TraceStepView(msgspec.Struct, frozen=True, kw_only=True):
@@ -38,6 +38,9 @@ class TraceStepView(msgspec.Struct, frozen=True, kw_only=True):
     message_zh: str
     message_en: str
     reason: str | None
+    # What `passed` means in words: met, not met, or could not be checked (never read null as "not met").
+    result_zh: str
+    result_en: str
 
 
 class ExplanationView(msgspec.Struct, frozen=True, kw_only=True):

@@ -147,6 +147,15 @@ async def _move(
     return updated
 
 
+_RESULT: dict[bool | None, tuple[str, str]] = {
+    True: ("符合", "Met"),
+    False: ("不符合", "Not met"),
+    None: (
+        "未能核实：登记机关暂时没有答复，已转人工审核",
+        "Could not be checked: the registry did not answer; a person will review",
+    ),
+}
+
 _PAID_TEXTS = {code: notices.texts(code, "paid", None) for code in BY_CODE}  # the same for every payout
 
 
@@ -225,6 +234,8 @@ def decision_view(
                 message_zh=t.message_zh,
                 message_en=t.message_en,
                 reason=t.reason,
+                result_zh=_RESULT[t.passed][0],
+                result_en=_RESULT[t.passed][1],
             )
             for t in d.trace
         ],

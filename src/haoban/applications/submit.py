@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -90,6 +91,8 @@ def parse_inputs(service_def: Service, raw: dict[str, Any]) -> dict[str, Any]:
         text = str(exc)
         path = text.rpartition("at `$")[2].rstrip("`") if "at `$" in text else ""
         field = "inputs" + path if path else "inputs"
+        if (named := re.search(r"unknown field `([^`]+)`", text)) is not None:
+            field = f"{field}.{named.group(1)}"  # name the field that has no place here
         raise ValidationFailed(
             "The inputs are not valid for this service.",
             errors=[FieldError(field=field, reason=text.partition(" - at")[0])],
