@@ -193,5 +193,11 @@ async def test_every_status_change_gives_exactly_one_notification(
         "SELECT count(*) FROM sandbox_messages WHERE recipient = $1", f"citizen:{renter.citizen_id}"
     )
     assert sent == 3
+    # a tester reads them by citizen, as the app would show them (issue 19, part 6)
+    seen = await client.get("/sandbox/messages", params={"recipient": f"citizen:{renter.citizen_id}", "limit": 50})
+    assert seen.status_code == 200, seen.text
+    bodies_seen = [m["body"] for m in seen.json()["messages"]]
+    assert len(bodies_seen) == 3
+    assert any("提取已到账" in b for b in bodies_seen)
     delivered = (await client.get("/v1/me/notifications", headers=renter.headers)).json()["notifications"]
     assert all(n["delivered_at"] for n in delivered)

@@ -130,7 +130,7 @@ async def register_app_client(conn: Conn, runtime: Runtime, data: AppClientCreat
 @get(
     "/messages",
     operation_id="sandboxMessages",
-    summary="What the sandbox phone received (one-time codes, notices)",
+    summary="What the sandbox phone or app received (one-time codes by phone, application notices by citizen)",
     responses={
         **success(
             200,
@@ -156,7 +156,14 @@ async def register_app_client(conn: Conn, runtime: Runtime, data: AppClientCreat
 )
 async def inbox(
     conn: Conn,
-    recipient: Annotated[str, QueryParameter(name="recipient", pattern=r"^1[3-9]\d{9}$")],
+    recipient: Annotated[
+        str,
+        QueryParameter(
+            name="recipient",
+            pattern=r"^(1[3-9]\d{9}|citizen:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$",
+            description="A phone number (one-time codes) or `citizen:<citizen_id>` (application notices in the app)",
+        ),
+    ],
     limit: Annotated[int, QueryParameter(name="limit", ge=1, le=50)] = 10,
 ) -> SandboxInbox:
     return SandboxInbox(messages=await messages.for_recipient(conn, recipient, limit))
