@@ -199,5 +199,9 @@ async def test_every_status_change_gives_exactly_one_notification(
     bodies_seen = [m["body"] for m in seen.json()["messages"]]
     assert len(bodies_seen) == 3
     assert any("提取已到账" in b for b in bodies_seen)
+    paid = next(n for n in inbox if n["status"] == "paid")
+    amount = f"{body['payout']['amount_fen'] / 100:,.2f}"  # the notice says how much (issue 19, part 6)
+    assert f"{amount} 元" in paid["body_zh"]
+    assert f"{amount} yuan" in paid["body_en"]
     delivered = (await client.get("/v1/me/notifications", headers=renter.headers)).json()["notifications"]
     assert all(n["delivered_at"] for n in delivered)

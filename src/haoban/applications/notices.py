@@ -36,8 +36,8 @@ _TEXTS: dict[str, tuple[str, str, str, str]] = {
     "paid": (
         "提取已到账",
         "Money sent",
-        "您办理的「{zh}」款项已转入您的银行卡。",
-        "“{en}”: the money was paid to your bank card.",
+        "您办理的「{zh}」款项 {{amount}} 元已转入您的银行卡。",
+        "“{en}”: {{amount}} yuan was paid to your bank card.",
     ),
     "completed": ("办结", "Completed", "您办理的「{zh}」已办结。", "“{en}”: complete."),
     "cancelled": (

@@ -92,13 +92,15 @@ def add_history(
     at: datetime,
     notify_kind: str,
     texts_by_service: dict[str, dict[str, str]] | None = None,
+    amount: bool = False,
 ) -> None:
     """CTEs writing each step's event, audit row, notification and outbox row.
 
     `target` names a CTE with one row (columns app_id, citizen_id, service_code) or
     none (then nothing is written). A step without a reference gets
     `application:<id>:<status>`; one without texts takes them from
-    `texts_by_service` by the row's service.
+    `texts_by_service` by the row's service. With `amount`, the target's
+    `amount_yuan` column fills the texts' `{amount}` placeholder.
     """
 
     def texts(key: str) -> list[str | None]:
@@ -123,8 +125,10 @@ def add_history(
     details = b.arg([s.details for s in steps], "jsonb")
     by_service = f"{b.arg(texts_by_service, 'jsonb')} -> {target}.service_code"
     when, request_id, kind = b.arg(at, "timestamptz"), b.arg(request_id_var.get(), "text"), b.arg(notify_kind, "text")
+    filled = f"{target}.amount_yuan" if amount else "'—'"
     fallback = ", ".join(
-        f"coalesce(t.{k}, {by_service} ->> '{k}') AS {k}" for k in ("title_zh", "title_en", "body_zh", "body_en")
+        f"replace(coalesce(t.{k}, {by_service} ->> '{k}'), '{{amount}}', {filled}) AS {k}"
+        for k in ("title_zh", "title_en", "body_zh", "body_en")
     )
     b.cte(
         "steps",
@@ -242,7 +246,8 @@ def add_paid(
         "paid",
         f"UPDATE applications a SET status = 'paid', status_reason = NULL, updated_at = {b.arg(at, 'timestamptz')}"  # noqa: S608
         f" FROM {source} s WHERE a.id = s.application_id AND a.status = 'approved'"
-        " RETURNING a.id AS app_id, a.citizen_id, a.service_code",
+        " RETURNING a.id AS app_id, a.citizen_id, a.service_code,"
+        " to_char(s.amount_fen / 100.0, 'FM999,999,999,990.00') AS amount_yuan",
     )
     step = Step(
         from_status="approved",
@@ -253,7 +258,7 @@ def add_paid(
         action="application.paid",
         details={"from": "approved", "reason": None},
     )
-    add_history(b, "paid", [step], at=at, notify_kind=notify_kind, texts_by_service=texts)
+    add_history(b, "paid", [step], at=at, notify_kind=notify_kind, texts_by_service=texts, amount=True)
 
 
 async def events(conn: asyncpg.Connection, application_id: UUID) -> list[ApplicationEvent]:

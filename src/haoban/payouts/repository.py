@@ -232,7 +232,7 @@ def add_settle(
         f" bank_ref = coalesce({b.arg(bank_ref, 'text')}, p.bank_ref), final_at = {when} FROM old"
         " WHERE p.id = old.id AND old.status IN ('requested', 'sent', 'failed')"
         f" AND old.amount_fen = {b.arg(amount_fen, 'bigint')}"
-        " RETURNING p.id, old.status AS from_status, p.application_id, p.citizen_id, p.close_account",
+        " RETURNING p.id, old.status AS from_status, p.application_id, p.citizen_id, p.close_account, p.amount_fen",
     )
     b.cte(
         "settled_ev",
