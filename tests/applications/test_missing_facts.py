@@ -68,14 +68,18 @@ async def test_a_reviewer_approves_it_and_the_worker_pays_the_rules_amount_once(
 
     await make_staff(db, departments=["hpf"], now=clock.now())
     staff = await staff_headers(estate_down)
+    params = await money.params(db, "hpf.withdraw.rent", local_today(clock.now()))
+    expected = min(BALANCE - int(params["retained_min_fen"]), int(params["annual_cap_fen"]))
+    # the reviewer sees what approving would pay before deciding (issue 19, part 6)
+    view = await estate_down.get(f"/v1/staff/applications/{body['application_id']}", headers=staff)
+    assert view.status_code == 200, view.text
+    assert view.json()["amount_fen"] == expected
     decided = await estate_down.post(
         f"/v1/staff/applications/{body['application_id']}/decision",
         json={"decision": "approve", "reason": "不动产登记中心电话核实：本市无房"},
         headers=staff,
     )
     assert decided.status_code == 200, decided.text
-    params = await money.params(db, "hpf.withdraw.rent", local_today(clock.now()))
-    expected = min(BALANCE - int(params["retained_min_fen"]), int(params["annual_cap_fen"]))
     await money.drain(settings, db_url)
     after = (await estate_down.get(f"/v1/applications/{body['application_id']}", headers=renter.headers)).json()
     assert after["status"] == "paid"

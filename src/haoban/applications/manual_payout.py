@@ -25,9 +25,9 @@ from haoban.kit.errors import Conflict
 from haoban.payouts import service as payouts
 from haoban.rules import registry
 from haoban.rules import repository as decisions
-from haoban.rules.engine import amount_only
+from haoban.rules.engine import CompiledRuleSet, amount_only
 from haoban.rules.facts import WITHDRAWAL_KIND, today_of
-from haoban.rules.schemas import Fact
+from haoban.rules.schemas import Fact, StoredDecision
 
 
 class Payee(msgspec.Struct, frozen=True, kw_only=True):
@@ -91,6 +91,22 @@ async def _debit_at_fund_centre(
         )
 
 
+async def _amount(
+    conn: asyncpg.Connection, row: ApplicationRow, stored: StoredDecision
+) -> tuple[CompiledRuleSet, int | None]:
+    today = today_of(stored.facts) or stored.decided_at.date()
+    rule_set = await registry.rule_set_for(conn, row.service_code, today)
+    return rule_set, amount_only(rule_set, stored.facts, today=today)
+
+
+async def amount_on_approval(conn: asyncpg.Connection, row: ApplicationRow) -> int | None:
+    """What a reviewer's approval would pay (the rules' amount on the facts on record), or None."""
+    if not pays_out(row) or row.decision_id is None:
+        return None
+    stored = await decisions.get_decision(conn, row.decision_id)
+    return None if stored is None else (await _amount(conn, row, stored))[1]
+
+
 async def pay_after_review(
     conn: asyncpg.Connection,
     cipher: FieldCipher,
@@ -105,9 +121,7 @@ async def pay_after_review(
     stored = await decisions.get_decision(conn, row.decision_id) if row.decision_id else None
     if stored is None:
         raise AmountUnknown("This application has no stored decision to pay from.")
-    today = today_of(stored.facts) or stored.decided_at.date()
-    rule_set = await registry.rule_set_for(conn, row.service_code, today)
-    amount = amount_only(rule_set, stored.facts, today=today)
+    rule_set, amount = await _amount(conn, row, stored)
     if amount is None:
         raise AmountUnknown(
             "The amount cannot be computed from the facts on record (for example the balance is unknown);"

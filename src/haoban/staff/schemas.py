@@ -142,3 +142,6 @@ class StaffApplication(msgspec.Struct, frozen=True, kw_only=True):
     missing_materials: list[str]
     notice: dict[str, Any] | None
     history: list[HistoryEntry]
+    # What approving would pay, from the rules' amount formula on the facts on record (fen); None when
+    # the service pays nothing or the amount cannot be computed (then the reviewer can only reject).
+    amount_fen: int | None = None
