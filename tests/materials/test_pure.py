@@ -90,7 +90,9 @@ def test_the_notice_names_every_item_and_the_deadline() -> None:
         assert m.name_en in en
     assert "2026-12-11" in zh
     assert "2026-12-11" in en
-    assert "materials_deadline_missed" in en
+    assert "materials_deadline_missed" not in en  # what happens, in words, never the code
+    assert "refused" in en
+    assert "不予通过" in zh
 
 
 def test_letter_hashes_cover_the_version_and_both_texts() -> None:

@@ -145,6 +145,18 @@ async def test_tolerant_acceptance_issues_one_notice_listing_every_missing_item_
     assert again.json()["notice"] == notice
     assert await db.fetchval("SELECT count(*) FROM tolerant_notices WHERE application_id = $1", app_id) == 1
 
+    # The citizen is told when it really happens, once, with the deadline and what is missing, and the
+    # history has the entry (issue 19, part 6); nothing at submit claimed it had happened.
+    inbox = (await client.get("/v1/me/notifications", headers=headers)).json()["notifications"]
+    told = [n for n in inbox if n["title_zh"] == "已容缺受理"]
+    assert len(told) == 1
+    assert deadline.isoformat() in told[0]["body_zh"]
+    assert all(m["name_zh"] in told[0]["body_zh"] for m in notice["missing"])
+    assert not any("已容缺受理" in n["body_zh"] for n in inbox if n is not told[0])
+    history = (await client.get(f"/v1/applications/{app_id}", headers=headers)).json()["history"]
+    assert [h["reason"] for h in history].count("tolerant_acceptance") >= 1
+    assert "materials_deadline_missed" not in notice["text_zh"]
+
 
 async def test_supplying_every_missing_item_sends_it_to_review(
     client: AsyncTestClient[Litestar], db: asyncpg.Connection, clock: FrozenClock
@@ -175,6 +187,15 @@ async def test_a_missed_deadline_rejects_with_the_reason(
     row = await db.fetchrow("SELECT status, status_reason FROM applications WHERE id = $1", app_id)
     assert tuple(row) == ("rejected", "materials_deadline_missed")
     assert await db.fetchval("SELECT expired_at FROM tolerant_notices WHERE application_id = $1", app_id) is not None
+    # the refusal says so in words and names what was still missing (issue 19, part 6)
+    told = await db.fetchrow(
+        "SELECT body_zh, body_en FROM notifications WHERE application_id = $1 AND status = 'rejected'", app_id
+    )
+    assert "materials_deadline_missed" not in told["body_zh"] + told["body_en"]
+    assert "期限已过" in told["body_zh"]
+    for m in body["notice"]["missing"]:
+        assert m["name_zh"] in told["body_zh"]
+        assert m["name_en"] in told["body_en"]
     async with db.transaction():
         assert await expire_overdue(db, now=deadline_at + timedelta(days=1)) == []
 

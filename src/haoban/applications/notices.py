@@ -8,6 +8,8 @@ stay as written. The service name is quoted once, so no word is doubled
 
 from __future__ import annotations
 
+from datetime import date
+
 from haoban.catalog.data import BY_CODE
 from haoban.rules.explain import TEXTS as RULE_TEXTS
 from haoban.rules.explain import explain
@@ -80,15 +82,36 @@ def reference(application_id: object, status: str) -> str:
     return f"application:{application_id}:{status}"
 
 
-def texts(service_code: str, status: str, reason: str | None) -> dict[str, str]:
+def _names(service_code: str) -> tuple[str, str]:
     service = BY_CODE.get(service_code)
-    zh_name = service.name_zh if service else service_code
-    en_name = service.name_en if service else service_code
+    return (service.name_zh, service.name_en) if service else (service_code, service_code)
+
+
+def texts(service_code: str, status: str, reason: str | None, *, note: tuple[str, str] | None = None) -> dict[str, str]:
+    zh_name, en_name = _names(service_code)
     title_zh, title_en, body_zh, body_en = _TEXTS[status]
     why_zh, why_en = reason_words(reason)
-    return {
+    said = {
         "title_zh": title_zh,
         "title_en": title_en,
         "body_zh": body_zh.format(zh=zh_name, reason=why_zh),
         "body_en": body_en.format(en=en_name, reason=why_en),
     }
+    if note is not None:
+        said["body_zh"] += note[0]
+        said["body_en"] += " " + note[1]
+    return said
+
+
+def tolerant(service_code: str, deadline: date, missing_zh: str, missing_en: str) -> tuple[str, str, str, str]:
+    """The 已容缺受理 notice, sent when tolerant acceptance really happens: what is missing and by when."""
+    zh_name, en_name = _names(service_code)
+    when = deadline.isoformat()
+    return (
+        "已容缺受理",
+        "Accepted, materials to follow",
+        f"您办理的「{zh_name}」已容缺受理。请在 {when}（含）前在 App 内补齐：{missing_zh}。"
+        "逾期未补齐，申请将不予通过。",
+        f"“{en_name}”: accepted with materials to follow. Add them in the app by the end of {when}: {missing_en}."
+        " If they are still missing after that day, the application is refused.",
+    )

@@ -7,7 +7,7 @@ an outbox row in the caller's transaction, in one statement. Services never comm
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
@@ -43,7 +43,13 @@ class InvalidTransition(Conflict):
 
 
 def _step(
-    row: ApplicationRow, from_status: Status | None, to: Status, *, actor: Actor, reason: str | None
+    row: ApplicationRow,
+    from_status: Status | None,
+    to: Status,
+    *,
+    actor: Actor,
+    reason: str | None,
+    note: tuple[str, str] | None = None,
 ) -> repo.Step:
     details: dict[str, str | None]
     if from_status is None:
@@ -59,7 +65,7 @@ def _step(
         action=action,
         details=details,
         reference=notices.reference(row.id, to),
-        texts=notices.texts(row.service_code, to, reason),
+        texts=notices.texts(row.service_code, to, reason, note=note),
     )
 
 
@@ -123,16 +129,54 @@ async def transition(
     actor: Actor,
     reason: str | None,
     at: datetime,
+    note: tuple[str, str] | None = None,
 ) -> ApplicationRow:
-    """Move an application along the state machine (row-locked); 409 when the move is not allowed."""
+    """Move an application along the state machine (row-locked); 409 when the move is not allowed.
+
+    `note` (zh, en) is added to the citizen's notification, for example the materials that were missing."""
     row = await repo.get(conn, application_id, for_update=True)
     if row is None:
         raise NotFound("There is no such application.")
-    return await _move(conn, row, to, actor=actor, reason=reason, at=at)
+    return await _move(conn, row, to, actor=actor, reason=reason, at=at, note=note)
+
+
+async def record_tolerant_acceptance(
+    conn: asyncpg.Connection,
+    row: ApplicationRow,
+    *,
+    actor: Actor,
+    deadline: date,
+    missing: list[tuple[str, str]],
+    at: datetime,
+) -> None:
+    """容缺受理 happened: one history entry and one notification with the deadline (the status stays)."""
+    names_zh = "、".join(zh for zh, _en in missing)
+    names_en = ", ".join(en for _zh, en in missing)
+    title_zh, title_en, body_zh, body_en = notices.tolerant(row.service_code, deadline, names_zh, names_en)
+    step = repo.Step(
+        from_status=row.status,
+        to_status=row.status,
+        actor_type=actor.type,
+        actor_id=actor.id,
+        reason="tolerant_acceptance",
+        action="application.tolerant_accepted",
+        details={"deadline": deadline.isoformat(), "missing": names_en},
+        reference=f"application:{row.id}:tolerant_acceptance",
+        texts={"title_zh": title_zh, "title_en": title_en, "body_zh": body_zh, "body_en": body_en},
+    )
+    if await repo.move_with_history(conn, row.id, step, at=at, notify_kind=NOTIFY_KIND) is None:
+        raise LookupError(f"application {row.id} is no longer {row.status}")
 
 
 async def _move(
-    conn: asyncpg.Connection, row: ApplicationRow, to: Status, *, actor: Actor, reason: str | None, at: datetime
+    conn: asyncpg.Connection,
+    row: ApplicationRow,
+    to: Status,
+    *,
+    actor: Actor,
+    reason: str | None,
+    at: datetime,
+    note: tuple[str, str] | None = None,
 ) -> ApplicationRow:
     """The transition of a row this transaction has locked: status, event, audit, notification, outbox."""
     if not lifecycle.can_move(row.status, to):
@@ -140,7 +184,7 @@ async def _move(
             f"An application that is {row.status} cannot become {to}.",
             extra={"status": row.status, "to": to},
         )
-    step = _step(row, row.status, to, actor=actor, reason=reason)
+    step = _step(row, row.status, to, actor=actor, reason=reason, note=note)
     updated = await repo.move_with_history(conn, row.id, step, at=at, notify_kind=NOTIFY_KIND)
     if updated is None:  # the caller holds the row lock, so nobody moved it
         raise LookupError(f"application {row.id} is no longer {row.status}")

@@ -53,7 +53,7 @@ def notice_texts(svc: Service, items: list[Material], deadline: date) -> tuple[s
     zh = (
         f"容缺受理通知书\n您申请的“{svc.name_zh}”已容缺受理。请于 {when}（含）前补齐以下材料：\n"
         + "\n".join(lines_zh)
-        + f"\n补齐方式：在好办 App 本申请页面上传。逾期未补齐的，申请将被驳回（原因：materials_deadline_missed）。"
+        + f"\n补齐方式：在好办 App 本申请页面上传。逾期未补齐的，申请将不予通过。"
         f"\n期限按工作日计算，不超过本事项承诺办结时限（{svc.sla_working_days} 个工作日）。"
     )
     en = (
@@ -61,7 +61,7 @@ def notice_texts(svc: Service, items: list[Material], deadline: date) -> tuple[s
         f"Supply the following by the end of {when} (China time):\n"
         + "\n".join(lines_en)
         + "\nHow: upload each item on this application's page in the Haoban app. If anything is still missing after "
-        "the deadline the application is rejected (reason: materials_deadline_missed)."
+        "the deadline the application is refused."
         f"\nThe deadline counts working days and is within the service's promised time ({svc.sla_working_days} "
         "working days)."
     )

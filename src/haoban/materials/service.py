@@ -260,6 +260,14 @@ async def accept(
         row = await applications.transition(
             conn, row.id, "pending_materials", actor=_citizen(citizen_id), reason="tolerant_acceptance", at=now
         )
+    await applications.record_tolerant_acceptance(
+        conn,
+        row,
+        actor=_citizen(citizen_id),
+        deadline=notice.deadline,
+        missing=[(m.name_zh, m.name_en) for m in secondary],
+        at=now,
+    )
     return Acceptance(application_id=row.id, status=row.status, accepted="tolerant", notice=notice)
 
 
@@ -345,11 +353,21 @@ async def _issue_notice(
 
 
 async def _expire(conn: asyncpg.Connection, row: ApplicationRow, notice: Notice, now: datetime) -> bool:
-    """Close an overdue notice; reject the application if it still waits for materials."""
+    """Close an overdue notice; reject the application if it still waits for materials (naming them)."""
     await repo.close_notice(conn, notice.notice_id, fulfilled=False, at=now)
     if row.status != "pending_materials":
         return False
-    await applications.transition(conn, row.id, "rejected", actor=EXPIRY_ACTOR, reason=DEADLINE_REASON, at=now)
+    still = await still_missing(conn, row)
+    names = [(m.name_zh, m.name_en) for m in notice.missing if m.code in still] or [
+        (m.name_zh, m.name_en) for m in notice.missing
+    ]
+    note = (
+        "仍缺少：" + "、".join(zh for zh, _en in names) + "。",
+        "Still missing: " + ", ".join(en for _zh, en in names) + ".",
+    )
+    await applications.transition(
+        conn, row.id, "rejected", actor=EXPIRY_ACTOR, reason=DEADLINE_REASON, at=now, note=note
+    )
     return True
 
 
