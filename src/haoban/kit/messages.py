@@ -13,6 +13,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "insufficient_scope": ("令牌权限不足", "Token lacks the required scope"),
     "not_found": ("资源不存在", "Resource not found"),
     "method_not_allowed": ("不支持该请求方法", "Method not allowed"),
+    "cors_refused": ("不允许此跨域请求的方法或请求头", "This cross-origin method or header is not allowed"),
     "conflict": ("与当前状态冲突", "Conflict with the current state"),
     "payload_too_large": ("请求体过大", "Request body too large"),
     "unsupported_media_type": ("不支持的内容类型", "Unsupported media type"),
