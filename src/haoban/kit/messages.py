@@ -47,6 +47,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "invalid_client": ("客户端认证失败", "Client authentication failed"),
     "invalid_redirect_uri": ("回调地址未注册", "The redirect URI is not registered for this client"),
     "invalid_request": ("授权请求无效", "The authorization request is invalid"),
+    "invalid_id_token_hint": ("登录凭证无效，无法退出", "The ID token hint is invalid; the session was not ended"),
     "invalid_scope": ("申请的权限范围无效", "The requested scope is invalid"),
     "unauthorized_client": ("该客户端无权使用此授权方式", "The client may not use this grant"),
     "unsupported_grant_type": ("不支持的授权方式", "Unsupported grant type"),
