@@ -120,6 +120,9 @@ class ServicesSettings(msgspec.Struct, frozen=True, kw_only=True):
     payout_budget_ms: int = 2000
     idempotency_ttl_h: int = 24
     housekeeping_s: int = 60
+    # The application event stream (haoban.applications.stream): how often it polls, how long one lasts.
+    events_poll_ms: int = 2000
+    events_stream_s: int = 300
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -443,6 +446,8 @@ def load_settings(env: Mapping[str, str], *, demo: bool | None = None) -> Settin
             payout_budget_ms=_int(env, "HAOBAN_PAYOUT_BUDGET_MS", 2000, 0, 30_000),
             idempotency_ttl_h=_int(env, "HAOBAN_IDEMPOTENCY_TTL_H", 24, 24, 24 * 30),
             housekeeping_s=_int(env, "HAOBAN_HOUSEKEEPING_S", 60, 0, 86_400),
+            events_poll_ms=_int(env, "HAOBAN_EVENTS_POLL_MS", 2000, 50, 60_000),
+            events_stream_s=_int(env, "HAOBAN_EVENTS_STREAM_S", 300, 1, 3600),
         ),
     )
 
