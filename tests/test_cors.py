@@ -76,6 +76,10 @@ async def test_other_origins_get_no_cors_headers(h5_client: AsyncTestClient[Lite
     actual = await h5_client.get(AUTHED, headers={"Origin": origin})
     assert actual.status_code == 401
     assert cors_headers(actual.headers) == []
+    # A shared cache must not hand this answer to an allowed origin.
+    assert "origin" in actual.headers["vary"].lower()
+    cacheable = await h5_client.get("/.well-known/openid-configuration", headers={"Origin": origin})
+    assert "origin" in cacheable.headers["vary"].lower()
 
 
 async def test_a_preflight_asking_for_a_header_we_do_not_allow_is_problem_json(

@@ -61,6 +61,7 @@ class OnlyConfiguredOrigins:
         if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
+        send = _vary_on_origin(send)
         # Raw, not Headers.from_scope: that caches the headers in the scope for everything inside.
         raw = {name.lower(): value.decode("latin-1") for name, value in scope["headers"]}
         origin = raw.get(b"origin")
@@ -74,6 +75,21 @@ class OnlyConfiguredOrigins:
             await self.app(scope, receive, _refusal_as_problem(scope, raw.get(b"accept-language"), send))
         else:
             await self.app(scope, receive, send)
+
+
+def _vary_on_origin(send: Send) -> Send:
+    """Every answer varies by Origin once CORS is on, so a shared cache never hands one origin's to another."""
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers") or [])
+            vary = [value for name, value in headers if name.lower() == b"vary"]
+            if not any(b"origin" in value.lower() for value in vary):
+                headers.append((b"vary", b"Origin"))
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return wrapped
 
 
 def _refusal_as_problem(scope: Scope, accept_language: str | None, send: Send) -> Send:
