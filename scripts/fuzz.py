@@ -128,6 +128,9 @@ def demo_server(data_dir: Path, database_url: str | None) -> Iterator[str]:
             "HAOBAN_LOG_LEVEL": "WARNING",
             # One address and one citizen make every request: the abuse limits would answer 429 throughout.
             "HAOBAN_LIMITS_SCALE": "1000",
+            # The application event stream ends by itself; short, so each fuzzed call returns quickly.
+            "HAOBAN_EVENTS_STREAM_S": "1",
+            "HAOBAN_EVENTS_POLL_MS": "200",
         }
     )
     if database_url:

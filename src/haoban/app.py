@@ -18,6 +18,7 @@ from haoban import __version__
 from haoban.applications.routes import router as applications_router
 from haoban.catalog.routes import router as catalog_router
 from haoban.citizens.routes import router as citizens_router
+from haoban.cors import OnlyConfiguredOrigins, cors_config
 from haoban.db.pool import create_pool
 from haoban.deps import provide_conn, provide_runtime
 from haoban.docs.routes import router as docs_router
@@ -182,6 +183,7 @@ def create_app(
             pool, runtime._pool = runtime._pool, None
             await pool.close()
 
+    cors = cors_config(settings.http.cors_origins)
     app = Litestar(
         route_handlers=[
             health_router,
@@ -223,6 +225,7 @@ def create_app(
         request_class=StrictRequest,  # JSON bodies: Content-Type, bad bytes and strict types (haoban.kit.decoding)
         before_request=bounded_integers,  # integer parameters fit a 64-bit column (haoban.kit.decoding)
         openapi_config=openapi_config(),
+        cors_config=cors,  # configured H5 origins only (haoban.cors)
         request_max_body_size=settings.http.max_body_bytes,
         logging_config=None,  # observability.logging owns the handlers; Litestar's would replace them
         debug=False,
@@ -232,5 +235,7 @@ def create_app(
     document_framework_problems(app)
     # Security headers too (haoban.observability.headers); HSTS when the issuer is https.
     hsts = settings.security.issuer.startswith("https://")
+    if cors is not None:
+        app.asgi_handler = OnlyConfiguredOrigins(app.asgi_handler, cors)
     app.asgi_handler = RequestMiddleware(app.asgi_handler, metrics=metrics, hsts=hsts)
     return app

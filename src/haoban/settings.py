@@ -11,6 +11,7 @@ import hashlib
 import ipaddress
 import json
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -45,6 +46,8 @@ class HttpSettings(msgspec.Struct, frozen=True, kw_only=True):
     max_body_bytes: int = 1_048_576
     # Proxies (addresses or CIDR networks) whose X-Forwarded-For is believed; none by default.
     trusted_proxies: tuple[str, ...] = ()
+    # Browser origins (H5 pages) allowed to call the API cross-origin; none by default (haoban.cors).
+    cors_origins: tuple[str, ...] = ()
 
 
 class SecuritySettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -117,6 +120,9 @@ class ServicesSettings(msgspec.Struct, frozen=True, kw_only=True):
     payout_budget_ms: int = 2000
     idempotency_ttl_h: int = 24
     housekeeping_s: int = 60
+    # The application event stream (haoban.applications.stream): how often it polls, how long one lasts.
+    events_poll_ms: int = 2000
+    events_stream_s: int = 300
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -172,6 +178,32 @@ def _trusted_proxies(env: Mapping[str, str]) -> tuple[str, ...]:
         except ValueError:
             raise SettingsError(f"HAOBAN_TRUSTED_PROXIES: {part!r} is not an IP address or network") from None
     return tuple(out)
+
+
+# The H5 page of the demo mini-program client (its redirect URI's origin), allowed by default in demo mode.
+DEMO_H5_ORIGIN = "https://miniprogram.example"
+_ORIGIN = re.compile(r"https?://[a-z0-9.-]+(:[0-9]{1,5})?")
+
+
+def _cors_origins(env: Mapping[str, str], mode: Mode) -> tuple[str, ...]:
+    """HAOBAN_CORS_ORIGINS: comma-separated origins (scheme://host[:port]); never `*`, https in production."""
+    raw = env.get("HAOBAN_CORS_ORIGINS")
+    if raw is None:
+        return (DEMO_H5_ORIGIN,) if mode == "demo" else ()
+    origins: list[str] = []
+    for item in raw.split(","):
+        origin = item.strip()
+        if not origin:
+            continue
+        if not _ORIGIN.fullmatch(origin):
+            raise SettingsError(
+                f"HAOBAN_CORS_ORIGINS: {origin!r} is not an origin (scheme://host[:port], lowercase, no path)"
+            )
+        if mode == "production" and not origin.startswith("https://"):
+            raise SettingsError(f"HAOBAN_CORS_ORIGINS: {origin!r} must use https in production mode")
+        if origin not in origins:
+            origins.append(origin)
+    return tuple(origins)
 
 
 def _app_attestation(env: Mapping[str, str], mode: Mode) -> Literal["required", "optional"]:
@@ -368,6 +400,7 @@ def load_settings(env: Mapping[str, str], *, demo: bool | None = None) -> Settin
         workers=_int(env, "HAOBAN_WORKERS", 1, 1, 64),
         max_body_bytes=_int(env, "HAOBAN_MAX_BODY_BYTES", 1_048_576, 1024, 64 * 1_048_576),
         trusted_proxies=_trusted_proxies(env),
+        cors_origins=_cors_origins(env, mode),
     )
 
     secret_env: Mapping[str, str] = env
@@ -413,6 +446,8 @@ def load_settings(env: Mapping[str, str], *, demo: bool | None = None) -> Settin
             payout_budget_ms=_int(env, "HAOBAN_PAYOUT_BUDGET_MS", 2000, 0, 30_000),
             idempotency_ttl_h=_int(env, "HAOBAN_IDEMPOTENCY_TTL_H", 24, 24, 24 * 30),
             housekeeping_s=_int(env, "HAOBAN_HOUSEKEEPING_S", 60, 0, 86_400),
+            events_poll_ms=_int(env, "HAOBAN_EVENTS_POLL_MS", 2000, 50, 60_000),
+            events_stream_s=_int(env, "HAOBAN_EVENTS_STREAM_S", 300, 1, 3600),
         ),
     )
 

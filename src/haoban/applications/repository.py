@@ -9,7 +9,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from haoban.applications.schemas import ApplicationEvent, ApplicationRow, Notification
+from haoban.applications.schemas import ApplicationEvent, ApplicationRow, Notification, StatusChange
 from haoban.db.batch import Batch
 from haoban.exchange.consent_rules import ConsentGrant
 from haoban.kit.context import request_id_var
@@ -268,6 +268,31 @@ async def events(conn: asyncpg.Connection, application_id: UUID) -> list[Applica
         application_id,
     )
     return [ApplicationEvent(**dict(r)) for r in rows]
+
+
+async def status_changes_after(
+    db: asyncpg.Pool | asyncpg.Connection, citizen_id: UUID, after: int, limit: int
+) -> list[StatusChange]:
+    """The citizen's application events with an id above `after`, oldest first (the event stream)."""
+    rows = await db.fetch(
+        "SELECT e.id AS event_id, e.application_id, a.service_code, e.from_status, e.to_status, e.reason,"
+        " e.occurred_at FROM application_events e JOIN applications a ON a.id = e.application_id"
+        " WHERE a.citizen_id = $1 AND e.id > $2 ORDER BY e.id LIMIT $3",
+        citizen_id,
+        after,
+        limit,
+    )
+    return [StatusChange(**dict(r)) for r in rows]
+
+
+async def last_status_change(db: asyncpg.Pool | asyncpg.Connection, citizen_id: UUID) -> int:
+    """Where a stream without Last-Event-ID starts: after the citizen's latest event (0 if none)."""
+    value = await db.fetchval(
+        "SELECT coalesce(max(e.id), 0) FROM application_events e JOIN applications a ON a.id = e.application_id"
+        " WHERE a.citizen_id = $1",
+        citizen_id,
+    )
+    return int(value)
 
 
 class Paid(msgspec.Struct, frozen=True, kw_only=True):

@@ -27,6 +27,7 @@ from haoban.applications.schemas import (
     ApplicationView,
     NotificationPage,
 )
+from haoban.applications.stream import stream_application_events
 from haoban.audit.schemas import Actor
 from haoban.deps import Conn
 from haoban.kit.errors import FieldError, ValidationFailed
@@ -198,7 +199,14 @@ async def list_notifications(
 
 router = Router(
     path="/v1",
-    route_handlers=[create_application, list_applications, get_application, cancel_application, list_notifications],
+    route_handlers=[
+        create_application,
+        list_applications,
+        get_application,
+        cancel_application,
+        list_notifications,
+        stream_application_events,
+    ],
     guards=SCOPED_GUARDS,
     dependencies=AUTH_DEPENDENCIES,
 )

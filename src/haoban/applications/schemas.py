@@ -94,6 +94,18 @@ class ApplicationEvent(msgspec.Struct, frozen=True, kw_only=True):
     occurred_at: datetime
 
 
+class StatusChange(msgspec.Struct, frozen=True, kw_only=True):
+    """One `data:` of the event stream: an application of the caller changed status."""
+
+    event_id: int  # also the SSE `id:`, to resume with Last-Event-ID
+    application_id: UUID
+    service_code: str
+    from_status: str | None
+    to_status: str
+    reason: str | None
+    occurred_at: datetime
+
+
 class ApplicationDetail(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     application_id: UUID
     service_code: str

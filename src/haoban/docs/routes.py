@@ -1,29 +1,28 @@
 """Interactive API docs at /docs, served offline.
 
-Swagger UI comes from the `swagger-ui-bundle` wheel, so the page works with no
-internet access and loads nothing from another origin. The page's own CSP
-enforces that in the browser.
+Swagger UI 5 comes from the `swagger-ui-py` wheel (its static files; its
+framework handlers do not cover Litestar and its page uses an inline script), so
+the page works with no internet access and loads nothing from another origin.
+Swagger UI 5 reads OpenAPI 3.1, so the page loads the contract itself. The page's
+own CSP enforces all that in the browser.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
-import swagger_ui_bundle
-from litestar import Request, Response, Router, get
-from litestar.datastructures import State
+from litestar import Response, Router, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import File
-
-from haoban.docs.oas30 import downgrade
+from swagger_ui.utils import SWAGGER_UI_PY_ROOT
 
 BASE: Final = "/docs"
 ASSETS: Final = f"{BASE}/assets"
-SPEC_URL: Final = f"{BASE}/openapi-3.0.json"
+SPEC_URL: Final = "/openapi/openapi.json"  # the 3.1 contract, as exported
 
-# Only what the page uses; the bundle's own index.html points at a petstore on the internet.
+# Only what the page uses; the wheel's own swagger-initializer.js points at a petstore on the internet.
 _ASSET_TYPES: Final[dict[str, str]] = {
     "swagger-ui-bundle.js": "text/javascript",
     "swagger-ui.css": "text/css",
@@ -76,7 +75,7 @@ INIT_JS: Final = f"""window.ui = SwaggerUIBundle({{
 
 
 def _assets_dir() -> Path:
-    return Path(str(swagger_ui_bundle.swagger_ui_path))
+    return Path(SWAGGER_UI_PY_ROOT) / "static"
 
 
 @get(BASE, include_in_schema=False)
@@ -93,12 +92,6 @@ async def init_js() -> Response[str]:
     return Response(INIT_JS, media_type="text/javascript", headers={"Cache-Control": "no-cache"})
 
 
-@get(SPEC_URL, include_in_schema=False)
-async def spec_30(request: Request[Any, Any, State]) -> dict[str, Any]:
-    """The contract in 3.0 spelling, which the bundled Swagger UI (4.x) needs."""
-    return downgrade(request.app.openapi_schema.to_schema())
-
-
 @get(f"{ASSETS}/{{name:str}}", include_in_schema=False)
 async def asset(name: FromPath[str]) -> File:
     media_type = _ASSET_TYPES.get(name)
@@ -112,4 +105,4 @@ async def asset(name: FromPath[str]) -> File:
     )
 
 
-router = Router(path="/", route_handlers=[page, init_js, spec_30, asset], include_in_schema=False)
+router = Router(path="/", route_handlers=[page, init_js, asset], include_in_schema=False)

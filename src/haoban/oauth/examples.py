@@ -65,6 +65,11 @@ TOKEN_RESPONSE = {
 }
 
 REVOKE_FORM = {"token": "hbo_x0m1Yf3kQ2bq8Jw7W2VZ0ZxRk7h0qB9Uu4n2b5cF1sE", "token_type_hint": "refresh_token"}
+LOGOUT_FORM = {
+    "id_token_hint": "eyJhbGciOiJFUzI1NiIsImtpZCI6Ii4uLiIsInR5cCI6IkpXVCJ9...",
+    "post_logout_redirect_uri": "https://miniprogram.example/callback",
+    "state": "af0ifjsldkj",
+}
 INTROSPECT_FORM = {"token": "eyJhbGciOiJFUzI1NiIsImtpZCI6Ii4uLiIsInR5cCI6ImF0K2p3dCJ9..."}
 INTROSPECTION = {
     "active": True,

@@ -33,6 +33,7 @@ def sign_id_token(
     acr: str,
     amr: list[str],
     nonce: str | None,
+    sid: str,
 ) -> str:
     iat = int(now.timestamp())
     claims: dict[str, Any] = {
@@ -45,6 +46,7 @@ def sign_id_token(
         "auth_time": int(auth_time.timestamp()),
         "acr": acr,
         "amr": amr,
+        "sid": sid,  # the grant, which RP-initiated logout ends (haoban.oauth.logout)
     }
     if nonce is not None:
         claims["nonce"] = nonce

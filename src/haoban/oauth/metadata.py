@@ -25,6 +25,7 @@ def provider_metadata(issuer: str) -> ProviderMetadata:
         revocation_endpoint=f"{issuer}/oauth/revoke",
         introspection_endpoint=f"{issuer}/oauth/introspect",
         userinfo_endpoint=f"{issuer}/oauth/userinfo",
+        end_session_endpoint=f"{issuer}/oauth/logout",
         jwks_uri=f"{issuer}/.well-known/jwks.json",
         scopes_supported=list(SCOPES),
         response_types_supported=["code"],
@@ -36,7 +37,7 @@ def provider_metadata(issuer: str) -> ProviderMetadata:
         introspection_endpoint_auth_methods_supported=["client_secret_basic"],
         subject_types_supported=["pairwise"],
         id_token_signing_alg_values_supported=["ES256"],
-        claims_supported=["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "name"],
+        claims_supported=["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "name"],
         acr_values_supported=list(ACR_VALUES),
         authorization_response_iss_parameter_supported=True,
     )

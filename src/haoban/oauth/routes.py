@@ -7,11 +7,13 @@ from typing import Annotated, cast
 from litestar import Request, Response, Router, delete, get, post
 from litestar.datastructures import State
 from litestar.enums import MediaType, RequestEncodingType
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, PathParameter, QueryParameter
+from litestar.response import Redirect
 
 from haoban.deps import Conn
 from haoban.kit.openapi import PUBLIC, example, problems, success
-from haoban.oauth import authorize, clients, examples, introspect, par, revoke, token, userinfo
+from haoban.oauth import authorize, clients, examples, introspect, logout, par, revoke, token, userinfo
 from haoban.oauth.errors import EXCEPTION_HANDLERS, NO_STORE, InvalidRequest, OAuthError, oauth_response, single_valued
 from haoban.oauth.guard import SCOPED_DEPENDENCIES, SCOPED_GUARDS
 from haoban.oauth.metadata import provider_metadata
@@ -22,6 +24,7 @@ from haoban.oauth.schemas import (
     AuthorizationView,
     Client,
     Introspection,
+    LoggedOut,
     OAuthTokenResponse,
     ParResponse,
     ProviderMetadata,
@@ -352,6 +355,82 @@ async def oauth_userinfo(principal: CurrentPrincipal, state: State) -> Response[
     return Response(info, status_code=200, headers=NO_STORE)
 
 
+_LOGOUT_DESCRIPTION = (
+    "OpenID Connect RP-Initiated Logout. `id_token_hint` (required: this provider keeps no browser session) names "
+    "the grant to end; an expired hint is accepted. Ending it revokes the grant's refresh tokens and its access "
+    "tokens. With `post_logout_redirect_uri`, which must be one of the client's registered redirect URIs, the "
+    'answer is a 303 to it (with `state`); without, 200 `{"ended": ...}`. A bad hint or URI ends nothing and '
+    "redirects nowhere."
+)
+_LOGOUT_RESPONSES = {
+    **success(200, LoggedOut, "The grant is ended", example("ended", {"ended": True})),
+    303: ResponseSpec(None, description="Back to the client's post_logout_redirect_uri", generate_examples=False),
+    **problems(400, codes={400: "invalid_id_token_hint"}),
+}
+
+
+def _logged_out(outcome: logout.LogoutOutcome) -> Response[LoggedOut]:
+    if outcome.redirect_to is not None:
+        return cast("Response[LoggedOut]", Redirect(outcome.redirect_to, status_code=303, headers=NO_STORE))
+    return Response(LoggedOut(ended=outcome.ended), status_code=200, headers=NO_STORE)
+
+
+@get(
+    "/oauth/logout",
+    operation_id="endSession",
+    summary="End session (RP-initiated logout)",
+    description=_LOGOUT_DESCRIPTION,
+    tags=["oauth"],
+    security=PUBLIC,
+    responses=_LOGOUT_RESPONSES,
+    cache=False,
+)
+async def end_session(
+    conn: Conn,
+    state: State,
+    *,
+    id_token_hint: Annotated[str | None, QueryParameter(description="An ID token this provider issued")] = None,
+    client_id: Annotated[str | None, QueryParameter(description="The client; must be the hint's audience")] = None,
+    post_logout_redirect_uri: Annotated[
+        str | None, QueryParameter(description="One of the client's registered redirect URIs")
+    ] = None,
+    logout_state: Annotated[
+        str | None, QueryParameter(name="state", description="Passed back on the redirect", max_length=512)
+    ] = None,
+    ui_locales: Annotated[str | None, QueryParameter(description="Ignored (no page is shown)")] = None,
+) -> Response[LoggedOut]:
+    runtime: Runtime = state.runtime
+    given = {
+        "id_token_hint": id_token_hint,
+        "client_id": client_id,
+        "post_logout_redirect_uri": post_logout_redirect_uri,
+        "state": logout_state,
+    }
+    params = {k: v for k, v in given.items() if v is not None}
+    return _logged_out(await logout.end_session(conn, runtime, params))
+
+
+@post(
+    "/oauth/logout",
+    operation_id="endSessionPost",
+    summary="End session (RP-initiated logout), form-encoded",
+    description=_LOGOUT_DESCRIPTION,
+    tags=["oauth"],
+    security=PUBLIC,
+    status_code=200,
+    responses=_LOGOUT_RESPONSES,
+)
+async def end_session_post(
+    data: Annotated[
+        Form, Body(media_type=RequestEncodingType.URL_ENCODED, examples=example("logout", examples.LOGOUT_FORM))
+    ],
+    conn: Conn,
+    state: State,
+) -> Response[LoggedOut]:
+    runtime: Runtime = state.runtime
+    return _logged_out(await logout.end_session(conn, runtime, single_valued(data)))
+
+
 router = Router(
     path="/",
     route_handlers=[
@@ -366,6 +445,8 @@ router = Router(
         oauth_revoke,
         oauth_introspect,
         oauth_userinfo,
+        end_session,
+        end_session_post,
     ],
     exception_handlers=EXCEPTION_HANDLERS,
 )

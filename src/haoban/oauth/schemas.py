@@ -70,6 +70,7 @@ class ProviderMetadata(msgspec.Struct, frozen=True, kw_only=True):
     revocation_endpoint: str
     introspection_endpoint: str
     userinfo_endpoint: str
+    end_session_endpoint: str
     jwks_uri: str
     scopes_supported: list[str]
     response_types_supported: list[str]
@@ -84,6 +85,12 @@ class ProviderMetadata(msgspec.Struct, frozen=True, kw_only=True):
     claims_supported: list[str]
     acr_values_supported: list[str]
     authorization_response_iss_parameter_supported: bool
+
+
+class LoggedOut(msgspec.Struct, frozen=True, kw_only=True):
+    """The answer of the end-session endpoint when no post_logout_redirect_uri was given."""
+
+    ended: bool  # False when the grant had already ended
 
 
 class ParResponse(msgspec.Struct, frozen=True, kw_only=True):

@@ -117,6 +117,7 @@ async def _authorization_code(
             acr=row.acr,
             amr=list(row.amr),
             nonce=row.nonce,
+            sid=str(family_id),
         )
     return msgspec.structs.replace(response, id_token=id_token)
 
