@@ -15,7 +15,7 @@ from uuid import UUID
 import msgspec
 
 from haoban.exchange.records import HousingFundRecord
-from haoban.exchange.schemas import LinkedItem, SourceData
+from haoban.exchange.schemas import SourceData
 from haoban.exchange.service import Pulled
 
 
@@ -66,4 +66,4 @@ def _is(w: object, amount_fen: int, on: str, kind: str) -> bool:
     return bool(w.get("amount_fen") == amount_fen and day == on and w.get("kind") == kind)
 
 
-__all__ = ["LinkedItem", "own_reference", "without_own_debit"]
+__all__ = ["own_reference", "without_own_debit"]
