@@ -9,6 +9,7 @@ that died after creating its application is resumed from that application.
 from __future__ import annotations
 
 import hashlib
+import uuid
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -40,6 +41,9 @@ class Proceed(msgspec.Struct, frozen=True, kw_only=True):
     """Run the request; `application_id` is set when an earlier run created it and then died."""
 
     application_id: UUID | None = None
+    # The application's id planned when the key was first claimed: the fund centre's instruction id, the
+    # same on every retry (a debit posted before a crash is found again, never posted twice).
+    instruction_id: UUID | None = None
 
 
 def request_hash(service_code: str, inputs: dict[str, Any]) -> bytes:
@@ -59,9 +63,10 @@ async def begin(runtime: Runtime, citizen_id: UUID, key: str, digest: bytes) -> 
             locked_until=now + LOCK,
             at=now,
             expires_at=now + ttl,
+            instruction_id=(planned := uuid.uuid4()),
         )
         if claimed:
-            return Proceed()
+            return Proceed(instruction_id=planned)
         row = await repo.get_key(conn, citizen_id, key, for_update=True)
         if row is None:  # released between the insert and the read: the client may simply retry
             raise RequestInProgress("Retry the request.", headers={"Retry-After": "1"})
@@ -77,12 +82,17 @@ async def begin(runtime: Runtime, citizen_id: UUID, key: str, digest: bytes) -> 
                 "A request with this Idempotency-Key is still running.", headers={"Retry-After": "1"}
             )
         await repo.relock_key(conn, citizen_id, key, now + LOCK)
-        return Proceed(application_id=row.application_id)
+        return Proceed(application_id=row.application_id, instruction_id=row.instruction_id)
 
 
 async def finish(runtime: Runtime, citizen_id: UUID, key: str, *, status: int, body: bytes) -> None:
     async with atomic(runtime.pool) as conn:
         await repo.finish_key(conn, citizen_id, key, status=status, body=body)
+
+
+async def unlock(runtime: Runtime, citizen_id: UUID, key: str) -> None:
+    async with atomic(runtime.pool) as conn:
+        await repo.unlock_key(conn, citizen_id, key)
 
 
 async def release(runtime: Runtime, citizen_id: UUID, key: str) -> None:

@@ -363,6 +363,7 @@ class KeyRow(msgspec.Struct, frozen=True, kw_only=True):
     response_status: int | None
     response_body: bytes | None
     expires_at: datetime
+    instruction_id: UUID | None = None
 
 
 async def claim_key(
@@ -374,17 +375,19 @@ async def claim_key(
     locked_until: datetime,
     at: datetime,
     expires_at: datetime,
+    instruction_id: UUID,
 ) -> bool:
-    """Insert the key as running; False when it exists already."""
+    """Insert the key as running, with the application id it plans; False when it exists already."""
     status = await conn.execute(
-        "INSERT INTO idempotency_keys (citizen_id, key, request_hash, locked_until, created_at, expires_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (citizen_id, key) DO NOTHING",
+        "INSERT INTO idempotency_keys (citizen_id, key, request_hash, locked_until, created_at, expires_at,"
+        " instruction_id) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (citizen_id, key) DO NOTHING",
         citizen_id,
         key,
         request_hash,
         locked_until,
         at,
         expires_at,
+        instruction_id,
     )
     return bool(status == "INSERT 0 1")
 
@@ -392,7 +395,8 @@ async def claim_key(
 async def get_key(conn: asyncpg.Connection, citizen_id: UUID, key: str, *, for_update: bool = False) -> KeyRow | None:
     lock = " FOR UPDATE" if for_update else ""
     record = await conn.fetchrow(
-        "SELECT request_hash, locked_until, application_id, response_status, response_body, expires_at"  # noqa: S608
+        "SELECT request_hash, locked_until, application_id, response_status, response_body, expires_at,"  # noqa: S608
+        " instruction_id"
         f" FROM idempotency_keys WHERE citizen_id = $1 AND key = $2{lock}",
         citizen_id,
         key,
@@ -427,6 +431,13 @@ async def finish_key(conn: asyncpg.Connection, citizen_id: UUID, key: str, *, st
         key,
         status,
         body,
+    )
+
+
+async def unlock_key(conn: asyncpg.Connection, citizen_id: UUID, key: str) -> None:
+    """Keep the key (and its planned instruction) but let a retry run at once."""
+    await conn.execute(
+        "UPDATE idempotency_keys SET locked_until = NULL WHERE citizen_id = $1 AND key = $2", citizen_id, key
     )
 
 

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import msgspec
 
-from haoban.applications import idempotency, lifecycle, manual_payout, service
+from haoban.applications import idempotency, lifecycle, manual_payout, resume, service
 from haoban.applications import repository as repo
 from haoban.applications.schemas import (
     ApplicationCreate,
@@ -43,7 +43,7 @@ from haoban.exchange.schemas import ConsentCreate, LinkedData, Purpose
 from haoban.exchange.service import Authorised, Pulled
 from haoban.fundcentre.ports import DebitInstruction, FundCentreUnavailable
 from haoban.identity.stepup import require_recent_face
-from haoban.kit.errors import AppError, Conflict, FieldError, ValidationFailed
+from haoban.kit.errors import AppError, Conflict, FieldError, Unavailable, ValidationFailed
 from haoban.ledger import service as ledger
 from haoban.oauth.guard import requester
 from haoban.payouts import service as payouts
@@ -66,6 +66,13 @@ log = logging.getLogger("haoban.applications")
 
 class ApplicationExists(Conflict):
     code = "application_exists"
+
+
+class DebitOutstanding(Unavailable):
+    """The fund centre debited the instruction, our commit failed and the debit could not be given back: the key
+    keeps its instruction, so a retry with it finds the debit and records it (never a second one)."""
+
+    code = "fund_centre_debit_outstanding"
 
 
 def valid_key(key: str) -> bool:
@@ -108,7 +115,7 @@ async def submit(runtime: Runtime, principal: Principal, body: ApplicationCreate
     if service_def.pays_out:
         require_recent_face(principal, now)
     if key is None:
-        view = await _run(runtime, principal, service_def, inputs, application_id=None, key=None)
+        view = await _run(runtime, principal, service_def, inputs, application_id=None, key=None, planned=None)
         return 201, view
     step = await idempotency.begin(
         runtime, principal.citizen_id, key, idempotency.request_hash(body.service_code, inputs)
@@ -116,7 +123,18 @@ async def submit(runtime: Runtime, principal: Principal, body: ApplicationCreate
     if isinstance(step, idempotency.Replay):
         return step.status, step.body
     try:
-        out = await _run(runtime, principal, service_def, inputs, application_id=step.application_id, key=key)
+        out = await _run(
+            runtime,
+            principal,
+            service_def,
+            inputs,
+            application_id=step.application_id,
+            key=key,
+            planned=step.instruction_id,
+        )
+    except DebitOutstanding:
+        await idempotency.unlock(runtime, principal.citizen_id, key)
+        raise
     except AppError:
         await idempotency.release(runtime, principal.citizen_id, key)
         raise
@@ -135,10 +153,11 @@ async def _run(
     *,
     application_id: UUID | None,
     key: str | None,
+    planned: UUID | None,
 ) -> bytes:
     budget = runtime.settings.services.payout_budget_ms / 1000
     if application_id is None:
-        decided = await _decide(runtime, principal, service_def, inputs, key)
+        decided = await _decide(runtime, principal, service_def, inputs, key, planned=planned)
         view = decided.view
         if decided.claim is not None:
             # The answer is built from what this request already holds; only an odd outcome is re-read.
@@ -226,7 +245,13 @@ class Decided(msgspec.Struct, frozen=True, kw_only=True):
 
 
 async def _decide(
-    runtime: Runtime, principal: Principal, service_def: Service, inputs: dict[str, Any], key: str | None
+    runtime: Runtime,
+    principal: Principal,
+    service_def: Service,
+    inputs: dict[str, Any],
+    key: str | None,
+    *,
+    planned: UUID | None = None,
 ) -> Decided:
     now = runtime.clock.now()
     today = local_today(now)
@@ -242,7 +267,9 @@ async def _decide(
         authorised=Authorised(grants=state.grants, sealed_id_number=state.sealed_id_number),
         household=service_def.code in rule_facts.HOUSEHOLD_RULE,
     )
-    application_id, decision_id = uuid.uuid4(), uuid.uuid4()
+    application_id, decision_id = planned or uuid.uuid4(), uuid.uuid4()
+    if planned is not None and service_def.pays_out:  # a retry: an earlier run's debit may stand unrecorded
+        pulled, _ = resume.without_own_debit(pulled, planned)
     facts, decision = await _evaluate(
         runtime,
         state,
@@ -315,9 +342,13 @@ async def _decide(
                 if claim is None or refused(exc) != ledger.DEBIT_REFUSED:
                     raise
                 raise await payouts.debit_refusal(conn, claim) from None
-    except BaseException:
+    except BaseException as exc:
         if instruction is not None:  # debited at the fund centre, not recorded here: give it back
-            await asyncio.shield(_give_back(runtime, instruction.instruction_id))
+            given = await asyncio.shield(_give_back(runtime, instruction.instruction_id))
+            if not given and key is not None:
+                raise DebitOutstanding(
+                    "The fund centre holds this withdrawal; retry with the same Idempotency-Key."
+                ) from exc
         raise
     view = ApplicationView(
         application_id=application_id,
@@ -472,9 +503,11 @@ async def _instruct(
     return instruction, None
 
 
-async def _give_back(runtime: Runtime, instruction_id: UUID) -> None:
+async def _give_back(runtime: Runtime, instruction_id: UUID) -> bool:
     """Reverse a debit Haoban will not pay out (best effort; `haoban ledger reconcile` reports what is left)."""
     try:
         await runtime.fund_centre.reverse(instruction_id, reason="not recorded by haoban")
     except FundCentreUnavailable:
         log.warning("fund-centre debit not reversed", extra={"instruction_id": str(instruction_id)})
+        return False
+    return True

@@ -7,7 +7,9 @@ difference:
 - `not_at_haoban`: the fund centre debited an instruction Haoban holds no payout for
   (a request that died between the debit and its own commit);
 - `amount_differs`: both hold it, with different amounts;
-- `reversed_payout_still_debited`: the bank sent the money back, the fund centre's debit stands.
+- `reversed_payout_still_debited`: the bank sent the money back, the fund centre's debit stands;
+- `balance_differs`: the member mirror's balance is not the fund centre's balance of the account
+  (each account with an instruction in the window; a deposit not yet synced shows here too).
 
 A difference is reported, never repaired here: the money belongs to the fund
 centre's books, and a person decides (docs/money.md).
@@ -28,13 +30,16 @@ import msgspec
 
 from haoban.db.pool import pooled
 from haoban.fundcentre.ports import FundCentre, PostedDebit
+from haoban.ledger import service as ledger
 from haoban.payouts import service as payouts
 from haoban.payouts.repository import Instructed
 from haoban.runtime import Runtime
 
 log = logging.getLogger("haoban.fundcentre")
 
-Kind = Literal["not_at_fund_centre", "not_at_haoban", "amount_differs", "reversed_payout_still_debited"]
+Kind = Literal[
+    "not_at_fund_centre", "not_at_haoban", "amount_differs", "reversed_payout_still_debited", "balance_differs"
+]
 WINDOW = timedelta(days=35)
 
 
@@ -51,6 +56,7 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
     checked_payouts: int
     checked_debits: int
     differences: list[Difference]
+    checked_balances: int = 0
 
 
 def compare(local: list[Instructed], remote: list[PostedDebit], since: datetime) -> Report:
@@ -127,7 +133,36 @@ async def reconcile_with(conn: asyncpg.Connection, centre: FundCentre, *, since:
         if d.kind != "not_at_fund_centre"
         or any(p.application_id == d.application_id and p.created_at >= since for p in local)
     ]
-    return msgspec.structs.replace(report, differences=kept)
+    balances = await _balance_differences(conn, centre, local, remote)
+    return msgspec.structs.replace(report, differences=kept + balances[1], checked_balances=balances[0])
+
+
+async def _balance_differences(
+    conn: asyncpg.Connection, centre: FundCentre, local: list[Instructed], remote: list[PostedDebit]
+) -> tuple[int, list[Difference]]:
+    """The mirror's balance against the fund centre's, for every account both sides instructed in the window
+    (paired through the instruction id, the application's id); the newest application names the account."""
+    mine = {p.application_id: p for p in local}
+    accounts: dict[str, Instructed] = {}
+    for d in remote:
+        p = mine.get(d.instruction_id)
+        if p is not None and (d.account_no not in accounts or accounts[d.account_no].created_at <= p.created_at):
+            accounts[d.account_no] = p
+    out: list[Difference] = []
+    for account_no, p in sorted(accounts.items()):
+        held = await centre.balance(account_no)
+        mirror = await ledger.member_balance(conn, p.citizen_id)
+        if held != mirror:
+            out.append(
+                Difference(
+                    kind="balance_differs",
+                    application_id=p.application_id,
+                    haoban_amount_fen=mirror,
+                    fund_centre_amount_fen=held,
+                    detail=f"account {account_no}: the mirror's balance is not the fund centre's",
+                )
+            )
+    return len(accounts), out
 
 
 def summary(report: Report) -> str:

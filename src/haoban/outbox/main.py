@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from haoban.db.pool import create_pool
+from haoban.fundcentre.wiring import open_fund_centre
 from haoban.kit.clock import SystemClock
 from haoban.notifications.sandbox import SandboxNotifier
 from haoban.outbox.settings import load_worker_settings
@@ -23,15 +24,18 @@ log = logging.getLogger(__name__)
 
 @asynccontextmanager
 async def background_runtime(settings: Settings, url: str) -> AsyncIterator[Runtime]:
-    """The parts of the runtime background work needs: pool, bank, notifier, worker settings."""
+    """The parts of the runtime background work needs: pool, bank, fund centre, notifier, worker settings."""
     runtime = build_runtime(settings, database_url=url, clock=SystemClock())
     runtime.outbox = load_worker_settings(os.environ)
     runtime._pool = await create_pool(url, settings.database)
     try:
         if settings.sandbox:
             runtime._notifier = SandboxNotifier(runtime._pool, runtime.clock)
-        async with open_bank(settings, runtime._pool, runtime.clock) as bank:
-            runtime.bank = bank
+        async with (
+            open_bank(settings, runtime._pool, runtime.clock) as bank,
+            open_fund_centre(settings, runtime._pool, runtime.clock) as centre,
+        ):
+            runtime.bank, runtime.fund_centre = bank, centre
             yield runtime
     finally:
         pool, runtime._pool = runtime._pool, None

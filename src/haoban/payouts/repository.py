@@ -268,6 +268,7 @@ class Instructed(msgspec.Struct, frozen=True, kw_only=True):
     """A payout as the fund-centre reconciliation sees it: what Haoban instructed for an application."""
 
     application_id: UUID
+    citizen_id: UUID
     amount_fen: int
     status: str
     created_at: datetime
@@ -275,7 +276,7 @@ class Instructed(msgspec.Struct, frozen=True, kw_only=True):
 
 async def instructed_since(conn: asyncpg.Connection, since: datetime) -> list[Instructed]:
     rows = await conn.fetch(
-        "SELECT application_id, amount_fen, status, created_at FROM payouts WHERE created_at >= $1"
+        "SELECT application_id, citizen_id, amount_fen, status, created_at FROM payouts WHERE created_at >= $1"
         " ORDER BY created_at, application_id",
         since,
     )

@@ -22,7 +22,7 @@ from haoban.db.batch import Batch
 from haoban.db.pool import pooled
 from haoban.ledger import service as ledger
 from haoban.ledger.rules import CLEARING, SETTLEMENT, member_account, move
-from haoban.outbox import complete
+from haoban.outbox import complete, enqueue
 from haoban.outbox.service import short_transaction
 from haoban.payouts import repository as repo
 from haoban.payouts.ports import BankTransfer, BankUnavailable
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 WORKER = Actor(type="system", id="payout-worker")
 SEND_KIND = "payout.send"
+FUND_CENTRE_REVERSE_KIND = "fundcentre.reverse"  # haoban.fundcentre.handlers
 
 
 class BankMismatch(Exception):
@@ -155,7 +156,8 @@ async def _settle(
 async def _fail_and_reverse(
     conn: asyncpg.Connection, runtime: Runtime, row: PayoutRow, reason: str, *, actor: Actor, at: datetime
 ) -> None:
-    """A permanent failure: record it, put the money back on the member account."""
+    """A permanent failure: record it, put the money back on the member account and (through the outbox)
+    on the fund centre's account."""
     if row.status != "failed":
         await repo.set_status(conn, row.id, old=row.status, new="failed", at=at, failure_reason=reason)
         await repo.add_event(conn, row.id, old=row.status, new="failed", actor=actor, reason=reason, at=at)
@@ -169,6 +171,14 @@ async def _fail_and_reverse(
     await repo.set_status(conn, row.id, old="failed", new="reversed", at=at, final=True)
     await repo.add_event(conn, row.id, old="failed", new="reversed", actor=actor, reason=reason, at=at)
     await complete(conn, kind=SEND_KIND, ref=str(row.id), at=at)
+    # The fund centre debited the application's instruction; the money it never paid goes back there too.
+    await enqueue(
+        conn,
+        kind=FUND_CENTRE_REVERSE_KIND,
+        ref=str(row.application_id),
+        payload={"instruction_id": str(row.application_id), "reason": f"payout_failed:{reason}"},
+        at=at,
+    )
     await runtime.payout_listener.payout_final(
         conn, application_id=row.application_id, payout_id=row.id, status="reversed", reason=reason, at=at
     )
