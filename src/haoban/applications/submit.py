@@ -42,7 +42,9 @@ from haoban.exchange.schemas import ConsentCreate, LinkedData, Purpose
 from haoban.exchange.service import Authorised, Pulled
 from haoban.fundcentre.ports import DebitInstruction, FundCentreUnavailable
 from haoban.identity.stepup import require_recent_face
+from haoban.kit import events
 from haoban.kit.errors import AppError, Conflict, FieldError, ValidationFailed
+from haoban.kit.masking import mask_ref
 from haoban.ledger import service as ledger
 from haoban.oauth.guard import requester
 from haoban.payouts import service as payouts
@@ -316,6 +318,7 @@ async def _decide(
         if instruction is not None:  # debited at the fund centre, not recorded here: give it back
             await asyncio.shield(_give_back(runtime, instruction.instruction_id))
         raise
+    _announce(service_def.code, application_id, decision, to, reason)
     view = ApplicationView(
         application_id=application_id,
         service_code=after.service_code,
@@ -327,6 +330,26 @@ async def _decide(
         payout=service.payout_summary(claim.view if claim else None),
     )
     return Decided(application_id=application_id, claim=claim, view=view)
+
+
+def _announce(service_code: str, application_id: UUID, decision: Decision, to: str, reason: str | None) -> None:
+    """The committed decision as domain events (haoban.kit.events): submitted, decided, refused."""
+    ref = mask_ref(application_id)
+    rule_set, _, version = decision.rule_set_version.partition("@")
+    events.emit("submitted", service=service_code, application=ref)
+    events.emit(
+        "decided",
+        code=decision.outcome,
+        service=service_code,
+        application=ref,
+        status=to,
+        outcome=decision.outcome,
+        rule_set=rule_set,
+        version=version,
+    )
+    if to == "rejected":
+        for code in (reason or "refused").split(", "):
+            events.emit("refused", code=code, service=service_code, application=ref)
 
 
 async def _evaluate(

@@ -14,7 +14,7 @@ Values read at scrape time (pool, breakers, payouts, outbox) are passed to
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import NamedTuple
 
 from prometheus_client import (
@@ -87,6 +87,10 @@ class Metrics:
             "haoban_face_outcomes", "Face verifications by flow and reason (ok or the refusal code).",
             ["flow", "reason"], registry=r,
         )  # fmt: skip
+        self.events = Counter(
+            "haoban_domain_events", "Domain events (submitted, decided, paid, refused, locked_out) by code.",
+            ["event", "code"], registry=r,
+        )  # fmt: skip
         if not self.multiprocess:
             ProcessCollector(registry=r)
             PlatformCollector(registry=r)
@@ -97,6 +101,20 @@ class Metrics:
             method = "OTHER"  # clients choose the method; keep the label bounded
         self.requests.labels(method, route, str(status)).inc()
         self.durations.labels(method, route).observe(seconds)
+
+    def on_event(self, event: str, fields: Mapping[str, str]) -> None:
+        """Count a domain event (haoban.kit.events); labels come from bounded code sets only."""
+        if event == "face_verified":
+            self.face_outcomes.labels(fields.get("flow", ""), fields.get("code", "")).inc()
+            return
+        self.events.labels(event, fields.get("code", "")).inc()
+        if event == "submitted":
+            self.applications.labels(fields.get("service", ""), "submitted").inc()
+        elif event == "decided":
+            self.applications.labels(fields.get("service", ""), fields.get("status", "")).inc()
+            self.rule_decisions.labels(
+                fields.get("rule_set", ""), fields.get("version", ""), fields.get("outcome", "")
+            ).inc()
 
     def render(self, pool: PoolStats | None = None, families: Iterable[Metric] = ()) -> str:
         """The text format: this app's (or every worker's) values, then the scrape-time families."""

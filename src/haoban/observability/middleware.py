@@ -17,6 +17,7 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from haoban.kit.context import request_id_var
+from haoban.kit.events import listener_var
 from haoban.kit.masking import scrub
 from haoban.observability.headers import with_security_headers
 from haoban.observability.metrics import UNMATCHED, Metrics
@@ -66,6 +67,7 @@ class RequestMiddleware:
             await send(message)
 
         token = request_id_var.set(request_id)
+        listening = listener_var.set(self.metrics.on_event)
         started = time.perf_counter()
         try:
             await self.app(scope, receive, send_with_id)
@@ -84,4 +86,5 @@ class RequestMiddleware:
                     status,
                     extra={"method": method, "route": route, "status": status, "duration_ms": round(seconds * 1000, 2)},
                 )
+            listener_var.reset(listening)
             request_id_var.reset(token)
