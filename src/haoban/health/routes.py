@@ -43,7 +43,15 @@ class Health(msgspec.Struct, frozen=True, kw_only=True):
     tags=["health"],
     security=PUBLIC,
     responses={
-        **success(200, Health, "The process answers", example("alive", {"status": "ok"})),
+        **success(
+            200,
+            Health,
+            "The process answers",
+            example(
+                "alive",
+                {"status": "ok", "database": None, "face_engine": None, "outbox": None, "outbox_oldest_age_s": None},
+            ),
+        ),
         **problems(),
     },
 )
