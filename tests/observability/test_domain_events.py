@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import asyncpg
+import numpy as np
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from haoban.identity import service
+from haoban.identity.throttle import ThrottleState
 from haoban.kit.clock import FrozenClock
+from haoban.kit.events import listener_var
 from haoban.settings import Settings
 from tests.applications.people import apply, person
 from tests.observability.test_logging import json_logs, lines
@@ -67,14 +73,6 @@ async def test_refusal_logs_the_reason_code(
 
 
 def test_face_lockout_is_announced_once_by_the_attempt_that_caused_it() -> None:
-    from datetime import UTC, datetime, timedelta
-
-    import numpy as np
-
-    from haoban.identity import service
-    from haoban.identity.throttle import ThrottleState
-    from haoban.kit.events import listener_var
-
     seen: list[tuple[str, str]] = []
     token = listener_var.set(lambda event, fields: seen.append((event, fields["code"])))
     try:
