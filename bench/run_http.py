@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
 
         scenarios = [
             Scenario("GET /health/live", "/health/live", "trivial route: the framework ceiling (baseline)"),
-            Scenario("GET /health/ready", "/health/ready", "one pool checkout + SELECT 1"),
+            Scenario("GET /health/ready", "/health/ready", "one pool checkout + outbox backlog"),
             Scenario("GET /v1/me", "/v1/me", "ES256 verify + session query + citizen query", bearer),
         ]
         rows: list[dict[str, Any]] = []

@@ -35,6 +35,7 @@ from haoban.identity.face.engine import FaceEngine
 from haoban.identity.routes import router as identity_router
 from haoban.kit.clock import Clock, OffsetClock, SystemClock
 from haoban.kit.decoding import StrictRequest, bounded_integers
+from haoban.kit.events import listener_var
 from haoban.kit.openapi import document_framework_problems
 from haoban.kit.problems import exception_handlers
 from haoban.materials.routes import letters_router as materials_letters_router
@@ -148,6 +149,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
         runtime._pool = await create_pool(database_url, settings.database)
+        # Background work started below (outbox worker, housekeeping) counts its domain events here too.
+        listener_var.set(metrics.on_event)
         try:
             if settings.sandbox:
                 runtime._notifier = SandboxNotifier(runtime._pool, runtime.clock)

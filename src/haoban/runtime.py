@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -39,6 +40,7 @@ class Runtime:
     _sources: Sources | None = field(default=None, repr=False)
     _face: FaceEngine | None = field(default=None, repr=False)
     owns_face: bool = True
+    face_warming: asyncio.Task[None] | None = field(default=None, repr=False)  # started by readiness
     _notifier: Notifier | None = field(default=None, repr=False)
     miniprogram_platforms: dict[str, MiniProgramPlatform] = field(default_factory=dict, repr=False)
     # Money: the bank (wired in the app lifespan), who hears of final payouts, outbox worker settings.

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import tempfile
+from collections.abc import Iterator
 
 import uvicorn
 
@@ -13,6 +16,7 @@ from haoban.db import migrations
 from haoban.db.pool import connect
 from haoban.kit.clock import SystemClock
 from haoban.kit.crypto import FieldCipher
+from haoban.observability.metrics import MULTIPROC_ENV
 from haoban.production_guards import production_problems, test_deployment
 from haoban.rules.registry import sync_rule_sets
 from haoban.runtime import build_runtime
@@ -124,6 +128,28 @@ def serve(settings: Settings, url: str) -> None:
     print(_banner(settings, accounts), flush=True)
     for warning in warnings:
         print(f"  TEST DEPLOYMENT (HAOBAN_TEST_DEPLOYMENT=true), a real one would refuse: {warning}", flush=True)
+    with shared_metrics(settings.http.workers):
+        _run(settings)
+
+
+@contextlib.contextmanager
+def shared_metrics(workers: int) -> Iterator[None]:
+    """Several workers: a fresh folder for prometheus_client's multi-process files, removed at exit.
+
+    An operator's own PROMETHEUS_MULTIPROC_DIR is left alone (they own its cleaning).
+    """
+    if workers <= 1 or os.environ.get(MULTIPROC_ENV):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="haoban-metrics-") as folder:
+        os.environ[MULTIPROC_ENV] = folder
+        try:
+            yield
+        finally:
+            os.environ.pop(MULTIPROC_ENV, None)
+
+
+def _run(settings: Settings) -> None:
     uvicorn.run(
         "haoban.asgi:create_from_env",
         factory=True,

@@ -43,7 +43,9 @@ from haoban.exchange.schemas import ConsentCreate, LinkedData, Purpose
 from haoban.exchange.service import Authorised, Pulled
 from haoban.fundcentre.ports import DebitInstruction, FundCentreUnavailable
 from haoban.identity.stepup import require_recent_face
+from haoban.kit import events
 from haoban.kit.errors import AppError, Conflict, FieldError, Unavailable, ValidationFailed
+from haoban.kit.masking import mask_ref
 from haoban.ledger import service as ledger
 from haoban.oauth.guard import requester
 from haoban.payouts import service as payouts
@@ -350,6 +352,7 @@ async def _decide(
                     "The fund centre holds this withdrawal; retry with the same Idempotency-Key."
                 ) from exc
         raise
+    _announce(service_def.code, application_id, decision, to, reason)
     view = ApplicationView(
         application_id=application_id,
         service_code=after.service_code,
@@ -361,6 +364,26 @@ async def _decide(
         payout=service.payout_summary(claim.view if claim else None),
     )
     return Decided(application_id=application_id, claim=claim, view=view)
+
+
+def _announce(service_code: str, application_id: UUID, decision: Decision, to: str, reason: str | None) -> None:
+    """The committed decision as domain events (haoban.kit.events): submitted, decided, refused."""
+    ref = mask_ref(application_id)
+    rule_set, _, version = decision.rule_set_version.partition("@")
+    events.emit("submitted", service=service_code, application=ref)
+    events.emit(
+        "decided",
+        code=decision.outcome,
+        service=service_code,
+        application=ref,
+        status=to,
+        outcome=decision.outcome,
+        rule_set=rule_set,
+        version=version,
+    )
+    if to == "rejected":
+        for code in (reason or "refused").split(", "):
+            events.emit("refused", code=code, service=service_code, application=ref)
 
 
 async def _evaluate(

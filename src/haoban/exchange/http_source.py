@@ -54,6 +54,7 @@ from haoban.exchange.records import (
 from haoban.kit.clock import Clock
 from haoban.kit.context import request_id_var
 from haoban.kit.masking import mask_id_number
+from haoban.kit.tracing import traced_client
 from haoban.settings import ExchangeSettings
 
 T = TypeVar("T")
@@ -306,7 +307,7 @@ def http_sources(
     """
     owns_client = client is None
     if client is None:
-        client = httpx.AsyncClient(timeout=settings.source_timeout_ms / 1000, follow_redirects=False)
+        client = traced_client(timeout=settings.source_timeout_ms / 1000, follow_redirects=False)
     adapters: dict[str, HttpAdapter] = {}
     for source, base_url in settings.http_sources.items():
         if source not in _ADAPTERS:

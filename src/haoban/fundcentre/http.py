@@ -21,6 +21,7 @@ import httpx
 import msgspec
 
 from haoban.fundcentre.ports import DebitAnswer, DebitInstruction, FundCentreUnavailable, PostedDebit
+from haoban.kit.tracing import traced_client
 from haoban.settings import FundCentreSettings
 
 T = TypeVar("T")
@@ -36,7 +37,7 @@ class HttpFundCentre:
     def __init__(self, settings: FundCentreSettings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         if not settings.base_url:
             raise ValueError("HttpFundCentre needs a base URL")
-        self._client = httpx.AsyncClient(
+        self._client = traced_client(
             base_url=settings.base_url,
             timeout=settings.timeout_ms / 1000,
             headers={"Authorization": f"Bearer {settings.token}"},

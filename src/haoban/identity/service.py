@@ -37,6 +37,7 @@ from haoban.identity.face.errors import FaceError
 from haoban.identity.face.features import Encoding, FrameHash, template_from_bytes
 from haoban.identity.schemas import AuthTokens, Challenge, ChallengeCreate, ChallengeRow
 from haoban.identity.stepup import FACE_ACR
+from haoban.kit import events
 from haoban.kit.errors import AppError, FieldError, Unauthorized, ValidationFailed
 from haoban.limits.rules import Window
 from haoban.runtime import Runtime
@@ -338,9 +339,13 @@ async def verify_face(
 ) -> AuthTokens | AppError:
     """Run one attempt end to end. Failures after the frames pass are returned, so their counts commit."""
     index = runtime.vault.index(attempt.id_number)
-    _, frames = await _precheck(runtime, attempt, index)
-    ref = await ref_loader()
-    result = await _run_engine(runtime, attempt, frames, ref.encoding, index)
+    try:
+        _, frames = await _precheck(runtime, attempt, index)
+        ref = await ref_loader()
+        result = await _run_engine(runtime, attempt, frames, ref.encoding, index)
+    except AppError as exc:
+        events.emit("face_verified", code=exc.code, flow=attempt.purpose)
+        raise
     outcome: AuthTokens | AppError = _uniform_failure()
     async for conn in transaction(runtime.pool):
         verdict, state, prior = await _settle(runtime, conn, attempt=attempt, index=index, result=result, ref=ref)
@@ -352,7 +357,20 @@ async def verify_face(
                 await repo.save_throttle(conn, index, prior, runtime.clock.now())
         elif verdict == "locked":
             outcome = _locked(throttle.check(state, runtime.clock.now()))
+    _announce(attempt.purpose, verdict, ref, state, prior)
     return outcome
+
+
+def _announce(
+    flow: str, verdict: str, ref: Reference, state: throttle.ThrottleState, prior: throttle.ThrottleState
+) -> None:
+    """The committed attempt as domain events: its outcome by reason, and a lockout when this attempt caused it."""
+    reason = {"success": "matched", "locked": "face_login_locked"}.get(verdict) or ref.refusal or "face_mismatch"
+    events.emit("face_verified", code=reason, flow=flow)
+    if state.disabled_at is not None and prior.disabled_at is None:
+        events.emit("locked_out", code="face_login_disabled", flow=flow)
+    elif state.locked_until is not None and state.locked_until != prior.locked_until:
+        events.emit("locked_out", code="face_login_locked", flow=flow)
 
 
 class ReferenceLoader(Protocol):

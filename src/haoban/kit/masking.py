@@ -73,3 +73,8 @@ def mask_url(url: str) -> str:
     if parts.password is None:
         return url
     return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
+
+
+def mask_ref(value: object) -> str:
+    """A record id in logs: the first 8 characters, enough to find the row, not to be the row's address."""
+    return _keep(str(value), 8, 0)

@@ -14,6 +14,7 @@ import asyncpg
 import httpx
 
 from haoban.kit.clock import Clock
+from haoban.kit.tracing import traced_client
 from haoban.miniprogram.alipay import AlipayPlatform
 from haoban.miniprogram.ports import PLATFORMS, MiniProgramPlatform
 from haoban.miniprogram.sandbox import SandboxPlatform
@@ -28,7 +29,7 @@ async def open_platforms(
     platforms: dict[str, MiniProgramPlatform] = {}
     client: httpx.AsyncClient | None = None
     if settings.wechat is not None or settings.alipay is not None:
-        client = httpx.AsyncClient(timeout=settings.timeout_ms / 1000, follow_redirects=False)
+        client = traced_client(timeout=settings.timeout_ms / 1000, follow_redirects=False)
     try:
         if settings.wechat is not None and client is not None:
             platforms["wechat"] = WeChatPlatform(settings.wechat, client, timeout_ms=settings.timeout_ms)

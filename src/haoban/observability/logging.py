@@ -1,7 +1,7 @@
 """Structured JSON logs: one object per line, scrubbed of personal data.
 
-Every line has `ts` (UTC), `level`, `logger`, `msg` and `request_id` (the
-current request's id, null outside a request); values passed with `extra=`
+Every line has `ts` (UTC), `level`, `logger`, `msg`, `request_id` (the
+current request's id, null outside a request) and `trace_id` (W3C, haoban.kit.tracing); values passed with `extra=`
 go under `extra`. The message, the extra strings and any traceback pass
 through `kit.masking.scrub`, so an ID number or token logged by mistake is
 masked before it is written.
@@ -18,6 +18,7 @@ import msgspec
 
 from haoban.kit.context import request_id_var
 from haoban.kit.masking import scrub
+from haoban.kit.tracing import current_trace_id
 
 # Attributes every LogRecord has; anything else came from `extra=`.
 _STANDARD = {
@@ -52,6 +53,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": scrub(record.getMessage()),
             "request_id": request_id_var.get(),
+            "trace_id": current_trace_id(),
         }
         extra = {k: _clean(v) for k, v in record.__dict__.items() if k not in _STANDARD}
         if extra:

@@ -14,9 +14,10 @@ from typing import Any
 from litestar import Request, get
 from litestar.datastructures import State
 
-from haoban.kit.errors import NotFound, Unauthorized, Unavailable
+from haoban.kit.errors import NotFound, Unauthorized
 from haoban.kit.openapi import problems
-from haoban.observability.metrics import MEDIA_TYPE, Metrics, PoolStats
+from haoban.observability.metrics import MEDIA_TYPE, Metrics
+from haoban.observability.scrape import families, pool_stats
 from haoban.observability.settings import ObservabilitySettings
 from haoban.runtime import Runtime
 
@@ -36,10 +37,11 @@ def check_metrics_access(access: ObservabilitySettings, authorization: str | Non
 @get(
     "/metrics",
     operation_id="getMetrics",
-    summary="Prometheus metrics of this worker",
+    summary="Prometheus metrics of every worker",
     description=(
-        "Request counts and durations by route template, and database pool gauges, in the Prometheus "
-        "text format. Each server worker keeps its own counts. Needs the metrics token "
+        "Request counts and durations by route template, business counters (applications, rule decisions, "
+        "face outcomes), breaker states, open payouts, the outbox backlog, pool and process gauges, in the "
+        "Prometheus text format. Counts cover every server worker. Needs the metrics token "
         "(HAOBAN_METRICS_TOKEN) as a bearer token; off without one in production, open in the demo."
     ),
     tags=["health"],
@@ -51,8 +53,4 @@ async def metrics(request: Request[Any, Any, Any], state: State) -> str:
     check_metrics_access(state.observability, request.headers.get("authorization"))
     registry: Metrics = state.metrics
     runtime: Runtime = state.runtime
-    try:
-        pool = runtime.pool
-    except Unavailable:
-        return registry.render()
-    return registry.render(PoolStats(size=pool.get_size(), idle=pool.get_idle_size(), max=pool.get_max_size()))
+    return registry.render(pool_stats(runtime), await families(runtime))

@@ -126,3 +126,20 @@ async def get(conn: asyncpg.Connection, *, kind: str, ref: str) -> OutboxRow | N
         ref,
     )
     return OutboxRow(**dict(row)) if row else None
+
+
+class Backlog(msgspec.Struct, frozen=True, kw_only=True):
+    """Pending rows (capped at `cap`) and when the oldest was written; for metrics and readiness."""
+
+    depth: int
+    oldest_at: datetime | None
+
+
+async def backlog(conn: asyncpg.Connection, *, cap: int = 100_000) -> Backlog:
+    # Both read the partial index outbox_due; the count stops at `cap` so a huge backlog stays cheap.
+    rows = await conn.fetch(
+        "SELECT (SELECT count(*) FROM (SELECT 1 FROM outbox WHERE done_at IS NULL LIMIT $1) AS p) AS depth,"
+        " (SELECT min(created_at) FROM outbox WHERE done_at IS NULL) AS oldest_at",
+        cap,
+    )
+    return Backlog(depth=rows[0]["depth"], oldest_at=rows[0]["oldest_at"])

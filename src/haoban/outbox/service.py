@@ -43,3 +43,8 @@ async def get(conn: asyncpg.Connection, *, kind: str, ref: str) -> OutboxRow | N
 
 short_transaction = atomic
 """One pooled connection in one transaction, for background work between bank calls (`db.pool.atomic`)."""
+
+
+async def backlog(conn: asyncpg.Connection) -> repo.Backlog:
+    """Pending side effects and the oldest one's age: what /metrics and readiness read."""
+    return await repo.backlog(conn)

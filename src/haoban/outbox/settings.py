@@ -16,6 +16,7 @@ class WorkerSettings(msgspec.Struct, frozen=True, kw_only=True):
     lease_s: int = 60  # a claimed row is due again after this if the worker dies
     backoff_base_ms: int = 1000  # first retry delay; doubles per attempt, with jitter
     backoff_max_s: int = 300
+    ready_lag_s: int = 300  # readiness fails when the oldest pending row is older than this
 
 
 def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
@@ -42,4 +43,5 @@ def load_worker_settings(env: Mapping[str, str]) -> WorkerSettings:
         lease_s=_int(env, "HAOBAN_OUTBOX_LEASE_S", 60, 1, 3600),
         backoff_base_ms=_int(env, "HAOBAN_OUTBOX_BACKOFF_BASE_MS", 1000, 1, 600_000),
         backoff_max_s=_int(env, "HAOBAN_OUTBOX_BACKOFF_MAX_S", 300, 1, 86_400),
+        ready_lag_s=_int(env, "HAOBAN_READY_OUTBOX_LAG_S", 300, 1, 86_400),
     )

@@ -33,6 +33,7 @@ import msgspec
 
 from haoban.exchange.breaker import CircuitBreaker
 from haoban.kit.clock import Clock
+from haoban.kit.tracing import traced_client
 from haoban.payouts import bank_signing
 from haoban.payouts.ports import BankTimeout, BankTransfer, BankUnavailable
 from haoban.settings import BankSettings
@@ -132,7 +133,7 @@ class HttpBank:
         self._settings = settings
         self._clock = clock
         self._owns_client = client is None
-        self._client = client or httpx.AsyncClient(timeout=settings.timeout_ms / 1000, follow_redirects=False)
+        self._client = client or traced_client(timeout=settings.timeout_ms / 1000, follow_redirects=False)
         self.breaker = breaker or CircuitBreaker(
             failures=settings.breaker_failures, reset_s=settings.breaker_reset_s, clock=clock
         )

@@ -281,3 +281,16 @@ async def instructed_since(conn: asyncpg.Connection, since: datetime) -> list[In
         since,
     )
     return [Instructed(**dict(r)) for r in rows]
+
+
+class StatusCount(msgspec.Struct, frozen=True, kw_only=True):
+    status: str
+    count: int
+
+
+async def open_counts(conn: asyncpg.Connection) -> list[StatusCount]:
+    """Payouts not yet final, by status (the partial index payouts_open); final ones grow without bound."""
+    rows = await conn.fetch(
+        "SELECT status, count(*) AS count FROM payouts WHERE status IN ('requested', 'sent', 'failed') GROUP BY status"
+    )
+    return [StatusCount(status=r["status"], count=r["count"]) for r in rows]

@@ -320,3 +320,8 @@ async def send_claimed(runtime: Runtime, claim: Claim, budget_s: float) -> Payou
 async def instructed_since(conn: asyncpg.Connection, since: datetime) -> list[repo.Instructed]:
     """Every payout created since `since` (the fund-centre reconciliation's local side)."""
     return await repo.instructed_since(conn, since)
+
+
+async def open_counts(conn: asyncpg.Connection) -> list[repo.StatusCount]:
+    """Payouts not yet final, by status (for /metrics)."""
+    return await repo.open_counts(conn)

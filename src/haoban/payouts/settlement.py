@@ -20,6 +20,8 @@ import msgspec
 from haoban.audit.schemas import Actor
 from haoban.db.batch import Batch
 from haoban.db.pool import pooled
+from haoban.kit import events
+from haoban.kit.masking import mask_ref
 from haoban.ledger import service as ledger
 from haoban.ledger.rules import CLEARING, SETTLEMENT, member_account, move
 from haoban.outbox import complete, enqueue
@@ -110,8 +112,10 @@ async def record_answer(
         _check_amount(row, answer)
         if row.status not in ("requested", "sent", "failed"):
             return "already_final"
-        await _fail_and_reverse(conn, runtime, row, answer.failure_reason or "bank_refused", actor=actor, at=now)
-        return "reversed"
+        reason = answer.failure_reason or "bank_refused"
+        await _fail_and_reverse(conn, runtime, row, reason, actor=actor, at=now)
+    events.emit("refused", code=reason, payout=mask_ref(answer.payout_id))
+    return "reversed"
 
 
 def _check_amount(row: PayoutRow, answer: BankTransfer) -> None:
@@ -150,7 +154,10 @@ async def _settle(
     if done is None:
         return "not_found"
     _check_amount(done.row, answer)  # a different amount moved nothing
-    return "settled" if done.moved else "already_final"
+    if not done.moved:
+        return "already_final"
+    events.emit("paid", code="settled", payout=mask_ref(answer.payout_id))
+    return "settled"
 
 
 async def _fail_and_reverse(

@@ -31,6 +31,11 @@ class FaultySource:
         self._inner, self._source, self._pool = inner, source, pool
         self._fault: Refreshed[SourceFault] = Refreshed(FAULTS_TTL_S, repo.changes)
 
+    @property
+    def inner(self) -> Any:
+        """The wrapped adapter (metrics read its breaker)."""
+        return self._inner
+
     async def _read(self) -> SourceFault:
         try:
             # Never hold a request up for a knob: with the pool busy, keep the last setting for a while.

@@ -56,6 +56,13 @@ class FaceEngine(Protocol):
 
     async def close(self) -> None: ...
 
+    @property
+    def loaded(self) -> bool:
+        """Every worker has started and loaded its models (readiness asks)."""
+        ...
+
+    async def warm_up(self) -> None: ...
+
 
 def decide(
     results: Sequence[FrameResult], reference: Encoding, s: FaceSettings, seen: Sequence[FrameHash] = ()
@@ -101,6 +108,7 @@ class ProcessPoolFaceEngine:
         self._in_flight = 0
         self._lock = threading.Lock()  # tasks end on the pool's manager thread
         self._closed = False
+        self._loaded = False
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
@@ -120,6 +128,11 @@ class ProcessPoolFaceEngine:
         loop = asyncio.get_running_loop()
         starts = [loop.run_in_executor(self._pool, worker.init_worker) for _ in range(self._settings.workers)]
         await asyncio.gather(*starts)
+        self._loaded = True
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded
 
     async def reference(self, photo: bytes) -> Encoding:
         result = (await self.analyze([photo], encode={0}, reference=True))[0]
@@ -206,6 +219,7 @@ class ProcessPoolFaceEngine:
             if self._pool is pool and not self._closed:  # the first caller to see the break replaces it
                 pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = self._new_pool()
+                self._loaded = False  # readiness waits for the new workers' models
             raise errors.FaceEngineDown() from None
         results: list[FrameResult | None] = [None] * len(frames)
         for (indices, _), result in zip(tasks, done, strict=True):
