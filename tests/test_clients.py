@@ -133,6 +133,19 @@ def test_the_mini_program_example_type_checks(generated: Path, tools: Path, tmp_
     assert "service_code" in failed.stdout or "not assignable" in failed.stdout
 
 
+def test_sandbox_token_requests_store_the_access_token(generated: Path) -> None:
+    collection = json.loads((generated / POSTMAN).read_text(encoding="utf-8"))
+    scripted = {
+        "/".join(r["request"]["url"]["path"]): r["event"] for r in _requests(collection["item"]) if r.get("event")
+    }
+    assert set(scripted) == {"sandbox/tokens", "sandbox/citizens/:citizen_id/tokens"}
+    for events in scripted.values():
+        (event,) = events
+        assert event["listen"] == "test"
+        script = "\n".join(event["script"]["exec"])
+        assert "pm.collectionVariables.set('bearerToken', pm.response.json().access_token);" in script
+
+
 def test_random_ids_are_dropped_and_the_collection_id_is_fixed() -> None:
     made_up = {
         "info": {"_postman_id": "4104a00a-c492-47aa-a0d8-72ab90b5bca8", "name": "Haoban API"},

@@ -22,6 +22,13 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 # A fixed collection id: re-importing the file into Postman replaces the old copy.
 COLLECTION_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "urn:haoban:postman:collection"))
 TIMEOUT_S = 300
+# Sending a sandbox-token request stores the answer's access token in {{bearerToken}}.
+TOKEN_ROUTES = (("POST", ("sandbox", "tokens")), ("POST", ("sandbox", "citizens", ":citizen_id", "tokens")))
+STORE_TOKEN = [
+    "if (pm.response.code === 201) {",
+    "    pm.collectionVariables.set('bearerToken', pm.response.json().access_token);",
+    "}",
+]
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
@@ -47,7 +54,20 @@ def postman_text(collection: dict[str, Any]) -> str:
         {"key": "baseUrl", "type": "string", "value": DEFAULT_BASE_URL},
         {"key": "bearerToken", "type": "string", "value": ""},
     ]
+    for item in _requests(collection.get("item", [])):
+        request = item["request"]
+        if (request["method"], tuple(request["url"]["path"])) in TOKEN_ROUTES:
+            item["event"] = [{"listen": "test", "script": {"type": "text/javascript", "exec": STORE_TOKEN}}]
     return json.dumps(collection, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def _requests(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    found = []
+    for item in items:
+        if "request" in item:
+            found.append(item)
+        found.extend(_requests(item.get("item", [])))
+    return found
 
 
 def _drop_random_ids(node: object) -> None:
