@@ -155,3 +155,10 @@ def test_random_ids_are_dropped_and_the_collection_id_is_fixed() -> None:
     out = json.loads(postman_text(made_up))
     assert out["info"]["_postman_id"] == COLLECTION_ID
     assert out["item"] == [{"name": "tokens", "item": []}]
+
+
+def test_missing_generators_are_named_not_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert generate(tmp_path / "out", tmp_path) == 1
+    err = capsys.readouterr().err
+    assert "npm ci --prefix" in err or "node is not installed" in err
+    assert not (tmp_path / "out").exists()
