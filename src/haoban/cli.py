@@ -235,6 +235,8 @@ def _face_reset(args: argparse.Namespace, settings: Settings, url: str) -> int:
 
 
 def cmd_openapi(args: argparse.Namespace) -> int:
+    if args.action == "clients":
+        return cmd_openapi_clients(args)
     from haoban.openapi_export import render  # noqa: PLC0415
 
     out_dir = Path(args.out)
@@ -254,6 +256,22 @@ def cmd_openapi(args: argparse.Namespace) -> int:
     for name, text in files.items():
         (out_dir / name).write_text(text, encoding="utf-8")
     print(f"wrote {', '.join(str(out_dir / n) for n in files)}")
+    return 0
+
+
+def cmd_openapi_clients(args: argparse.Namespace) -> int:
+    from haoban import openapi_clients  # noqa: PLC0415
+
+    out_dir = Path(args.clients_out)
+    files = openapi_clients.render(Path(args.spec), Path(args.tools))
+    if args.check:
+        if stale := openapi_clients.stale(files, out_dir):
+            print(f"clients out of date: {', '.join(stale)}; run `haoban openapi clients`", file=sys.stderr)
+            return 1
+        print("clients are in sync with the spec")
+        return 0
+    written = openapi_clients.write(files, out_dir)
+    print(f"wrote {', '.join(str(p) for p in written)}")
     return 0
 
 
@@ -492,9 +510,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_openapi_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     openapi = sub.add_parser("openapi", help="the OpenAPI contract")
-    openapi.add_argument("action", choices=["export"])
+    openapi.add_argument("action", choices=["export", "clients"], help="clients: Postman collection and TS types")
     openapi.add_argument("--check", action="store_true", help="exit 1 when the committed files differ")
-    openapi.add_argument("--out", default="openapi", help="directory (default: ./openapi)")
+    openapi.add_argument("--out", default="openapi", help="export: directory (default: ./openapi)")
+    clients = openapi.add_argument_group("clients")
+    clients.add_argument("--spec", default="openapi/openapi.json", help="the spec to generate from")
+    clients.add_argument("--tools", default="clients", help="folder with package.json and node_modules")
+    clients.add_argument("--clients-out", default="clients", help="where the generated files go (default: ./clients)")
     openapi.set_defaults(func=cmd_openapi)
 
 
