@@ -88,7 +88,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database answers */
+        /**
+         * Readiness: database, face engine and outbox
+         * @description 200 when the database answers, the face engine has loaded its models and the oldest pending outbox row is younger than HAOBAN_READY_OUTBOX_LAG_S; otherwise 503 with each check's state in `checks`. The first probe of a worker starts loading the face models.
+         */
         get: operations["healthReady"];
         put?: never;
         post?: never;
@@ -106,8 +109,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Prometheus metrics of this worker
-         * @description Request counts and durations by route template, and database pool gauges, in the Prometheus text format. Each server worker keeps its own counts. Needs the metrics token (HAOBAN_METRICS_TOKEN) as a bearer token; off without one in production, open in the demo.
+         * Prometheus metrics of every worker
+         * @description Request counts and durations by route template, business counters (applications, rule decisions, face outcomes), breaker states, open payouts, the outbox backlog, pool and process gauges, in the Prometheus text format. Counts cover every server worker. Needs the metrics token (HAOBAN_METRICS_TOKEN) as a bearer token; off without one in production, open in the demo.
          */
         get: operations["getMetrics"];
         put?: never;
@@ -152,6 +155,30 @@ export interface paths {
          * @description Only for confidential clients (HTTP Basic), and only about their own tokens. Anything inactive, unknown or issued to another client is exactly `{"active": false}`.
          */
         post: operations["oauthIntrospect"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * End session (RP-initiated logout)
+         * @description OpenID Connect RP-Initiated Logout. `id_token_hint` (required: this provider keeps no browser session) names the grant to end; an expired hint is accepted. Ending it revokes the grant's refresh tokens and its access tokens. With `post_logout_redirect_uri`, which must be one of the client's registered redirect URIs, the answer is a 303 to it (with `state`); without, 200 `{"ended": ...}`. A bad hint or URI ends nothing and redirects nowhere.
+         */
+        get: operations["endSession"];
+        put?: never;
+        /**
+         * End session (RP-initiated logout), form-encoded
+         * @description OpenID Connect RP-Initiated Logout. `id_token_hint` (required: this provider keeps no browser session) names the grant to end; an expired hint is accepted. Ending it revokes the grant's refresh tokens and its access tokens. With `post_logout_redirect_uri`, which must be one of the client's registered redirect URIs, the answer is a 303 to it (with `state`); without, 200 `{"ended": ...}`. A bad hint or URI ends nothing and redirects nowhere.
+         */
+        post: operations["endSessionPost"];
         delete?: never;
         options?: never;
         head?: never;
@@ -500,7 +527,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** What the sandbox phone received (one-time codes, notices) */
+        /** What the sandbox phone or app received (one-time codes by phone, application notices by citizen) */
         get: operations["sandboxMessages"];
         put?: never;
         post?: never;
@@ -942,6 +969,26 @@ export interface paths {
          * @description An opaque citizen id and how this session was verified. Never the ID number.
          */
         get: operations["getMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/application-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My applications' status changes, as server-sent events
+         * @description `text/event-stream`. First a `ready` event whose `id` is where the stream starts, then one `status` event per status change of any of my applications (`data` is JSON: event_id, application_id, service_code, from_status, to_status, reason, occurred_at), oldest first; `id` is the event_id. The stream ends after a few minutes (HAOBAN_EVENTS_STREAM_S); reconnect with `Last-Event-ID` to get every change since. Without it, only changes after connecting: open the stream before reading the list. The token goes in Authorization (use a fetch-based EventSource; never put a token in the URL).
+         */
+        get: operations["streamMyApplicationEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1743,7 +1790,13 @@ export interface components {
         };
         /** Health */
         Health: {
-            database?: string | null;
+            /** @enum {null|string} */
+            database?: "ok" | "down" | "loading" | "lagging" | null;
+            /** @enum {null|string} */
+            face_engine?: "ok" | "down" | "loading" | "lagging" | null;
+            /** @enum {null|string} */
+            outbox?: "ok" | "down" | "loading" | "lagging" | null;
+            outbox_oldest_age_s?: number | null;
             status: string;
         };
         /** HistoryEntry */
@@ -1958,6 +2011,10 @@ export interface components {
             trust_level?: "A" | "B" | "C" | "D";
             unavailable?: boolean;
             value?: unknown;
+        };
+        /** LoggedOut */
+        LoggedOut: {
+            ended: boolean;
         };
         /**
          * MarriageIn
@@ -2258,6 +2315,7 @@ export interface components {
             authorization_response_iss_parameter_supported: boolean;
             claims_supported: string[];
             code_challenge_methods_supported: string[];
+            end_session_endpoint: string;
             grant_types_supported: string[];
             id_token_signing_alg_values_supported: string[];
             introspection_endpoint: string;
@@ -2552,6 +2610,7 @@ export interface components {
         };
         /** StaffApplication */
         StaffApplication: {
+            amount_fen?: number | null;
             applicant: string;
             /** Format: uuid */
             application_id: string;
@@ -2676,6 +2735,8 @@ export interface components {
             message_zh: string;
             passed: boolean | null;
             reason: string | null;
+            result_en: string;
+            result_zh: string;
             rule_id: string;
         };
         /** Uploaded */
@@ -3004,6 +3065,140 @@ export interface operations {
             };
             /** @description Client authentication failed (`invalid_client`); Authentication required (`unauthorized`) (application/problem+json) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (`payload_too_large`) (application/problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request validation failed (`validation_failed`) (application/problem+json) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (`internal_error`) (application/problem+json) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    endSession: {
+        parameters: {
+            query?: {
+                /** @description An ID token this provider issued */
+                id_token_hint?: string | null;
+                /** @description The client; must be the hint's audience */
+                client_id?: string | null;
+                /** @description One of the client's registered redirect URIs */
+                post_logout_redirect_uri?: string | null;
+                /** @description Passed back on the redirect */
+                state?: string | null;
+                /** @description Ignored (no page is shown) */
+                ui_locales?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The grant is ended */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoggedOut"];
+                };
+            };
+            /** @description Back to the client's post_logout_redirect_uri */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The ID token hint is invalid; the session was not ended (`invalid_id_token_hint`); Bad request (`bad_request`) (application/problem+json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request validation failed (`validation_failed`) (application/problem+json) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (`internal_error`) (application/problem+json) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    endSessionPost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    [key: string]: string | string[];
+                };
+            };
+        };
+        responses: {
+            /** @description The grant is ended */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoggedOut"];
+                };
+            };
+            /** @description Back to the client's post_logout_redirect_uri */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The ID token hint is invalid; the session was not ended (`invalid_id_token_hint`); Bad request (`bad_request`) (application/problem+json) */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4471,6 +4666,7 @@ export interface operations {
     sandboxMessages: {
         parameters: {
             query: {
+                /** @description A phone number (one-time codes) or `citizen:<citizen_id>` (application notices in the app) */
                 recipient: string;
                 limit?: number;
             };
@@ -5392,7 +5588,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description The file itself (not multipart): a JPEG, PNG or PDF of at most 5 MB. Its first bytes must say what it is; a Content-Type that disagrees is refused. */
+        /** @description The file itself (not multipart): a JPEG, PNG or PDF of at most 5 MiB (5,242,880 bytes). Its first bytes must say what it is; a Content-Type that disagrees is refused. */
         requestBody: {
             content: {
                 /** @example <the file's bytes> */
@@ -6527,6 +6723,74 @@ export interface operations {
             };
             /** @description Token is invalid or expired (`invalid_token`); Authentication required (`unauthorized`) (application/problem+json) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (`internal_error`) (application/problem+json) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    streamMyApplicationEvents: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Resume after this event */
+                "Last-Event-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description Request body is not valid JSON (`malformed_body`) (application/problem+json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Token is invalid or expired (`invalid_token`); Authentication required (`unauthorized`) (application/problem+json) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (`forbidden`) (application/problem+json) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request validation failed (`validation_failed`) (application/problem+json) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
