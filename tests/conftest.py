@@ -219,7 +219,7 @@ class LiveServer:
             return self.proc.communicate(timeout=30)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            return self.proc.communicate()
+            return self.proc.communicate(timeout=30)  # a child still holding the pipes fails here, never hangs
 
 
 @pytest.fixture

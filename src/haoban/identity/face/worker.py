@@ -15,6 +15,8 @@ import contextlib
 import importlib
 import math
 import os
+import threading
+import time
 import warnings
 from typing import Any
 
@@ -36,9 +38,18 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True):
 WORKER_NICENESS = 10
 
 
+def _exit_with_parent(parent: int) -> None:
+    """A server killed with SIGKILL leaves its pool's workers behind; they leave too, within a second."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
+
+
 def init_worker() -> None:
     """Load the dlib models (detector, landmark predictors, ResNet encoder) once in this process."""
     global _fr  # noqa: PLW0603 - one loaded model set per process is the point
+    if _fr is None:  # the pool's initializer; the warm-up task may run it again in the same process
+        threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     # Face work yields the CPU to the event loop and the database: other routes must not wait on it.
     with contextlib.suppress(OSError):
         os.nice(WORKER_NICENESS)
