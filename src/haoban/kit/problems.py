@@ -32,7 +32,11 @@ log = logging.getLogger("haoban.http")
 
 
 class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """RFC 9457 problem details, with our stable `code` and field `errors`."""
+    """RFC 9457 problem details, with our stable `code` and field `errors`.
+
+    `title` and `detail` are in the language `Accept-Language` picks (Chinese by
+    default); `title_zh`/`title_en`/`detail_zh`/`detail_en` carry both.
+    """
 
     type: str
     title: str
