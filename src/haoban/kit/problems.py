@@ -71,7 +71,8 @@ def problem_response(
     en = language(request.headers.get("accept-language")) == "en"
     title_zh, title_en = titles(code)
     detail_zh, detail_en = details(code)
-    detail_en = detail or detail_en
+    if detail and detail != code:
+        detail_en = detail
     body = Problem(
         type=TYPE_PREFIX + code,
         title=title_en if en else title_zh,
