@@ -86,6 +86,10 @@ TITLES: dict[str, tuple[str, str]] = {
     "primary_material_missing": ("缺少主要材料，不能容缺受理", "A primary material is missing"),
     "materials_missing": ("材料不全", "Materials are missing"),
     "materials_deadline_missed": ("补齐材料已超过期限", "The deadline for the missing materials has passed"),
+    "face_invalid": ("照片不符合要求", "A photo cannot be used"),
+    "fund_centre_cannot_pay": ("公积金中心暂不能付款", "The fund centre cannot pay now"),
+    "fund_centre_debit_outstanding": ("付款结果待确认", "The payment result is not yet confirmed"),
+    "fund_centre_refused": ("公积金中心拒绝了这笔付款", "The fund centre refused the payment"),
 }
 
 
@@ -187,6 +191,16 @@ DETAILS: dict[str, tuple[str, str]] = {
     "materials_deadline_missed": (
         "补交材料的期限已过，请重新申请",
         "The deadline for materials has passed; apply again",
+    ),
+    "face_invalid": ("照片不符合要求，请按提示重新拍摄", "A photo cannot be used; take it again as shown"),
+    "fund_centre_cannot_pay": ("公积金中心暂时不能付款，请稍后再试", "The fund centre cannot pay now; try again later"),
+    "fund_centre_debit_outstanding": (
+        "付款结果还在确认，请用同一个请求编号重试",
+        "The payment is still being confirmed; retry with the same request key",
+    ),
+    "fund_centre_refused": (
+        "公积金中心没有同意付款，请到窗口咨询",
+        "The fund centre refused the payment; ask at a desk",
     ),
 }
 

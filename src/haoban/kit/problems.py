@@ -92,7 +92,7 @@ def problem_response(
 
 
 def _localised(error: FieldError, en: bool) -> FieldError:
-    zh_text, en_text = translate(error.reason)
+    zh_text, en_text = translate(error.reason, error.field)
     return FieldError(
         field=error.field,
         reason=en_text if en else zh_text,

@@ -18,6 +18,10 @@ log = logging.getLogger("haoban.messages")
 
 Pair = tuple[str, str]
 
+_ID_SHAPE: Pair = (
+    "身份证号格式不对：应为 17 位数字加 1 位数字或 X",
+    "The ID number is wrong: 17 digits, then a digit or X",
+)
 GENERIC: Pair = ("这一项填写有误，请检查后重新填写", "This entry is not right; check it and enter it again")
 
 _KINDS: dict[str, Pair] = {
@@ -126,10 +130,7 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], Pair]]] = [
     (re.compile(r"Expected `([^`]+)`, got `[^`]+`"), _wrong_type),
     (
         re.compile(re.escape(idnumber.SHAPE_PROBLEM)),
-        lambda m: (
-            "身份证号格式不对：应为 17 位数字加 1 位数字或 X",
-            "The ID number is wrong: 17 digits, then a digit or X",
-        ),
+        lambda m: _ID_SHAPE,
     ),
     (
         re.compile(r"impossible birth date"),
@@ -180,10 +181,12 @@ _PLAIN = re.compile(r"^[A-Za-z0-9 ,.;:()'\-/+\u4e00-\u9fff（）]+$")
 _LIBRARY = re.compile(r"`|Expected|regex|Object |\$\.|\^|\\")
 
 
-def translate(reason: str) -> Pair:
-    """The (zh, en) sentences for one field-error reason."""
+def translate(reason: str, field: str = "") -> Pair:
+    """The (zh, en) sentences for one field-error reason at `field`."""
     if reason in TITLES:
         return TITLES[reason]
+    if "matching regex" in reason and "id_number" in field.rsplit(".", 1)[-1]:
+        return _ID_SHAPE
     for pattern, make in _RULES:
         if found := pattern.search(reason):
             return make(found)
