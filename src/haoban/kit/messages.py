@@ -104,7 +104,10 @@ DETAILS: dict[str, tuple[str, str]] = {
     "insufficient_scope": ("此应用没有这项权限，请重新授权", "This app lacks the permission; authorise it again"),
     "not_found": ("没有找到您要的内容，请检查地址", "Nothing was found here; check the address"),
     "method_not_allowed": ("不支持这种操作方式", "This kind of request is not allowed here"),
-    "cors_refused": ("此网页不能这样访问本服务", "This web page may not call the service this way"),
+    "cors_refused": (
+        "此网页只能使用本服务允许的请求方法和请求头",
+        "Send only the methods and headers the API allows cross-origin.",
+    ),
     "conflict": ("与当前状态冲突，请刷新后重试", "This conflicts with the current state; refresh and retry"),
     "payload_too_large": ("提交的内容太大，请缩小后重试", "The request is too large; make it smaller"),
     "unsupported_media_type": ("提交的内容类型不对，请使用 JSON", "Wrong content type; send JSON"),
