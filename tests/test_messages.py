@@ -114,6 +114,21 @@ def test_unknown_library_text_falls_back_to_a_generic_sentence() -> None:
     assert translate("Expected `frobnicated` thing matching `^x$`") == GENERIC
 
 
+def test_a_missing_material_is_named_in_both_languages() -> None:
+    assert translate("Income proof (收入证明) is missing") == (
+        "缺少收入证明，请补交",
+        "Income proof is missing; please hand it in",
+    )
+
+
+def test_our_own_plain_reason_stays_in_english_with_a_generic_chinese_one() -> None:
+    assert translate("already holds account ZZ0001") == (GENERIC[0], "Already holds account ZZ0001")
+
+
+def test_problem_codes_as_reasons_use_their_titles() -> None:
+    assert translate("no_motion") == TITLES["no_motion"]
+
+
 def _all_app_errors() -> set[type[AppError]]:
     for module in pkgutil.walk_packages(haoban.__path__, "haoban."):
         importlib.import_module(module.name)

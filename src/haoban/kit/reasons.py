@@ -173,7 +173,10 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], Pair]]] = [
         re.compile(r"printable ASCII"),
         lambda m: ("请求编号应为 1 到 255 个英文字符", "The request key must be 1 to 255 plain characters"),
     ),
-    (re.compile(r"is missing$"), lambda m: ("缺少这份材料，请补交", "This material is missing; please hand it in")),
+    (
+        re.compile(r"^(.+) \((.+)\) is missing$"),
+        lambda m: (f"缺少{m.group(2)}，请补交", f"{m.group(1)} is missing; please hand it in"),
+    ),
 ]
 
 # Our own plain reasons that are safe to show in English as they are.
