@@ -208,3 +208,16 @@ async def test_sandbox_faults_wrong_types_are_plain(client: AsyncTestClient[Lite
     response = await client.post("/sandbox/bank/faults", json={"latency_ms": "1", "failure_rate": "high"})
     assert response.status_code == 422, response.text
     assert_plain(response.json()["errors"])
+
+
+@pytest.mark.parametrize("raw", [b'{"citizen_id": ', b"{1: 2}", b'{"a": 1e999}', b"{} {}"])
+async def test_undecodable_json_details_are_our_own_sentences(client: AsyncTestClient[Litestar], raw: bytes) -> None:
+    headers = {"content-type": "application/json", "Accept-Language": "en"}
+    response = await client.post("/sandbox/citizens", content=raw, headers=headers)
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["detail"] == body["detail_en"]
+    assert body["detail_en"].startswith(("The request body is not valid JSON", "A number in the JSON body"))
+    assert "malformed" not in body["detail_en"]
+    assert "invalid character" not in body["detail_en"]
+    assert HAN.search(body["detail_zh"])
