@@ -69,7 +69,7 @@ class TestMetricsAccess:
     async def test_production_without_a_token_has_no_metrics(self, client: Client) -> None:
         response = await client.get("/metrics")
         assert response.status_code == 404
-        assert "HAOBAN_METRICS_TOKEN" in response.json()["detail"]
+        assert "HAOBAN_METRICS_TOKEN" in response.json()["detail_en"]
 
     @pytest.fixture
     async def guarded(self, db_url: str, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Client]:

@@ -1759,6 +1759,10 @@ export interface components {
         FieldError: {
             field: string;
             reason: string;
+            /** @default  */
+            reason_en: string;
+            /** @default  */
+            reason_zh: string;
             /** @default body */
             source: string;
         };
@@ -2265,6 +2269,8 @@ export interface components {
         Problem: {
             code: string;
             detail?: string | null;
+            detail_en?: string | null;
+            detail_zh?: string | null;
             errors?: components["schemas"]["FieldError"][];
             extra?: {
                 [key: string]: unknown;
@@ -2273,6 +2279,8 @@ export interface components {
             request_id?: string | null;
             status: number;
             title: string;
+            title_en?: string | null;
+            title_zh?: string | null;
             type: string;
         };
         /**

@@ -16,7 +16,7 @@ from litestar.config.cors import CORSConfig
 from litestar.enums import ScopeType
 from litestar.status_codes import HTTP_400_BAD_REQUEST
 
-from haoban.kit.messages import title
+from haoban.kit.messages import details, language, titles
 from haoban.kit.problems import PROBLEM_JSON, TYPE_PREFIX, Problem
 
 if TYPE_CHECKING:
@@ -94,6 +94,9 @@ def _vary_on_origin(send: Send) -> Send:
 
 def _refusal_as_problem(scope: Scope, accept_language: str | None, send: Send) -> Send:
     replaced = False
+    en = language(accept_language) == "en"
+    title_zh, title_en = titles("cors_refused")
+    detail_zh, detail_en = details("cors_refused")
 
     async def wrapped(message: Message) -> None:
         nonlocal replaced
@@ -102,10 +105,14 @@ def _refusal_as_problem(scope: Scope, accept_language: str | None, send: Send) -
             body = msgspec.json.encode(
                 Problem(
                     type=TYPE_PREFIX + "cors_refused",
-                    title=title("cors_refused", accept_language),
+                    title=title_en if en else title_zh,
                     status=HTTP_400_BAD_REQUEST,
                     code="cors_refused",
-                    detail="Send only the methods and headers the API allows cross-origin.",
+                    detail=detail_en if en else detail_zh,
+                    title_zh=title_zh,
+                    title_en=title_en,
+                    detail_zh=detail_zh,
+                    detail_en=detail_en,
                     instance=scope["path"],
                 )
             )

@@ -79,7 +79,7 @@ async def test_login_after_registration_and_replayed_frames_are_refused(
 
     replay = await flows.login(face_client, me, first)
     assert replay.status_code == 422
-    assert replay.json()["errors"][0]["reason"].startswith("replayed_frame") or "replay" in replay.text
+    assert "used before" in replay.json()["errors"][0]["reason_en"]
 
 
 async def test_copies_of_one_frame_are_refused(face_client: AsyncTestClient[Litestar]) -> None:

@@ -111,7 +111,7 @@ async def test_fifty_failures_disable_face_login_until_staff_reenable_it(
     clock.advance(timedelta(hours=2))
     refused = await flows.login(face_client, me, flows.grace(232))
     assert refused.status_code == 423
-    assert "disabled" in refused.json()["detail"]
+    assert "disabled" in refused.json()["detail_en"]
 
     for name, value in server_env(db_url).items():
         monkeypatch.setenv(name, value)

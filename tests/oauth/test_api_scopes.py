@@ -98,7 +98,7 @@ async def test_a_token_without_hpf_read_is_403_naming_the_scope(oauth: Client, c
     response = await oauth.get(FUND, headers=bearer(token))
     assert response.status_code == 403
     assert response.json()["code"] == "insufficient_scope"
-    assert "hpf.read" in response.json()["detail"]
+    assert "hpf.read" in response.json()["detail_en"]
     assert (await oauth.get("/v1/me/data-access-log", headers=bearer(access))).json()["entries"] == []
 
 

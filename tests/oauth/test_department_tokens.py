@@ -84,7 +84,7 @@ async def test_the_same_token_cannot_write_another_source(dept: Client, db: asyn
     response = await dept.post("/v1/ingest/estate", json=body, headers=bearer(token))
     assert response.status_code == 403
     assert response.json()["code"] == "insufficient_scope"
-    assert "ingest.estate" in response.json()["detail"]
+    assert "ingest.estate" in response.json()["detail_en"]
     assert await db.fetchval("SELECT count(*) FROM shared.estate_properties") == 0
     unknown = await dept.post("/v1/ingest/tax", json=body, headers=bearer(token))
     assert unknown.status_code == 404

@@ -55,7 +55,7 @@ async def test_a_token_with_other_claims_than_its_session_is_refused_and_audited
     response = await client.get("/v1/me", headers=bearer(token))
     assert response.status_code == 401, response.text
     assert response.json()["code"] == "invalid_token"
-    assert "session" in response.json()["detail"]
+    assert "session" in response.json()["detail_en"]
 
     row = await db.fetchrow("SELECT subject_id, details FROM audit_events WHERE action = 'token.session_mismatch'")
     assert row is not None

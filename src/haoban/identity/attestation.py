@@ -37,7 +37,7 @@ def verify(token: str, jwk: dict[str, Any], *, nonce: str, frames: list[bytes], 
     try:
         claims: dict[str, Any] = jwt.decode(token, key, algorithms=["ES256"], options={"verify_aud": False})
     except jwt.PyJWTError as exc:
-        raise AttestationInvalid(f"signature: {exc}") from exc
+        raise AttestationInvalid("the attestation signature or its claims do not verify") from exc
     if claims.get("nonce") != nonce:
         raise AttestationInvalid("nonce does not match the challenge")
     if claims.get("frames_sha256") != frame_digests(frames):

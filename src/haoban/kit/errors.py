@@ -8,11 +8,17 @@ import msgspec
 
 
 class FieldError(msgspec.Struct, frozen=True, kw_only=True):
-    """One invalid input: where it came from, which field, and why."""
+    """One invalid input: where it came from, which field, and why.
+
+    `reason` is in the language the request picked; `reason_zh` and `reason_en`
+    carry both. They are filled from the message catalogue when rendered.
+    """
 
     field: str
     reason: str
     source: str = "body"
+    reason_zh: str = ""
+    reason_en: str = ""
 
 
 class AppError(Exception):

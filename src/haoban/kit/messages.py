@@ -86,12 +86,155 @@ TITLES: dict[str, tuple[str, str]] = {
     "primary_material_missing": ("缺少主要材料，不能容缺受理", "A primary material is missing"),
     "materials_missing": ("材料不全", "Materials are missing"),
     "materials_deadline_missed": ("补齐材料已超过期限", "The deadline for the missing materials has passed"),
+    "face_invalid": ("照片不符合要求", "A photo cannot be used"),
+    "fund_centre_cannot_pay": ("公积金中心暂不能付款", "The fund centre cannot pay now"),
+    "fund_centre_debit_outstanding": ("付款结果待确认", "The payment result is not yet confirmed"),
+    "fund_centre_refused": ("公积金中心拒绝了这笔付款", "The fund centre refused the payment"),
 }
 
 
+DETAILS: dict[str, tuple[str, str]] = {
+    "bad_request": ("请求有误，请检查后重试", "The request is not right; check it and try again"),
+    "malformed_body": ("提交的内容无法读取，请重新提交", "The request body could not be read; send it again"),
+    "validation_failed": ("有几项填写不对，请按提示改正", "Some entries are not right; correct them as shown"),
+    "unauthorized": ("请先登录", "Please sign in first"),
+    "invalid_token": ("登录已过期，请重新登录", "Your sign-in has expired; sign in again"),
+    "invalid_grant": ("授权已失效，请重新登录", "The grant no longer works; sign in again"),
+    "forbidden": ("您没有权限进行此操作", "You may not do this"),
+    "insufficient_scope": ("此应用没有这项权限，请重新授权", "This app lacks the permission; authorise it again"),
+    "not_found": ("没有找到您要的内容，请检查地址", "Nothing was found here; check the address"),
+    "method_not_allowed": ("不支持这种操作方式", "This kind of request is not allowed here"),
+    "cors_refused": (
+        "此网页只能使用本服务允许的请求方法和请求头",
+        "Send only the methods and headers the API allows cross-origin.",
+    ),
+    "conflict": ("与当前状态冲突，请刷新后重试", "This conflicts with the current state; refresh and retry"),
+    "payload_too_large": ("提交的内容太大，请缩小后重试", "The request is too large; make it smaller"),
+    "unsupported_media_type": ("提交的内容类型不对，请使用 JSON", "Wrong content type; send JSON"),
+    "too_many_requests": ("操作太频繁，请稍等一会儿再试", "Too many requests; wait a moment and retry"),
+    "rate_limited": ("操作太频繁，请稍等一会儿再试", "Too many requests; wait a moment and retry"),
+    "internal_error": ("服务出了点问题，请稍后再试", "Something went wrong; try again later"),
+    "service_unavailable": ("服务暂时不可用，请稍后再试", "The service is unavailable; try again later"),
+    "consent_required": ("请先同意使用这些信息，再继续办理", "Agree to the use of this data first, then continue"),
+    "step_up_required": ("为了安全，请先刷脸验证本人", "For your safety, verify your face first"),
+    "face_verification_failed": ("刷脸没有通过，请按提示重新拍摄", "Face check failed; take the photos again as shown"),
+    "face_login_locked": ("失败次数太多，请过一会儿再试", "Too many failed attempts; try again later"),
+    "face_busy": ("刷脸的人太多，请稍后再试", "Face check is busy; try again shortly"),
+    "challenge_invalid": ("验证已过期，请重新开始刷脸", "The check has expired; start the face check again"),
+    "attestation_invalid": ("设备验证未通过，请使用正版应用", "The device check failed; use the official app"),
+    "frame_invalid": ("照片不符合要求，请重新拍摄", "A photo is not usable; take it again"),
+    "otp_invalid": ("验证码不对或已过期，请重新获取", "The code is wrong or expired; ask for a new one"),
+    "already_registered": ("您已注册过，请直接刷脸登录", "You are already registered; log in with your face"),
+    "frame_count": ("请拍摄 3 到 5 张照片", "Take 3 to 5 photos"),
+    "frame_too_large": ("照片太大，请降低分辨率后重拍", "A photo is too large; use a lower resolution"),
+    "frame_too_many_pixels": ("照片太大，请降低分辨率后重拍", "A photo is too large; use a lower resolution"),
+    "frame_undecodable": ("照片无法读取，请重新拍摄", "A photo could not be read; take it again"),
+    "no_face": ("没有拍到人脸，请正对镜头", "No face found; face the camera"),
+    "multiple_faces": ("画面里有多个人，请只让本人入镜", "More than one face; only you should be in the picture"),
+    "face_too_small": ("人脸太小，请靠近镜头", "Your face is too small; move closer"),
+    "too_blurry": ("照片模糊，请拿稳手机，在亮处拍摄", "A photo is blurry; hold the phone still in good light"),
+    "different_people": ("照片里不是同一个人，请本人重新拍摄", "The photos show different people; take them yourself"),
+    "no_motion": ("请按提示轻轻转动头部", "Turn your head slightly as shown"),
+    "replayed_frame": ("这些照片用过了，请重新拍摄", "These photos were used before; take new ones"),
+    "face_engine_down": ("刷脸服务正在重启，请稍后再试", "The face service is restarting; try again shortly"),
+    "unknown_client": ("这个应用未登记，请联系应用提供方", "This app is not registered; contact its provider"),
+    "invalid_client": ("应用认证失败，请联系应用提供方", "The app could not be authenticated; contact its provider"),
+    "invalid_redirect_uri": (
+        "回调地址未登记，请联系应用提供方",
+        "The return address is not registered; contact the provider",
+    ),
+    "invalid_request": ("授权请求有误，请重新开始", "The authorisation request is not right; start again"),
+    "invalid_id_token_hint": (
+        "无法确认您的登录，未能退出",
+        "Your sign-in could not be confirmed; you were not signed out",
+    ),
+    "invalid_scope": (
+        "申请的权限不对，请联系应用提供方",
+        "The requested permission is not valid; contact the provider",
+    ),
+    "unauthorized_client": ("这个应用不能用这种方式登录", "This app may not sign in this way"),
+    "unsupported_grant_type": ("不支持这种授权方式", "This kind of grant is not supported"),
+    "unsupported_response_type": ("不支持这种响应类型", "This response type is not supported"),
+    "binding_ticket_invalid": ("绑定已过期，请重新开始", "The binding has expired; start again"),
+    "binding_proof_invalid": ("请在发起绑定的同一台设备上完成", "Finish on the same device that started the binding"),
+    "miniprogram_already_bound": ("这个小程序账号已绑定过", "This mini-program account is already bound"),
+    "miniprogram_code_invalid": (
+        "登录码无效，请重新打开小程序",
+        "The login code is not valid; reopen the mini-program",
+    ),
+    "miniprogram_platform_error": ("小程序平台出错，请稍后再试", "The mini-program platform failed; try again later"),
+    "miniprogram_platform_unavailable": (
+        "小程序平台暂不可用，请稍后再试",
+        "The mini-program platform is down; try later",
+    ),
+    "insufficient_funds": ("公积金余额不够，无法提取", "The housing-fund balance is too low to withdraw"),
+    "amount_unknown": ("无法算出可提取金额，请到窗口咨询", "The amount cannot be worked out; ask at a service desk"),
+    "no_payee": ("没有收款银行卡，请先添加", "No bank card on record; add one first"),
+    "application_exists": ("您已有一笔在办的申请，请先查看它", "You already have an application in progress; check it"),
+    "invalid_transition": ("申请现在不能这样操作，请刷新查看", "This is not possible for the application now; refresh"),
+    "idempotency_key_reused": ("这个请求编号已用过，请换一个", "This request key was used before; use a new one"),
+    "request_in_progress": ("相同的请求正在处理，请稍等", "The same request is still running; wait a moment"),
+    "account_closed": ("公积金账户已销户，请到窗口咨询", "The housing-fund account is closed; ask at a service desk"),
+    "no_fund_account": ("没有找到您的公积金账户，请到窗口咨询", "No housing-fund account found; ask at a service desk"),
+    "balance_changed": ("余额有变化，请重新办理", "The balance changed; apply again"),
+    "payout_exists": ("这笔申请已经在付款了", "This application is already being paid"),
+    "bank_signature_invalid": ("银行消息校验失败", "The bank's message did not verify"),
+    "bank_mismatch": ("银行记录与付款单不一致", "The bank's transfer does not match the payout"),
+    "rule_set_missing": ("这项业务暂时不能办理，请稍后再试", "This service cannot be applied for now; try later"),
+    "invalid_credentials": ("用户名或密码不对，请重新输入", "Wrong username or password; enter them again"),
+    "staff_login_locked": ("登录失败次数太多，请过一会儿再试", "Too many failed sign-ins; try again later"),
+    "own_application": ("不能审批自己的申请", "You may not decide your own application"),
+    "not_pending_review": ("这笔申请现在不需要审核", "This application is not waiting for review"),
+    "materials_incomplete": ("材料还没交齐，暂不能批准", "Materials are still missing; it cannot be approved yet"),
+    "materials_not_applicable": ("这项业务不需要您交材料", "This service needs no materials from you"),
+    "materials_closed": ("这笔申请现在不能交材料", "This application takes no materials now"),
+    "material_rejected": ("文件不符合要求，请换一个文件", "The file is not accepted; use another file"),
+    "primary_material_missing": ("缺少主要材料，请先补交", "A main material is missing; hand it in first"),
+    "materials_missing": ("材料不全，请按清单补交", "Materials are missing; hand them in as listed"),
+    "materials_deadline_missed": (
+        "补交材料的期限已过，请重新申请",
+        "The deadline for materials has passed; apply again",
+    ),
+    "face_invalid": ("照片不符合要求，请按提示重新拍摄", "A photo cannot be used; take it again as shown"),
+    "fund_centre_cannot_pay": ("公积金中心暂时不能付款，请稍后再试", "The fund centre cannot pay now; try again later"),
+    "fund_centre_debit_outstanding": (
+        "付款结果还在确认，请用同一个请求编号重试",
+        "The payment is still being confirmed; retry with the same request key",
+    ),
+    "fund_centre_refused": (
+        "公积金中心没有同意付款，请到窗口咨询",
+        "The fund centre refused the payment; ask at a desk",
+    ),
+}
+
+
+def language(accept_language: str | None) -> str:
+    """`en` when the header prefers English over Chinese, else `zh` (the default)."""
+    best: tuple[float, int, str] | None = None
+    for i, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().lower().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        lang = tag.split("-", 1)[0].strip()
+        if lang in {"zh", "en"} and q > 0 and (best is None or (q, -i) > (best[0], best[1])):
+            best = (q, -i, lang)
+    return best[2] if best else "zh"
+
+
+def titles(code: str) -> tuple[str, str]:
+    return TITLES.get(code, ("请求未能完成", code.replace("_", " ").capitalize()))
+
+
+def details(code: str) -> tuple[str, str]:
+    """The catalogue detail for `code`; a code without one falls back to its title."""
+    return DETAILS.get(code) or titles(code)
+
+
 def title(code: str, accept_language: str | None) -> str:
-    """The title for `code` in Chinese when the client prefers it, else English."""
-    zh, en = TITLES.get(code, (code, code.replace("_", " ").capitalize()))
-    if accept_language and accept_language.strip().lower().startswith("zh"):
-        return zh
-    return en
+    """The title for `code` in the language `accept_language` picks (Chinese by default)."""
+    zh, en = titles(code)
+    return en if language(accept_language) == "en" else zh

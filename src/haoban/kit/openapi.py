@@ -11,8 +11,9 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example, SecurityRequirement
 
-from haoban.kit.messages import TITLES
+from haoban.kit.messages import TITLES, details, titles
 from haoban.kit.problems import PROBLEM_JSON, TYPE_PREFIX, Problem
+from haoban.kit.reasons import translate
 
 PUBLIC: Final[list[SecurityRequirement]] = [{}]
 """`security=PUBLIC` marks a route anyone may call.
@@ -39,15 +40,24 @@ _DEFAULT_CODE: dict[int, str] = {
 
 
 def _example(status: int, code: str) -> dict[str, Any]:
+    """The body a client gets with no Accept-Language (Chinese), both languages alongside."""
+    title_zh, title_en = titles(code)
+    detail_zh, detail_en = details(code)
     body: dict[str, Any] = {
         "type": TYPE_PREFIX + code,
-        "title": TITLES.get(code, (code, code))[1],
+        "title": title_zh,
         "status": status,
         "code": code,
+        "detail": detail_zh,
+        "title_zh": title_zh,
+        "title_en": title_en,
+        "detail_zh": detail_zh,
+        "detail_en": detail_en,
         "request_id": "3f1c2a9e8b7d4c5a",
     }
     if code == "validation_failed":
-        body["errors"] = [{"field": "refresh_token", "reason": "Object missing required field", "source": "body"}]
+        zh, en = translate("Object missing required field `refresh_token`")
+        body["errors"] = [{"field": "refresh_token", "reason": zh, "source": "body", "reason_zh": zh, "reason_en": en}]
     return body
 
 

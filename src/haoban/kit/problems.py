@@ -17,15 +17,13 @@ from litestar import Request, Response
 from litestar.exceptions import (
     HTTPException,
     MethodNotAllowedException,
-    NotFoundException,
-    TooManyRequestsException,
     ValidationException,
 )
-from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.types import ExceptionHandlersMap
 
 from haoban.kit.errors import AppError, FieldError
-from haoban.kit.messages import title
+from haoban.kit.messages import details, language, titles
+from haoban.kit.reasons import translate
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:haoban:problem:"
@@ -34,13 +32,21 @@ log = logging.getLogger("haoban.http")
 
 
 class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """RFC 9457 problem details, with our stable `code` and field `errors`."""
+    """RFC 9457 problem details, with our stable `code` and field `errors`.
+
+    `title` and `detail` are in the language `Accept-Language` picks (Chinese by
+    default); `title_zh`/`title_en`/`detail_zh`/`detail_en` carry both.
+    """
 
     type: str
     title: str
     status: int
     code: str
     detail: str | None = None
+    title_zh: str | None = None
+    title_en: str | None = None
+    detail_zh: str | None = None
+    detail_en: str | None = None
     instance: str | None = None
     request_id: str | None = None
     errors: list[FieldError] = []
@@ -57,18 +63,43 @@ def problem_response(
     headers: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Response[Problem]:
+    """`title`, `detail` and each `reason` in the language of `Accept-Language` (Chinese by default).
+
+    `detail` is our own specific English text when given; the Chinese detail and
+    the fallback English one come from the catalogue.
+    """
+    en = language(request.headers.get("accept-language")) == "en"
+    title_zh, title_en = titles(code)
+    detail_zh, detail_en = details(code)
+    if detail and detail != code:
+        detail_en = detail
     body = Problem(
         type=TYPE_PREFIX + code,
-        title=title(code, request.headers.get("accept-language")),
+        title=title_en if en else title_zh,
         status=status,
         code=code,
-        detail=detail,
+        detail=detail_en if en else detail_zh,
+        title_zh=title_zh,
+        title_en=title_en,
+        detail_zh=detail_zh,
+        detail_en=detail_en,
         instance=request.url.path,
         request_id=request.scope.get("state", {}).get("request_id"),
-        errors=errors or [],
+        errors=[_localised(e, en) for e in errors or []],
         extra=extra or {},
     )
     return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers or {})
+
+
+def _localised(error: FieldError, en: bool) -> FieldError:
+    zh_text, en_text = translate(error.reason, error.field)
+    return FieldError(
+        field=error.field,
+        reason=en_text if en else zh_text,
+        source=error.source,
+        reason_zh=zh_text,
+        reason_en=en_text,
+    )
 
 
 _UNKNOWN = re.compile(r"unknown field `([^`]+)`")
@@ -126,7 +157,6 @@ def _on_validation(request: Request[Any, Any, Any], exc: ValidationException) ->
         request,
         status=422,
         code="validation_failed",
-        detail="One or more fields are invalid.",
         errors=_field_errors(exc),
     )
 
@@ -154,14 +184,8 @@ def _on_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Pr
         # Litestar raises a bare 400 when the body is not decodable JSON.
         code = "malformed_body"
         detail = "The request body could not be parsed as JSON."
-    elif isinstance(exc, NotFoundException):
-        detail = "No resource at this path."
     elif isinstance(exc, MethodNotAllowedException):
         detail = f"{request.method} is not allowed here."
-    elif isinstance(exc, RequestEntityTooLarge):
-        detail = "The request body exceeds the size limit."
-    elif isinstance(exc, TooManyRequestsException):
-        detail = "Slow down and retry later."
     headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() in {"allow", "retry-after"}}
     return problem_response(request, status=status, code=code, detail=detail, headers=headers)
 
@@ -184,7 +208,7 @@ def _on_value_out_of_range(request: Request[Any, Any, Any], exc: Exception) -> R
 
 def _on_crash(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
-    return problem_response(request, status=500, code="internal_error", detail="An unexpected error occurred.")
+    return problem_response(request, status=500, code="internal_error")
 
 
 def exception_handlers() -> ExceptionHandlersMap:

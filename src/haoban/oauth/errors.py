@@ -13,7 +13,7 @@ from litestar import Request, Response
 from litestar.types import ExceptionHandlersMap
 
 from haoban.kit.errors import AppError
-from haoban.kit.messages import title
+from haoban.kit.messages import details, language, titles
 from haoban.kit.problems import PROBLEM_JSON, TYPE_PREFIX
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -27,6 +27,10 @@ class OAuthProblem(msgspec.Struct, kw_only=True, omit_defaults=True):
     error: str
     error_description: str | None = None
     detail: str | None = None
+    title_zh: str | None = None
+    title_en: str | None = None
+    detail_zh: str | None = None
+    detail_en: str | None = None
     instance: str | None = None
     request_id: str | None = None
 
@@ -88,14 +92,23 @@ def oauth_response(request: Request[Any, Any, Any], exc: OAuthError) -> Response
     headers = {**NO_STORE, **exc.headers}
     if exc.status == 401:
         headers.setdefault("WWW-Authenticate", 'Basic realm="haoban"')
+    # error_description stays the English text RFC 6749 means for developers.
+    en = language(request.headers.get("accept-language")) == "en"
+    title_zh, title_en = titles(exc.code)
+    detail_zh, detail_en = details(exc.code)
+    detail_en = exc.detail or detail_en
     body = OAuthProblem(
         type=TYPE_PREFIX + exc.code,
-        title=title(exc.code, request.headers.get("accept-language")),
+        title=title_en if en else title_zh,
         status=exc.status,
         code=exc.code,
         error=error if isinstance(error, str) else exc.code,
         error_description=exc.detail,
-        detail=exc.detail,
+        detail=detail_en if en else detail_zh,
+        title_zh=title_zh,
+        title_en=title_en,
+        detail_zh=detail_zh,
+        detail_en=detail_en,
         instance=request.url.path,
         request_id=request.scope.get("state", {}).get("request_id"),
     )
