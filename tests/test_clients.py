@@ -10,12 +10,11 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from haoban import cli
-from haoban.openapi_clients import COLLECTION_ID, POSTMAN, TYPESCRIPT, postman_text
+from haoban.openapi_clients import COLLECTION_ID, POSTMAN, TYPESCRIPT, postman_text, requests_in
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "openapi" / "openapi.json"
@@ -82,15 +81,6 @@ def test_check_fails_when_a_generated_file_differs(
     assert TYPESCRIPT in capsys.readouterr().err
 
 
-def _requests(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    found = []
-    for item in items:
-        if "request" in item:
-            found.append(item)
-        found.extend(_requests(item.get("item", [])))
-    return found
-
-
 def test_the_collection_has_every_operation_and_the_tester_variables(generated: Path) -> None:
     spec = json.loads(SPEC.read_text(encoding="utf-8"))
     operations = {
@@ -98,7 +88,7 @@ def test_the_collection_has_every_operation_and_the_tester_variables(generated: 
     }
     collection = json.loads((generated / POSTMAN).read_text(encoding="utf-8"))
     requests = {
-        (r["request"]["method"], "/" + "/".join(r["request"]["url"]["path"])) for r in _requests(collection["item"])
+        (r["request"]["method"], "/" + "/".join(r["request"]["url"]["path"])) for r in requests_in(collection["item"])
     }
     assert len(requests) == len(operations)
     variables = {v["key"]: v["value"] for v in collection["variable"]}
@@ -109,7 +99,7 @@ def test_the_collection_has_every_operation_and_the_tester_variables(generated: 
 
 def test_public_routes_send_no_token(generated: Path) -> None:
     collection = json.loads((generated / POSTMAN).read_text(encoding="utf-8"))
-    by_name = {r["name"]: r["request"] for r in _requests(collection["item"])}
+    by_name = {r["name"]: r["request"] for r in requests_in(collection["item"])}
     assert by_name["Public signing keys (JWKS)"]["auth"] == {"type": "noauth"}
 
 
@@ -136,7 +126,7 @@ def test_the_mini_program_example_type_checks(generated: Path, tools: Path, tmp_
 def test_sandbox_token_requests_store_the_access_token(generated: Path) -> None:
     collection = json.loads((generated / POSTMAN).read_text(encoding="utf-8"))
     scripted = {
-        "/".join(r["request"]["url"]["path"]): r["event"] for r in _requests(collection["item"]) if r.get("event")
+        "/".join(r["request"]["url"]["path"]): r["event"] for r in requests_in(collection["item"]) if r.get("event")
     }
     assert set(scripted) == {"sandbox/tokens", "sandbox/citizens/:citizen_id/tokens"}
     for events in scripted.values():

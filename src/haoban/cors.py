@@ -16,8 +16,7 @@ from litestar.config.cors import CORSConfig
 from litestar.enums import ScopeType
 from litestar.status_codes import HTTP_400_BAD_REQUEST
 
-from haoban.kit.messages import details, language, titles
-from haoban.kit.problems import PROBLEM_JSON, TYPE_PREFIX, Problem
+from haoban.kit.problems import PROBLEM_JSON, problem
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -94,25 +93,16 @@ def _vary_on_origin(send: Send) -> Send:
 
 def _refusal_as_problem(scope: Scope, accept_language: str | None, send: Send) -> Send:
     replaced = False
-    en = language(accept_language) == "en"
-    title_zh, title_en = titles("cors_refused")
-    detail_zh, detail_en = details("cors_refused")
 
     async def wrapped(message: Message) -> None:
         nonlocal replaced
         if message["type"] == "http.response.start" and message["status"] == HTTP_400_BAD_REQUEST:
             replaced = True
             body = msgspec.json.encode(
-                Problem(
-                    type=TYPE_PREFIX + "cors_refused",
-                    title=title_en if en else title_zh,
+                problem(
                     status=HTTP_400_BAD_REQUEST,
                     code="cors_refused",
-                    detail=detail_en if en else detail_zh,
-                    title_zh=title_zh,
-                    title_en=title_en,
-                    detail_zh=detail_zh,
-                    detail_en=detail_en,
+                    accept_language=accept_language,
                     instance=scope["path"],
                 )
             )

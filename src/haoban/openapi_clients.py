@@ -54,19 +54,20 @@ def postman_text(collection: dict[str, Any]) -> str:
         {"key": "baseUrl", "type": "string", "value": DEFAULT_BASE_URL},
         {"key": "bearerToken", "type": "string", "value": ""},
     ]
-    for item in _requests(collection.get("item", [])):
+    for item in requests_in(collection.get("item", [])):
         request = item["request"]
         if (request["method"], tuple(request["url"]["path"])) in TOKEN_ROUTES:
             item["event"] = [{"listen": "test", "script": {"type": "text/javascript", "exec": STORE_TOKEN}}]
     return json.dumps(collection, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
 
-def _requests(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def requests_in(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every request of a collection, through its folders."""
     found = []
     for item in items:
         if "request" in item:
             found.append(item)
-        found.extend(_requests(item.get("item", [])))
+        found.extend(requests_in(item.get("item", [])))
     return found
 
 

@@ -99,12 +99,13 @@ async def _amount(
     return rule_set, amount_only(rule_set, stored.facts, today=today)
 
 
-async def amount_on_approval(conn: asyncpg.Connection, row: ApplicationRow) -> int | None:
+async def amount_on_approval(
+    conn: asyncpg.Connection, row: ApplicationRow, stored: StoredDecision | None
+) -> int | None:
     """What a reviewer's approval would pay (the rules' amount on the facts on record), or None."""
-    if not pays_out(row) or row.decision_id is None:
+    if stored is None or not pays_out(row):
         return None
-    stored = await decisions.get_decision(conn, row.decision_id)
-    return None if stored is None else (await _amount(conn, row, stored))[1]
+    return (await _amount(conn, row, stored))[1]
 
 
 async def pay_after_review(

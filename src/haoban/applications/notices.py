@@ -103,15 +103,17 @@ def texts(service_code: str, status: str, reason: str | None, *, note: tuple[str
     return said
 
 
-def tolerant(service_code: str, deadline: date, missing_zh: str, missing_en: str) -> tuple[str, str, str, str]:
-    """The 已容缺受理 notice, sent when tolerant acceptance really happens: what is missing and by when."""
+def tolerant(service_code: str, deadline: date, missing: list[tuple[str, str]]) -> dict[str, str]:
+    """The 已容缺受理 notice, sent when tolerant acceptance really happens: what is missing (zh, en) and by when."""
     zh_name, en_name = _names(service_code)
     when = deadline.isoformat()
-    return (
-        "已容缺受理",
-        "Accepted, materials to follow",
-        f"您办理的「{zh_name}」已容缺受理。请在 {when}（含）前在 App 内补齐：{missing_zh}。"
+    missing_zh = "、".join(zh for zh, _en in missing)
+    missing_en = ", ".join(en for _zh, en in missing)
+    return {
+        "title_zh": "已容缺受理",
+        "title_en": "Accepted, materials to follow",
+        "body_zh": f"您办理的「{zh_name}」已容缺受理。请在 {when}（含）前在 App 内补齐：{missing_zh}。"
         "逾期未补齐，申请将不予通过。",
-        f"“{en_name}”: accepted with materials to follow. Add them in the app by the end of {when}: {missing_en}."
-        " If they are still missing after that day, the application is refused.",
-    )
+        "body_en": f"“{en_name}”: accepted with materials to follow. Add them in the app by the end of {when}:"
+        f" {missing_en}. If they are still missing after that day, the application is refused.",
+    }

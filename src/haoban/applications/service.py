@@ -150,9 +150,6 @@ async def record_tolerant_acceptance(
     at: datetime,
 ) -> None:
     """容缺受理 happened: one history entry and one notification with the deadline (the status stays)."""
-    names_zh = "、".join(zh for zh, _en in missing)
-    names_en = ", ".join(en for _zh, en in missing)
-    title_zh, title_en, body_zh, body_en = notices.tolerant(row.service_code, deadline, names_zh, names_en)
     step = repo.Step(
         from_status=row.status,
         to_status=row.status,
@@ -160,9 +157,9 @@ async def record_tolerant_acceptance(
         actor_id=actor.id,
         reason="tolerant_acceptance",
         action="application.tolerant_accepted",
-        details={"deadline": deadline.isoformat(), "missing": names_en},
-        reference=f"application:{row.id}:tolerant_acceptance",
-        texts={"title_zh": title_zh, "title_en": title_en, "body_zh": body_zh, "body_en": body_en},
+        details={"deadline": deadline.isoformat(), "missing": ", ".join(en for _zh, en in missing)},
+        reference=notices.reference(row.id, "tolerant_acceptance"),
+        texts=notices.tolerant(row.service_code, deadline, missing),
     )
     if await repo.move_with_history(conn, row.id, step, at=at, notify_kind=NOTIFY_KIND) is None:
         raise LookupError(f"application {row.id} is no longer {row.status}")

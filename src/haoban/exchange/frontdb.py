@@ -16,7 +16,6 @@ import asyncpg
 import msgspec
 
 from haoban.exchange import frontdb_repository as repo
-from haoban.exchange import vocab
 from haoban.exchange.ports import Fetched, Sources, SourceUnavailable
 from haoban.exchange.records import (
     HouseholdRecord,
@@ -34,19 +33,6 @@ def response_hash(value: object) -> str:
     return hashlib.sha256(msgspec.json.encode(value)).hexdigest()
 
 
-def typed(record: object) -> object:
-    """A household's relations as codes (the label kept beside)."""
-    if isinstance(record, HouseholdRecord):
-        members = []
-        for i, m in enumerate(record.members):
-            code = vocab.relation(m.relation)
-            if code is None:
-                raise SourceUnavailable("bad_record", f"members[{i}].relation {vocab.UNKNOWN_RELATION}")
-            members.append(msgspec.structs.replace(m, relation=code, relation_label=m.relation_label or m.relation))
-        return msgspec.structs.replace(record, members=members)
-    return record  # a fund account's withdrawal kinds are coded as it is read
-
-
 class _FrontDb:
     def __init__(self, pool: asyncpg.Pool, table: str) -> None:
         self._pool = pool
@@ -57,10 +43,9 @@ class _FrontDb:
             record = await query(self._pool, id_number)
         except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError) as exc:
             raise SourceUnavailable("database_error", type(exc).__name__) from exc
-        except msgspec.ValidationError as exc:  # a label outside the closed sets
+        except msgspec.ValidationError as exc:  # a label outside the closed sets (exchange.vocab)
             raise SourceUnavailable("bad_record", str(exc)) from exc
-        hashed = response_hash(record)  # of the answer as the registry gave it
-        return Fetched(record=typed(record), response_hash=hashed, system=self._system)  # type: ignore[arg-type]
+        return Fetched(record=record, response_hash=response_hash(record), system=self._system)
 
 
 class FrontDbIdentity(_FrontDb):

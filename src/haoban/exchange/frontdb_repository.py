@@ -53,7 +53,11 @@ async def household(db: Executor, id_number: str) -> HouseholdRecord | None:
         household_no=head["household_no"],
         city=head["city"],
         address=head["address"],
-        members=[HouseholdMember(**dict(m)) for m in members],
+        members=msgspec.convert(  # the registry's labels (户主, 长子) as relations; an unknown one raises
+            vocab.wire("household", {"members": [dict(m) for m in members]})["members"],
+            list[HouseholdMember],
+            strict=False,
+        ),
         registered_since=head["registered_since"],
         updated_at=head["updated_at"],
         division_code=head["division_code"],

@@ -63,17 +63,42 @@ def problem_response(
     headers: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Response[Problem]:
-    """`title`, `detail` and each `reason` in the language of `Accept-Language` (Chinese by default).
+    """`title`, `detail` and each `reason` in the language of `Accept-Language` (Chinese by default)."""
+    body = problem(
+        status=status,
+        code=code,
+        accept_language=request.headers.get("accept-language"),
+        instance=request.url.path,
+        detail=detail,
+        request_id=request.scope.get("state", {}).get("request_id"),
+        errors=errors,
+        extra=extra,
+    )
+    return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers or {})
+
+
+def problem(
+    *,
+    status: int,
+    code: str,
+    accept_language: str | None,
+    instance: str,
+    detail: str | None = None,
+    request_id: str | None = None,
+    errors: list[FieldError] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Problem:
+    """The body of a problem, in both languages and the picked one.
 
     `detail` is our own specific English text when given; the Chinese detail and
     the fallback English one come from the catalogue.
     """
-    en = language(request.headers.get("accept-language")) == "en"
+    en = language(accept_language) == "en"
     title_zh, title_en = titles(code)
     detail_zh, detail_en = details(code)
     if detail and detail != code:
         detail_en = detail
-    body = Problem(
+    return Problem(
         type=TYPE_PREFIX + code,
         title=title_en if en else title_zh,
         status=status,
@@ -83,12 +108,11 @@ def problem_response(
         title_en=title_en,
         detail_zh=detail_zh,
         detail_en=detail_en,
-        instance=request.url.path,
-        request_id=request.scope.get("state", {}).get("request_id"),
+        instance=instance,
+        request_id=request_id,
         errors=[_localised(e, en) for e in errors or []],
         extra=extra or {},
     )
-    return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers or {})
 
 
 def _localised(error: FieldError, en: bool) -> FieldError:

@@ -70,22 +70,23 @@ def _wrong_type(match: re.Match[str]) -> Pair:
     return (f"填写的类型不对，这里要填{zh}", f"Wrong kind of value; enter {en} here")
 
 
-_RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], Pair]]] = [
+# Each pattern gives its sentences, or a function of the match that makes them.
+_RULES: list[tuple[re.Pattern[str], Pair | Callable[[re.Match[str]], Pair]]] = [
     (
         re.compile(r"missing required field"),
-        lambda m: ("这一项必须填写，请补上", "This is required; please fill it in"),
+        ("这一项必须填写，请补上", "This is required; please fill it in"),
     ),
     (
         re.compile(r"Missing required (header|query|cookie|path) parameter"),
-        lambda m: ("缺少必填的参数，请补上", "A required parameter is missing; please add it"),
+        ("缺少必填的参数，请补上", "A required parameter is missing; please add it"),
     ),
     (
         re.compile(r"unknown field"),
-        lambda m: ("多了一项无法识别的内容，请删掉它", "This field is not known; please remove it"),
+        ("多了一项无法识别的内容，请删掉它", "This field is not known; please remove it"),
     ),
     (
         re.compile(r"matching regex"),
-        lambda m: (
+        (
             "格式不对，请对照说明检查后重新填写",
             "The format is wrong; check the instructions and enter it again",
         ),
@@ -94,35 +95,35 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], Pair]]] = [
     (re.compile(r"Expected `(int|float|decimal)[^`]*` (>=|>|<=|<) (-?[\d.]+)"), lambda m: _number(m, ("数字", ""))),
     (
         re.compile(r"Expected `(int|float)` that's a multiple of"),
-        lambda m: ("数字不符合要求，请检查", "The number is not allowed; check it"),
+        ("数字不符合要求，请检查", "The number is not allowed; check it"),
     ),
     (
         re.compile(r"Invalid enum value"),
-        lambda m: ("不是可选的值，请从给出的选项中选一个", "Not one of the choices; pick one of the listed values"),
+        ("不是可选的值，请从给出的选项中选一个", "Not one of the choices; pick one of the listed values"),
     ),
     (
         re.compile(r"Invalid (RFC3339 encoded )?(date|datetime|time)\b", re.IGNORECASE),
-        lambda m: ("日期或时间格式不对，请写成 2024-01-31 这样", "Wrong date or time; write it like 2024-01-31"),
+        ("日期或时间格式不对，请写成 2024-01-31 这样", "Wrong date or time; write it like 2024-01-31"),
     ),
     (
         re.compile(r"Invalid UUID", re.IGNORECASE),
-        lambda m: ("编号格式不对，请检查后重新填写", "This ID is not valid; check it and enter it again"),
+        ("编号格式不对，请检查后重新填写", "This ID is not valid; check it and enter it again"),
     ),
     (
         re.compile(r"Invalid base64", re.IGNORECASE),
-        lambda m: ("文件内容无法读取，请重新上传", "The file could not be read; upload it again"),
+        ("文件内容无法读取，请重新上传", "The file could not be read; upload it again"),
     ),
     (
         re.compile(r"not valid base64"),
-        lambda m: ("照片无法读取，请重新拍摄", "The photo could not be read; take it again"),
+        ("照片无法读取，请重新拍摄", "The photo could not be read; take it again"),
     ),
     (
         re.compile(r"out of range|too large or a text too long", re.IGNORECASE),
-        lambda m: ("数字太大或内容太长，请改小一些", "The number is too large or the text too long; make it smaller"),
+        ("数字太大或内容太长，请改小一些", "The number is too large or the text too long; make it smaller"),
     ),
     (
         re.compile(r"NUL character"),
-        lambda m: (
+        (
             "内容里有无法识别的字符，请删掉后重新填写",
             "The text has a character that is not allowed; remove it",
         ),
@@ -130,48 +131,48 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], Pair]]] = [
     (re.compile(r"Expected `([^`]+)`, got `[^`]+`"), _wrong_type),
     (
         re.compile(re.escape(idnumber.SHAPE_PROBLEM)),
-        lambda m: _ID_SHAPE,
+        _ID_SHAPE,
     ),
     (
         re.compile(r"impossible birth date"),
-        lambda m: ("身份证号里的出生日期不对，请核对", "The birth date in the ID number is not possible; check it"),
+        ("身份证号里的出生日期不对，请核对", "The birth date in the ID number is not possible; check it"),
     ),
     (
         re.compile(r"check digit does not match"),
-        lambda m: ("身份证号最后一位不对，请核对后重新填写", "The last digit of the ID number is wrong; check it"),
+        ("身份证号最后一位不对，请核对后重新填写", "The last digit of the ID number is wrong; check it"),
     ),
     (
         re.compile(r"does not match the ID number"),
-        lambda m: ("与身份证号上的信息不一致，请核对", "Does not match the ID number; check it"),
+        ("与身份证号上的信息不一致，请核对", "Does not match the ID number; check it"),
     ),
-    (re.compile(r"^is required when"), lambda m: ("这一项必须填写", "This is required here; please fill it in")),
-    (re.compile(r"^must be empty"), lambda m: ("这一项应当留空", "Leave this empty")),
-    (re.compile(r"^is listed twice"), lambda m: ("重复填写了，请删掉一项", "Listed twice; remove one")),
-    (re.compile(r"^must be in the future"), lambda m: ("时间必须晚于现在", "Pick a time later than now")),
-    (re.compile(r"^must be true"), lambda m: ("请先勾选同意", "Please tick the box to agree first")),
+    (re.compile(r"^is required when"), ("这一项必须填写", "This is required here; please fill it in")),
+    (re.compile(r"^must be empty"), ("这一项应当留空", "Leave this empty")),
+    (re.compile(r"^is listed twice"), ("重复填写了，请删掉一项", "Listed twice; remove one")),
+    (re.compile(r"^must be in the future"), ("时间必须晚于现在", "Pick a time later than now")),
+    (re.compile(r"^must be true"), ("请先勾选同意", "Please tick the box to agree first")),
     (
         re.compile(r"^must be 12 to 19 digits"),
-        lambda m: ("银行卡号应为 12 到 19 位数字", "The card number has 12 to 19 digits"),
+        ("银行卡号应为 12 到 19 位数字", "The card number has 12 to 19 digits"),
     ),
-    (re.compile(r"^> 0$"), lambda m: ("金额必须大于 0", "The amount must be more than 0")),
+    (re.compile(r"^> 0$"), ("金额必须大于 0", "The amount must be more than 0")),
     (
         re.compile(r"^unknown (service|scope|data item|source)"),
-        lambda m: ("没有这个选项，请检查", "No such choice; check it"),
+        ("没有这个选项，请检查", "No such choice; check it"),
     ),
     (
         re.compile(r"^not a cursor"),
-        lambda m: ("翻页位置无效，请从第一页重新查看", "This page marker is not valid; start from the first page"),
+        ("翻页位置无效，请从第一页重新查看", "This page marker is not valid; start from the first page"),
     ),
     (
         re.compile(r"used with another body"),
-        lambda m: (
+        (
             "这个请求编号已用于别的请求，请换一个",
             "This request key was used for another request; use a new one",
         ),
     ),
     (
         re.compile(r"printable ASCII"),
-        lambda m: ("请求编号应为 1 到 255 个英文字符", "The request key must be 1 to 255 plain characters"),
+        ("请求编号应为 1 到 255 个英文字符", "The request key must be 1 to 255 plain characters"),
     ),
     (
         re.compile(r"^(.+) \((.+)\) is missing$"),
@@ -192,7 +193,7 @@ def translate(reason: str, field: str = "") -> Pair:
         return _ID_SHAPE
     for pattern, make in _RULES:
         if found := pattern.search(reason):
-            return make(found)
+            return make(found) if callable(make) else make
     log.debug("field reason not in the catalogue: %s", reason)
     if _PLAIN.match(reason) and not _LIBRARY.search(reason):
         return (GENERIC[0], reason[:1].upper() + reason[1:])

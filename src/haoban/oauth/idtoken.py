@@ -11,8 +11,10 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
 
 from haoban.kit.crypto import keyed_hash
+from haoban.tokens import jwt as tokens_jwt
 
 ID_TOKEN_TTL_S = 600
+ID_TOKEN_TYP = "JWT"  # noqa: S105 - a JOSE type, not a secret; not at+jwt, so never taken as an access token
 
 
 def pairwise_sub(hmac_key: bytes, *, citizen_id: uuid.UUID, client_id: str) -> str:
@@ -50,5 +52,4 @@ def sign_id_token(
     }
     if nonce is not None:
         claims["nonce"] = nonce
-    # typ JWT, not at+jwt: an ID token is never accepted as an access token.
-    return jwt.encode(claims, key, algorithm="ES256", headers={"kid": kid, "typ": "JWT"})
+    return jwt.encode(claims, key, algorithm=tokens_jwt.ALGORITHM, headers={"kid": kid, "typ": ID_TOKEN_TYP})

@@ -22,9 +22,10 @@ import msgspec
 from haoban.oauth import grants
 from haoban.oauth import repository as repo
 from haoban.oauth.errors import InvalidRedirectUri, InvalidRequest, OAuthError
-from haoban.oauth.idtoken import pairwise_sub
+from haoban.oauth.idtoken import ID_TOKEN_TYP, pairwise_sub
 from haoban.oauth.schemas import Client
 from haoban.runtime import Runtime
+from haoban.tokens import jwt as tokens_jwt
 from haoban.tokens import repository as tokens_repo
 
 MAX_HINT = 4096
@@ -47,7 +48,7 @@ class LogoutOutcome(msgspec.Struct, frozen=True, kw_only=True):
 async def _hint_claims(conn: asyncpg.Connection, runtime: Runtime, hint: str) -> dict[str, Any]:
     try:
         header = jwt.get_unverified_header(hint)
-        if header.get("alg") != "ES256" or header.get("typ") != "JWT":
+        if header.get("alg") != tokens_jwt.ALGORITHM or header.get("typ") != ID_TOKEN_TYP:
             raise InvalidIdTokenHint("The id_token_hint is not an ID token of this provider.")
         keys = await runtime.keyring.public_keys(conn, str(header.get("kid")))
         key = keys.get(str(header.get("kid")))
@@ -56,7 +57,7 @@ async def _hint_claims(conn: asyncpg.Connection, runtime: Runtime, hint: str) ->
         claims: dict[str, Any] = jwt.decode(
             hint,
             key,
-            algorithms=["ES256"],
+            algorithms=[tokens_jwt.ALGORITHM],
             issuer=runtime.settings.security.issuer,
             options={"require": ["iss", "aud", "sub", "iat"], "verify_aud": False, "verify_exp": False},
         )

@@ -190,7 +190,7 @@ async def application(
         missing_materials=missing,
         notice=msgspec.to_builtins(notice) if notice else None,
         history=history,
-        amount_fen=await manual_payout.amount_on_approval(conn, row),
+        amount_fen=await manual_payout.amount_on_approval(conn, row, stored),
     )
 
 
