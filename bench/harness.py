@@ -173,8 +173,8 @@ def _wait_ready(proc: subprocess.Popen[bytes], port: int, path: str, what: str, 
 
 
 def start_simulator(stack: contextlib.ExitStack, database_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
-    """The source-department simulator (`haoban.exchange.simulator`) on `port`, reading `database_url`."""
-    cmd = [sys.executable, "-m", "haoban.exchange.simulator", "--database-url", database_url]
+    """The source-department simulator (`haoban.simulators.sources.server`) on `port`, reading `database_url`."""
+    cmd = [sys.executable, "-m", "haoban.simulators.sources.server", "--database-url", database_url]
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [*cmd, "--host", "127.0.0.1", "--port", f"{port}"],

@@ -35,9 +35,9 @@ from haoban.kit.clock import SystemClock
 from haoban.ledger import service as ledger
 from haoban.outbox.service import short_transaction
 from haoban.payouts import service as payouts
-from haoban.payouts.sandbox_bank import SandboxBank
 from haoban.runtime import Runtime, build_runtime
 from haoban.settings import Settings, load_settings
+from haoban.simulators.bank.adapter import SandboxBank
 
 ACTOR = Actor(type="system", id="bench")
 CARD = "6222020200112233445"

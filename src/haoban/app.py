@@ -27,7 +27,6 @@ from haoban.exchange.ingest_routes import router as ingest_router
 from haoban.exchange.routes import router as exchange_router
 from haoban.exchange.wiring import open_sources
 from haoban.fundcentre.reconcile import running_reconciliation
-from haoban.fundcentre.sandbox_routes import router as sandbox_fund_router
 from haoban.fundcentre.wiring import open_fund_centre
 from haoban.health.routes import router as health_router
 from haoban.housekeeping import running_housekeeping
@@ -41,10 +40,8 @@ from haoban.kit.problems import exception_handlers
 from haoban.materials.routes import letters_router as materials_letters_router
 from haoban.materials.routes import router as materials_router
 from haoban.miniprogram.routes import router as miniprogram_router
-from haoban.miniprogram.routes import sandbox_router as sandbox_miniprogram_router
 from haoban.miniprogram.settings import load_miniprogram_settings
 from haoban.miniprogram.wiring import open_platforms
-from haoban.notifications.sandbox import SandboxNotifier
 from haoban.oauth.routes import router as oauth_router
 from haoban.oauth.scopes import INGEST_SCOPES
 from haoban.observability.metrics import Metrics
@@ -54,18 +51,21 @@ from haoban.observability.settings import load_observability_settings
 from haoban.outbox.settings import load_worker_settings
 from haoban.outbox.worker import running_worker
 from haoban.payouts.callbacks import router as bank_callbacks_router
-from haoban.payouts.sandbox_routes import router as sandbox_bank_router
 from haoban.payouts.wiring import open_bank
 from haoban.route_limits import ingest_limit
 from haoban.runtime import build_runtime
+from haoban.sandbox.bank_routes import router as sandbox_bank_router
 from haoban.sandbox.bench_routes import router as sandbox_bench_router
 from haoban.sandbox.faulty_sources import with_faults
+from haoban.sandbox.fund_routes import router as sandbox_fund_router
 from haoban.sandbox.identity import router as sandbox_identity_router
 from haoban.sandbox.knobs import following_clock
 from haoban.sandbox.knobs import router as sandbox_knobs_router
+from haoban.sandbox.miniprogram_routes import router as sandbox_miniprogram_router
 from haoban.sandbox.routes import router as sandbox_router
 from haoban.sandbox.sources import router as sandbox_sources_router
 from haoban.settings import Settings
+from haoban.simulators.notifier import SandboxNotifier
 from haoban.staff.routes import router as staff_router
 from haoban.tokens.routes import router as tokens_router
 

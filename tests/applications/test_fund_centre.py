@@ -18,11 +18,11 @@ from litestar.testing import AsyncTestClient
 
 from haoban.fundcentre import reconcile
 from haoban.fundcentre.ports import DebitAnswer, DebitInstruction, FundCentre, PostedDebit
-from haoban.fundcentre.sandbox import SandboxFundCentre
 from haoban.kit.clock import FrozenClock
 from haoban.ledger import service as ledger
 from haoban.runtime import Runtime
 from haoban.settings import Settings
+from haoban.simulators.fundcentre.adapter import SandboxFundCentre
 from tests.applications import money
 from tests.applications.people import Person, apply, person
 

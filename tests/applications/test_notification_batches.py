@@ -15,13 +15,13 @@ from haoban.applications.service import NOTIFY_KIND
 from haoban.db.pool import create_pool
 from haoban.kit.clock import FrozenClock
 from haoban.notifications.ports import Message, NotifierUnavailable
-from haoban.notifications.sandbox import SandboxNotifier
 from haoban.outbox import enqueue
 from haoban.outbox.service import get, short_transaction
 from haoban.outbox.settings import WorkerSettings
 from haoban.outbox.wiring import batch_handlers
 from haoban.outbox.worker import Worker
 from haoban.runtime import Runtime, build_runtime
+from haoban.simulators.notifier import SandboxNotifier
 from tests.conftest import make_settings
 
 SETTINGS = WorkerSettings(poll_ms=20, batch=50, lease_s=30, backoff_base_ms=1000, backoff_max_s=60)

@@ -49,9 +49,9 @@ class Simulator:
 
 @pytest.fixture
 def sim_server(db_url: str) -> Iterator[Simulator]:
-    """`python -m haoban.exchange.simulator` on a free loopback port, serving this test's database."""
+    """`python -m haoban.simulators.sources.server` on a free loopback port, serving this test's database."""
     port = free_port()
-    command = [sys.executable, "-m", "haoban.exchange.simulator", "--database-url", db_url, "--port", str(port)]
+    command = [sys.executable, "-m", "haoban.simulators.sources.server", "--database-url", db_url, "--port", str(port)]
     base = f"http://127.0.0.1:{port}"
     with side_process(
         [*command, "--token", SIM_TOKEN],

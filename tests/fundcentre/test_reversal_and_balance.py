@@ -11,9 +11,9 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from haoban.fundcentre import reconcile
-from haoban.fundcentre.sandbox import SandboxFundCentre
 from haoban.kit.clock import FrozenClock
 from haoban.settings import Settings
+from haoban.simulators.fundcentre.adapter import SandboxFundCentre
 from tests.applications import money
 from tests.applications.people import Person, apply, person
 

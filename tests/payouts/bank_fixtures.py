@@ -55,9 +55,9 @@ class BankSim:
 def run_bank_simulator(
     *, callback_url: str | None = None, db_path: str | None = None, port: int | None = None
 ) -> Iterator[BankSim]:
-    """`python -m haoban.payouts.bank_simulator` on a (free) loopback port until the block ends."""
+    """`python -m haoban.simulators.bank.server` on a (free) loopback port until the block ends."""
     port = port or free_port()
-    command = [sys.executable, "-m", "haoban.payouts.bank_simulator", "--port", str(port)]
+    command = [sys.executable, "-m", "haoban.simulators.bank.server", "--port", str(port)]
     command += ["--secret", BANK_SECRET, "--key-id", BANK_KEY_ID]
     if callback_url:
         command += ["--callback-url", callback_url]

@@ -20,10 +20,10 @@ from haoban.ledger.rules import CLEARING, CONTRIBUTIONS, SETTLEMENT
 from haoban.outbox.service import short_transaction
 from haoban.outbox.settings import WorkerSettings
 from haoban.payouts import service as payouts
-from haoban.payouts.sandbox_bank import SandboxBank
-from haoban.payouts.sandbox_repository import set_faults
 from haoban.payouts.schemas import BankFaults, PayoutView
 from haoban.runtime import Runtime, build_runtime
+from haoban.simulators.bank.adapter import SandboxBank
+from haoban.simulators.bank.repository import set_faults
 from tests.conftest import make_settings
 
 CARD = "6222020200112233445"

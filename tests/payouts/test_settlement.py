@@ -20,9 +20,9 @@ from haoban.outbox.service import short_transaction
 from haoban.payouts import service as payouts
 from haoban.payouts import settlement
 from haoban.payouts.ports import BankTimeout, BankTransfer, BankUnavailable
-from haoban.payouts.sandbox_bank import SandboxBank
 from haoban.payouts.wiring import NoBank
 from haoban.runtime import Runtime
+from haoban.simulators.bank.adapter import SandboxBank
 from tests.payouts.money import (
     CLOSED_CARD,
     assert_ledger_consistent,

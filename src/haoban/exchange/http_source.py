@@ -1,6 +1,6 @@
 """Adapters for a source department's real-time HTTP API.
 
-Wire format (served for tests and demos by `haoban.exchange.simulator`):
+Wire format (served for tests and demos by `haoban.simulators.sources.server`):
 
     GET {base_url}/v1/{source}/{id_number}        source: identity, household, housing_fund,
                                                    estate, marriage, social_security

@@ -25,7 +25,7 @@ async def open_fund_centre(settings: Settings, pool: asyncpg.Pool, clock: Clock)
             await http.aclose()
         return
     if settings.sandbox:
-        from haoban.fundcentre.sandbox import SandboxFundCentre  # noqa: PLC0415
+        from haoban.simulators.fundcentre.adapter import SandboxFundCentre  # noqa: PLC0415
 
         yield SandboxFundCentre(pool, clock)
         return

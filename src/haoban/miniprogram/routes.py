@@ -1,4 +1,4 @@
-"""Mini-program login (`/v1/auth/miniprogram/{platform}`) and the sandbox platform's code minting."""
+"""Mini-program login (`/v1/auth/miniprogram/{platform}`); the sandbox code minting is in `haoban.sandbox`."""
 
 from __future__ import annotations
 
@@ -12,15 +12,8 @@ from haoban.kit.errors import NotFound
 from haoban.kit.openapi import PUBLIC, example, problems, success
 from haoban.miniprogram import service
 from haoban.miniprogram.ports import PLATFORMS, Platform
-from haoban.miniprogram.sandbox import CODE_TTL, SandboxPlatform
-from haoban.miniprogram.schemas import (
-    CodeExchange,
-    MiniProgramLogin,
-    SandboxCode,
-    SandboxCodeCreate,
-)
+from haoban.miniprogram.schemas import CodeExchange, MiniProgramLogin
 from haoban.runtime import Runtime
-from haoban.sandbox.guard import sandbox_only
 
 SIGNED_IN_EXAMPLE = {
     "outcome": "signed_in",
@@ -40,16 +33,9 @@ BINDING_EXAMPLE = {
     "expires_at": "2026-11-28T10:40:00Z",
 }
 TICKET_CHALLENGE_EXAMPLE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"  # RFC 7636 appendix B
-SANDBOX_CODE_EXAMPLE = {
-    "code": "0a3Xb81w3ZzKlW1xGq3w3Pz3kz1Xb81W",
-    "platform": "wechat",
-    "open_id": "o6_bmjrPTlm6_2sgVt7hMZOPfL2M",
-    "union_id": None,
-    "expires_at": "2026-11-28T10:35:00Z",
-}
 
 
-def _platform(platform: str) -> Platform:
+def platform_named(platform: str) -> Platform:
     for known in PLATFORMS:
         if platform == known:
             return known
@@ -109,43 +95,7 @@ async def miniprogram_login(
     state: State,
 ) -> MiniProgramLogin:
     runtime: Runtime = state.runtime
-    return await service.exchange_code(runtime, _platform(platform), data.code, data.ticket_challenge)
-
-
-@post(
-    "/miniprogram/{platform:str}/codes",
-    operation_id="sandboxMintMiniProgramCode",
-    summary="Mint a login code of the sandbox mini-program platform",
-    description=(
-        f"Sandbox only: what wx.login or my.getAuthCode would return for this open id. "
-        f"Lives {int(CODE_TTL.total_seconds())} s and is used once."
-    ),
-    status_code=201,
-    responses={
-        **success(201, SandboxCode, "A code", example("code", SANDBOX_CODE_EXAMPLE)),
-        **problems(400, 404, 422),
-    },
-)
-async def mint_code(
-    platform: FromPath[str],
-    data: Annotated[SandboxCodeCreate, Body(examples=example("tester", {"open_id": "o6_bmjrPTlm6_2sgVt7hMZOPfL2M"}))],
-    state: State,
-) -> SandboxCode:
-    runtime: Runtime = state.runtime
-    port = runtime.miniprogram_platforms.get(_platform(platform))
-    if not isinstance(port, SandboxPlatform):
-        raise NotFound("This platform is not the sandbox platform here.")
-    code, identity = await port.mint(data.open_id, data.union_id)
-    return SandboxCode(
-        code=code,
-        platform=identity.platform,
-        open_id=identity.open_id,
-        union_id=identity.union_id,
-        expires_at=runtime.clock.now() + CODE_TTL,
-    )
+    return await service.exchange_code(runtime, platform_named(platform), data.code, data.ticket_challenge)
 
 
 router = Router(path="/v1", route_handlers=[miniprogram_login])
-sandbox_router = Router(
-    path="/sandbox", route_handlers=[mint_code], guards=[sandbox_only], tags=["sandbox"], security=PUBLIC
-)

@@ -17,9 +17,9 @@ from haoban.kit.clock import Clock
 from haoban.kit.tracing import traced_client
 from haoban.miniprogram.alipay import AlipayPlatform
 from haoban.miniprogram.ports import PLATFORMS, MiniProgramPlatform
-from haoban.miniprogram.sandbox import SandboxPlatform
 from haoban.miniprogram.settings import MiniProgramSettings
 from haoban.miniprogram.wechat import WeChatPlatform
+from haoban.simulators.miniprogram import SandboxPlatform
 
 
 @asynccontextmanager

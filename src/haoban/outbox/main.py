@@ -12,12 +12,12 @@ from contextlib import asynccontextmanager
 from haoban.db.pool import create_pool
 from haoban.fundcentre.wiring import open_fund_centre
 from haoban.kit.clock import SystemClock
-from haoban.notifications.sandbox import SandboxNotifier
 from haoban.outbox.settings import load_worker_settings
 from haoban.outbox.worker import Worker
 from haoban.payouts.wiring import open_bank
 from haoban.runtime import Runtime, build_runtime
 from haoban.settings import Settings
+from haoban.simulators.notifier import SandboxNotifier
 
 log = logging.getLogger(__name__)
 

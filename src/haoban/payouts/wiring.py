@@ -42,7 +42,7 @@ async def open_bank(settings: Settings, pool: asyncpg.Pool, clock: Clock) -> Asy
             await http.aclose()
         return
     if settings.sandbox:
-        from haoban.payouts.sandbox_bank import SandboxBank  # noqa: PLC0415
+        from haoban.simulators.bank.adapter import SandboxBank  # noqa: PLC0415
 
         yield SandboxBank(pool, clock)
         return

@@ -12,11 +12,11 @@ from litestar.datastructures import State
 from litestar.params import Body
 
 from haoban.db.pool import atomic
-from haoban.fundcentre import sandbox_repository as repo
 from haoban.kit.errors import Conflict
 from haoban.kit.openapi import PUBLIC, example, problems, success
 from haoban.runtime import Runtime
 from haoban.sandbox.guard import sandbox_only
+from haoban.simulators.fundcentre import repository as repo
 
 CHINA_TZ = "Asia/Shanghai"
 

@@ -9,10 +9,10 @@ from litestar.datastructures import State
 from litestar.params import Body, QueryParameter
 
 from haoban.kit.openapi import PUBLIC, example, problems, success
-from haoban.payouts import sandbox_repository as repo
 from haoban.payouts.schemas import BankFaults, SandboxTransfers
 from haoban.runtime import Runtime
 from haoban.sandbox.guard import sandbox_only
+from haoban.simulators.bank import repository as repo
 
 _TRANSFER = {
     "payout_id": "0b7e3c1a-6d2f-4e8a-9c5b-1f2e3d4c5b6a",

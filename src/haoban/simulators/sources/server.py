@@ -4,7 +4,7 @@ It serves the wire format documented in `haoban.exchange.http_source` from the
 same `shared` tables the front-end database adapters read (through
 `frontdb_repository`), in its own process, over real HTTP:
 
-    python -m haoban.exchange.simulator --database-url postgresql://... --port 8900 [--token T]
+    python -m haoban.simulators.sources.server --database-url postgresql://... --port 8900 [--token T]
 
 Faults for tests are set with `POST /control` (the whole setting each time):
 
@@ -180,7 +180,7 @@ def create_simulator(database_url: str, *, token: str | None = None) -> Litestar
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m haoban.exchange.simulator", description=(__doc__ or "").split("\n")[0]
+        prog="python -m haoban.simulators.sources.server", description=(__doc__ or "").split("\n")[0]
     )
     parser.add_argument("--database-url", required=True, help="the database whose `shared` schema to serve")
     parser.add_argument("--host", default="127.0.0.1")

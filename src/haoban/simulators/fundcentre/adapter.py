@@ -15,9 +15,9 @@ from uuid import UUID
 import asyncpg
 
 from haoban.db.pool import atomic
-from haoban.fundcentre import sandbox_repository as repo
 from haoban.fundcentre.ports import DebitAnswer, DebitInstruction, FundCentreUnavailable, PostedDebit
 from haoban.kit.clock import Clock
+from haoban.simulators.fundcentre import repository as repo
 
 _ERRORS = (asyncpg.PostgresError, OSError, asyncpg.InterfaceError)
 

@@ -1,6 +1,6 @@
 """A stand-in for the bank's direct-connect API: the other side of `http_bank.py`, in its own process.
 
-    python -m haoban.payouts.bank_simulator --port 8901 --secret S [--key-id haoban]
+    python -m haoban.simulators.bank.server --port 8901 --secret S [--key-id haoban]
         [--callback-url http://127.0.0.1:8000/v1/bank/callbacks] [--db bank.sqlite3]
 
 It is another system, so it keeps its own storage: a SQLite file (or memory),
@@ -346,7 +346,7 @@ def create_bank_simulator(
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m haoban.payouts.bank_simulator", description=(__doc__ or "").split("\n")[0]
+        prog="python -m haoban.simulators.bank.server", description=(__doc__ or "").split("\n")[0]
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8901)

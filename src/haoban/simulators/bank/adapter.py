@@ -26,9 +26,9 @@ import asyncpg
 
 from haoban.kit.clock import Clock
 from haoban.kit.refreshed import Refreshed
-from haoban.payouts import sandbox_repository as repo
 from haoban.payouts.ports import BankTimeout, BankTransfer, BankUnavailable
 from haoban.payouts.schemas import BankFaults, SandboxTransfer
+from haoban.simulators.bank import repository as repo
 
 CLOSED_CARD_SUFFIX = "0000"
 FAULTS_TTL_S = 1.0  # fault knobs set by another process take effect within this
