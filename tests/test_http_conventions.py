@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 PROBLEM = "application/problem+json"
 
 
-def assert_problem(response: object, status: int, code: str) -> dict[str, object]:
+def assert_problem(response: object, status: int, code: str) -> dict[str, Any]:
     from httpx import Response
 
     assert isinstance(response, Response)

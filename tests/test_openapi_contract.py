@@ -18,7 +18,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
 import pytest
@@ -31,6 +31,11 @@ from haoban.app import create_app
 from haoban.kit.problems import PROBLEM_JSON
 from haoban.openapi_export import document
 from haoban.settings import load_settings
+
+if TYPE_CHECKING:
+    from litestar.params import KwargDefinition
+
+    from haoban.kit.errors import AppError
 
 ROOT = Path(__file__).resolve().parents[1]
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -249,7 +254,7 @@ def test_examples_are_values_of_their_declared_types(app: Litestar) -> None:
                 offenders.append(_check_example(f"{name} {status}", example, spec.data_container, exact=True))
         data = handler.parsed_fn_signature.parameters.get("data")
         if data is not None and data.kwarg_definition is not None:
-            for example in data.kwarg_definition.examples or ():
+            for example in cast("KwargDefinition", data.kwarg_definition).examples or ():
                 offenders.append(_check_example(f"{name} request", example, data.annotation, exact=False))
     fail_naming([o for o in offenders if o], "examples must be real values")
 
@@ -324,7 +329,7 @@ def test_every_documented_problem_code_has_a_title(doc: dict[str, Any]) -> None:
     fail_naming(offenders, "problem codes are the stable ones in haoban.kit.messages.TITLES")
 
 
-def _raised_in(fn: Any) -> set[type]:
+def _raised_in(fn: Any) -> set[type[AppError]]:
     """AppError subclasses a handler raises in its own body (`raise NotFound(...)`)."""
     import ast
     import inspect
@@ -336,7 +341,7 @@ def _raised_in(fn: Any) -> set[type]:
         tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
     except (OSError, TypeError):
         return set()
-    out: set[type] = set()
+    out: set[type[AppError]] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and isinstance(node.exc.func, ast.Name):
             found = fn.__globals__.get(node.exc.func.id)

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from typing import cast
 from uuid import UUID
 
 import asyncpg
@@ -82,10 +83,13 @@ async def test_kill_9_during_instant_payouts_then_restart_and_reconcile(
 
     assert await money.unbalanced_groups(db) == 0
     for p in people:
-        payout = await db.fetchrow(
-            "SELECT p.id, p.status, p.amount_fen, a.status AS app_status FROM payouts p"
-            " JOIN applications a ON a.id = p.application_id WHERE a.citizen_id = $1",
-            UUID(p.citizen_id),
+        payout = cast(
+            "asyncpg.Record",
+            await db.fetchrow(
+                "SELECT p.id, p.status, p.amount_fen, a.status AS app_status FROM payouts p"
+                " JOIN applications a ON a.id = p.application_id WHERE a.citizen_id = $1",
+                UUID(p.citizen_id),
+            ),
         )
         transfers = await money.bank_transfers(db, p.card_no)
         settled = [t for t in transfers if t["status"] == "settled"]

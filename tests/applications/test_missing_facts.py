@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import cast
 from uuid import UUID
 
 import asyncpg
@@ -89,8 +90,11 @@ async def test_a_reviewer_approves_it_and_the_worker_pays_the_rules_amount_once(
     assert [(t["amount_fen"], t["status"]) for t in transfers] == [(expected, "settled")]
     assert await money.unbalanced_groups(db) == 0
     # Issue 12: the reviewer's approval was debited at the fund centre first, the system of record.
-    debit = await db.fetchrow(
-        "SELECT status, amount_fen FROM sandbox_fund.debits WHERE instruction_id = $1", UUID(body["application_id"])
+    debit = cast(
+        "asyncpg.Record",
+        await db.fetchrow(
+            "SELECT status, amount_fen FROM sandbox_fund.debits WHERE instruction_id = $1", UUID(body["application_id"])
+        ),
     )
     assert (debit["status"], debit["amount_fen"]) == ("accepted", expected)
     fund = await db.fetchval("SELECT balance_fen FROM shared.hpf_accounts WHERE id_number = $1", renter.id_number)

@@ -19,7 +19,7 @@ from tests.exchange import seed
 from tests.exchange.test_linked_data import ALL_ITEMS, bound_citizen, consent
 
 
-async def _pulling_citizen(client: AsyncTestClient[Litestar], db: asyncpg.Connection, n: int) -> dict[str, str]:
+async def _pulling_citizen(client: httpx.AsyncClient, db: asyncpg.Connection, n: int) -> dict[str, str]:
     me = seed.person(n)
     await seed.identity(db, me)
     _, auth = await bound_citizen(client, me)

@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 import asyncpg
+import httpx
 import msgspec
 import pytest
 from litestar import Litestar
@@ -13,7 +14,7 @@ from litestar.testing import AsyncTestClient
 
 from haoban.exchange.catalog import ITEMS, SOURCES
 from haoban.exchange.ports import Fetched
-from haoban.exchange.records import PropertyRecord
+from haoban.exchange.records import PropertyRecord, SourceName
 from haoban.kit.masking import mask_id_number
 from tests.exchange import seed
 from tests.factories import bearer
@@ -21,7 +22,7 @@ from tests.factories import bearer
 ALL_ITEMS = [f"{s}.*" for s in SOURCES]
 
 
-async def bound_citizen(client: AsyncTestClient[Litestar], id_number: str) -> tuple[str, dict[str, str]]:
+async def bound_citizen(client: httpx.AsyncClient, id_number: str) -> tuple[str, dict[str, str]]:
     created = await client.post("/sandbox/citizens", json={"id_number": id_number})
     assert created.status_code == 201, created.text
     citizen_id = created.json()["citizen_id"]
@@ -29,7 +30,7 @@ async def bound_citizen(client: AsyncTestClient[Litestar], id_number: str) -> tu
     return citizen_id, bearer(pair["access_token"])
 
 
-async def consent(client: AsyncTestClient[Litestar], auth: dict[str, str], items: list[str]) -> dict[str, Any]:
+async def consent(client: httpx.AsyncClient, auth: dict[str, str], items: list[str]) -> dict[str, Any]:
     response = await client.post(
         "/v1/me/consents",
         json={"purpose": {"kind": "self_view"}, "items": items, "terms_version": "2026-11"},
@@ -40,7 +41,7 @@ async def consent(client: AsyncTestClient[Litestar], auth: dict[str, str], items
     return body
 
 
-def by_source(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def by_source(body: dict[str, Any]) -> dict[SourceName, dict[str, Any]]:
     return {s["source"]: s for s in body["sources"]}
 
 

@@ -108,7 +108,7 @@ async def _lookup(clock: FrozenClock, source: str, body: bytes) -> object:
     transport = httpx.MockTransport(lambda _: httpx.Response(200, content=body))
     async with httpx.AsyncClient(transport=transport) as client:
         adapters = http_sources(ExchangeSettings(http_sources={source: "http://source.test"}), clock, client=client)
-        port = adapters[source]  # type: ignore[literal-required]
+        port = adapters[source]
         assert isinstance(port, HttpHousehold | HttpHousingFund)
         return (await port.lookup(STRANGER)).record
 

@@ -62,9 +62,9 @@ def at(address: str) -> dict[str, str]:
 @pytest.fixture
 async def face_client(
     db_url: str, clock: FrozenClock, engine: ProcessPoolFaceEngine
-) -> AsyncIterator[AsyncTestClient[Litestar]]:
+) -> AsyncIterator[AsyncTestClient[PeerFromHeader]]:
     app = create_app(make_settings(db_url), database_url=db_url, clock=clock, face_engine=engine)
-    async with AsyncTestClient(app=PeerFromHeader(app)) as client:  # type: ignore[arg-type]
+    async with AsyncTestClient(app=PeerFromHeader(app)) as client:
         await flows.add_client(client)
         yield client
 

@@ -8,7 +8,7 @@ import signal
 from collections.abc import Callable
 
 import pytest
-from PIL import ImageOps
+from PIL import Image, ImageOps
 
 from haoban.identity.face import errors
 from haoban.identity.face.engine import ProcessPoolFaceEngine
@@ -127,7 +127,7 @@ async def test_frames_from_an_earlier_attempt_are_replays(
     assert mixed.matched
 
 
-COPIES = {
+COPIES: dict[str, Callable[[Image.Image], Image.Image]] = {
     "cropped by 6 px": lambda im: im.crop((6, 6, im.width - 6, im.height - 6)),
     "cropped by a tenth": lambda im: im.crop((im.width // 10, 0, im.width, im.height - im.height // 20)),
     "rescaled to 80 %": lambda im: im.resize((im.width * 4 // 5, im.height * 4 // 5)),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import asyncpg
@@ -65,13 +65,20 @@ async def test_all_materials_and_the_letter_send_it_to_review(
         "notice": None,
     }
     # The one authorization and commitment letter: a consent for this application plus a signature with its text hash.
-    signature = await db.fetchrow(
-        "SELECT kind, version, text_sha256, consent_id FROM application_commitments WHERE application_id = $1", app_id
+    signature = cast(
+        "asyncpg.Record",
+        await db.fetchrow(
+            "SELECT kind, version, text_sha256, consent_id FROM application_commitments WHERE application_id = $1",
+            app_id,
+        ),
     )
     assert (signature["kind"], signature["version"]) == ("authorization", letters.VERSION)
     assert signature["text_sha256"] == letters.sha256("authorization")
-    consent = await db.fetchrow(
-        "SELECT citizen_id, purpose_kind, purpose_ref, items FROM consents WHERE id = $1", signature["consent_id"]
+    consent = cast(
+        "asyncpg.Record",
+        await db.fetchrow(
+            "SELECT citizen_id, purpose_kind, purpose_ref, items FROM consents WHERE id = $1", signature["consent_id"]
+        ),
     )
     assert tuple(consent[:3]) == (citizen_id, "application", str(app_id))
     assert "estate.properties" in consent["items"]
@@ -184,12 +191,17 @@ async def test_a_missed_deadline_rejects_with_the_reason(
 
     async with db.transaction():
         assert await expire_overdue(db, now=deadline_at) == [app_id]
-    row = await db.fetchrow("SELECT status, status_reason FROM applications WHERE id = $1", app_id)
+    row = cast(
+        "asyncpg.Record", await db.fetchrow("SELECT status, status_reason FROM applications WHERE id = $1", app_id)
+    )
     assert tuple(row) == ("rejected", "materials_deadline_missed")
     assert await db.fetchval("SELECT expired_at FROM tolerant_notices WHERE application_id = $1", app_id) is not None
     # the refusal says so in words and names what was still missing (issue 19, part 6)
-    told = await db.fetchrow(
-        "SELECT body_zh, body_en FROM notifications WHERE application_id = $1 AND status = 'rejected'", app_id
+    told = cast(
+        "asyncpg.Record",
+        await db.fetchrow(
+            "SELECT body_zh, body_en FROM notifications WHERE application_id = $1 AND status = 'rejected'", app_id
+        ),
     )
     assert "materials_deadline_missed" not in told["body_zh"] + told["body_en"]
     assert "期限已过" in told["body_zh"]
@@ -212,7 +224,9 @@ async def test_an_upload_after_the_deadline_is_too_late(
     )
     assert response.status_code == 409
     assert response.json()["code"] == "materials_deadline_missed"
-    row = await db.fetchrow("SELECT status, status_reason FROM applications WHERE id = $1", app_id)
+    row = cast(
+        "asyncpg.Record", await db.fetchrow("SELECT status, status_reason FROM applications WHERE id = $1", app_id)
+    )
     assert tuple(row) == ("rejected", "materials_deadline_missed")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import cast
 
 import asyncpg
 from litestar import Litestar
@@ -30,8 +31,11 @@ async def test_an_upload_is_stored_with_its_sha256_and_trust_level_c(
     assert material["trust_level"] == "C"
     assert material["content_type"] == "image/jpeg"
     assert material["size_bytes"] == len(content)
-    stored = await db.fetchrow(
-        "SELECT content, sha256, citizen_id FROM application_materials WHERE id = $1::uuid", material["material_id"]
+    stored = cast(
+        "asyncpg.Record",
+        await db.fetchrow(
+            "SELECT content, sha256, citizen_id FROM application_materials WHERE id = $1::uuid", material["material_id"]
+        ),
     )
     assert bytes(stored["content"]) == content
     assert stored["sha256"] == material["sha256"]

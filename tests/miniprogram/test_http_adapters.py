@@ -149,13 +149,13 @@ class TestAlipay:
         RSA_KEY.public_key().verify(signature, content.encode(), padding.PKCS1v15(), hashes.SHA256())
 
     async def test_open_id_is_preferred_when_present(self) -> None:
-        token = {"open_id": "074a1CcTG1LelxKe4xQC0zgNdId0nxi95b5lsNpazWYoCo5", "user_id": "2088"}
+        token: dict[str, object] = {"open_id": "074a1CcTG1LelxKe4xQC0zgNdId0nxi95b5lsNpazWYoCo5", "user_id": "2088"}
         identity = await alipay(lambda _: alipay_answer(TOKEN, token)).exchange("c")
         assert identity.open_id == "074a1CcTG1LelxKe4xQC0zgNdId0nxi95b5lsNpazWYoCo5"
 
     @pytest.mark.parametrize("sub_code", ["isv.code-invalid", "isv.code-expired"])
     async def test_an_invalid_code_is_rejected(self, sub_code: str) -> None:
-        error = {"code": "40002", "msg": "Invalid Arguments", "sub_code": sub_code}
+        error: dict[str, object] = {"code": "40002", "msg": "Invalid Arguments", "sub_code": sub_code}
         with pytest.raises(CodeRejected):
             await alipay(lambda _: alipay_answer("error_response", error)).exchange("c")
 

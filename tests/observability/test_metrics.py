@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import cast
 
 import pytest
 from litestar import Litestar
@@ -110,7 +111,7 @@ async def test_pool_gauges_read_the_live_pool(
     assert sample(samples, "haoban_db_pool_size") == pool.get_size() >= 1
     # The scrape's own database gauges (and the outbox worker) may hold a connection while the pool is
     # read, so idle is the live value at that moment: between 0 and the pool's size, never past it.
-    assert 0 <= sample(samples, "haoban_db_pool_idle") <= pool.get_size()
+    assert 0 <= cast("float", sample(samples, "haoban_db_pool_idle")) <= pool.get_size()
 
 
 async def test_each_app_has_its_own_registry(client: AsyncTestClient[Litestar], app: Litestar) -> None:

@@ -199,7 +199,7 @@ async def test_the_background_worker_runs_rows_and_stops(runtime: Runtime) -> No
     import haoban.outbox.worker as worker_module
 
     original = worker_module._handlers
-    worker_module._handlers = lambda: {"k": handler}  # type: ignore[assignment]
+    worker_module._handlers = lambda: {"k": handler}
     try:
         async with running_worker(runtime, SETTINGS) as worker:
             assert worker is not None

@@ -25,9 +25,9 @@ from tests.payouts.bank_fixtures import (
     BankFactory,
     BankSim,
     bank_settings,
-    free_port,
     run_bank_simulator,
 )
+from tests.processes import free_port
 
 bank_sim = bank_fixtures.bank_sim
 http_bank = bank_fixtures.http_bank

@@ -33,7 +33,8 @@ from haoban.payouts.ports import BankTimeout
 from haoban.payouts.settlement import attempt
 from haoban.runtime import Runtime
 from tests.conftest import make_settings
-from tests.payouts.bank_fixtures import BANK_KEY_ID, BANK_SECRET, BankSim, free_port, run_bank_simulator
+from tests.payouts.bank_fixtures import BANK_KEY_ID, BANK_SECRET, BankSim, run_bank_simulator
+from tests.processes import free_port
 
 CARD = "6222020200112233"
 CALLBACK_PATH = "/v1/bank/callbacks"

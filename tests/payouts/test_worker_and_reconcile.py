@@ -33,7 +33,7 @@ async def _member(runtime: Runtime, balance: int) -> UUID:
 
 async def _statuses(runtime: Runtime, ids: list[UUID]) -> list[str]:
     async with short_transaction(runtime.pool) as conn:
-        out = []
+        out: list[str] = []
         for payout_id in ids:
             found = await payouts.get(conn, payout_id)
             assert found is not None

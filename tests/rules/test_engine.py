@@ -24,7 +24,7 @@ def _doc(**changes: Any) -> RuleSetDoc:
 
 
 def _rule(**changes: Any) -> dict[str, Any]:
-    rule = msgspec.to_builtins(RENT.doc.rules[0])
+    rule: dict[str, Any] = msgspec.to_builtins(RENT.doc.rules[0])
     rule.update(changes)
     return rule
 

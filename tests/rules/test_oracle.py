@@ -178,7 +178,7 @@ def linked(c: Citizen) -> LinkedData:
             employer=None,
             bank_card=BankCard(bank_name="b", card_no="6222021234567890123"),
             withdrawals=[
-                FundWithdrawal(withdrawn_on=w.on, kind=w.kind, amount_fen=1, reference=f"W{i}")
+                FundWithdrawal(withdrawn_on=w.on, kind=w.kind, amount_fen=1, reference=f"W{i}")  # type: ignore[arg-type]
                 for i, w in enumerate(c.fund_withdrawals)
             ],
             loan_outstanding_fen=c.loan_outstanding_fen,
@@ -219,7 +219,14 @@ def linked(c: Citizen) -> LinkedData:
                 household_no="H1",
                 city=_spell(1, c.household_place),
                 address="某路",
-                members=[HouseholdMember(id_number=ME, name="n", relation="户主", registered_since=date(2000, 1, 1))],
+                members=[
+                    HouseholdMember(
+                        id_number=ME,
+                        name="n",
+                        relation="户主",  # type: ignore[arg-type]  # the label as a registry writes it
+                        registered_since=date(2000, 1, 1),
+                    )
+                ],
                 registered_since=date(2000, 1, 1),
                 updated_at=STAMP,
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 import pytest
@@ -49,9 +49,12 @@ async def test_login_rehashes_a_hash_made_with_old_parameters(
 
 async def test_creation_is_audited_without_the_password(db: asyncpg.Connection, clock: FrozenClock) -> None:
     staff_id = await make_staff(db, now=clock.now())
-    row = await db.fetchrow(
-        "SELECT actor_type, details FROM audit_events WHERE action = 'staff.created' AND subject_id = $1",
-        str(staff_id),
+    row = cast(
+        "asyncpg.Record",
+        await db.fetchrow(
+            "SELECT actor_type, details FROM audit_events WHERE action = 'staff.created' AND subject_id = $1",
+            str(staff_id),
+        ),
     )
     assert row["actor_type"] == "system"
     assert row["details"]["roles"] == ["housing_security:reviewer"]
@@ -124,8 +127,11 @@ def test_cli_creates_a_staff_account_from_a_password_on_stdin(
     async def check() -> tuple[Any, ...]:
         conn = await asyncpg.connect(db_url)
         try:
-            account = await conn.fetchrow(
-                "SELECT id, display_name, password_hash FROM staff_accounts WHERE username = 'wang.supervisor'"
+            account = cast(
+                "asyncpg.Record",
+                await conn.fetchrow(
+                    "SELECT id, display_name, password_hash FROM staff_accounts WHERE username = 'wang.supervisor'"
+                ),
             )
             roles = await conn.fetch(
                 "SELECT department, role FROM staff_roles WHERE staff_id = $1 ORDER BY department", account["id"]

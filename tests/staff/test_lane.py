@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any, cast
 from uuid import UUID
 
 import asyncpg
@@ -19,7 +20,7 @@ from tests.sandbox import bodies
 from tests.staff.factories import RENTAL, application, citizen, make_staff, reviewable, staff_headers
 
 
-async def _queue(client: AsyncTestClient[Litestar], headers: dict[str, str], **params: object) -> dict[str, object]:
+async def _queue(client: AsyncTestClient[Litestar], headers: dict[str, str], **params: Any) -> dict[str, object]:
     response = await client.get("/v1/staff/queue", headers=headers, params=params)
     assert response.status_code == 200, response.text
     body: dict[str, object] = response.json()
@@ -149,10 +150,13 @@ async def test_approving_moves_the_application_and_audits_the_staff_member(
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "approved"
     assert response.json()["decided_by"] == "li.reviewer"
-    event = await db.fetchrow(
-        "SELECT actor_type, actor_id, reason FROM application_events"
-        " WHERE application_id = $1 AND to_status = 'approved'",
-        app_id,
+    event = cast(
+        "asyncpg.Record",
+        await db.fetchrow(
+            "SELECT actor_type, actor_id, reason FROM application_events"
+            " WHERE application_id = $1 AND to_status = 'approved'",
+            app_id,
+        ),
     )
     assert tuple(event) == ("staff", str(staff_id), "收入与住房情况符合条件")
     actions = {
@@ -173,7 +177,9 @@ async def test_rejecting_records_the_reason(
         headers=await staff_headers(client),
     )
     assert response.status_code == 200, response.text
-    row = await db.fetchrow("SELECT status, status_reason FROM applications WHERE id = $1", app_id)
+    row = cast(
+        "asyncpg.Record", await db.fetchrow("SELECT status, status_reason FROM applications WHERE id = $1", app_id)
+    )
     assert tuple(row) == ("rejected", "declared income above the limit")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 import jwt
@@ -88,7 +88,10 @@ async def test_failed_logins_are_audited(
 ) -> None:
     staff_id = await make_staff(db, now=clock.now())
     await _login(client, "li.reviewer", "wrong password here")
-    row = await db.fetchrow("SELECT actor_id, details FROM audit_events WHERE action = 'staff.login_failed'")
+    row = cast(
+        "asyncpg.Record",
+        await db.fetchrow("SELECT actor_id, details FROM audit_events WHERE action = 'staff.login_failed'"),
+    )
     assert row["actor_id"] == str(staff_id)
     assert row["details"]["known"] is True
     assert len(row["details"]["address_key"]) == 64  # a keyed hash, never the address

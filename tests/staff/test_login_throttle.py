@@ -28,10 +28,10 @@ class PeerFromHeader:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] == "http":  # type: ignore[comparison-overlap]
             for name, value in scope["headers"]:
                 if name == b"x-test-peer":
-                    scope["client"] = (value.decode(), 40000)  # type: ignore[typeddict-unknown-key]
+                    scope["client"] = (value.decode(), 40000)
         await self.app(scope, receive, send)
 
 
