@@ -18,7 +18,7 @@ import asyncpg
 from haoban.applications import repository as applications_repo
 from haoban.applications import service as applications
 from haoban.applications.schemas import ApplicationRow
-from haoban.audit import repository as audit
+from haoban.audit import service as audit
 from haoban.audit.schemas import Actor
 from haoban.catalog.schemas import Material as CatalogMaterial
 from haoban.catalog.schemas import Service

@@ -19,7 +19,7 @@ from datetime import datetime
 
 import asyncpg
 
-from haoban.audit import repository as audit
+from haoban.audit import service as audit
 from haoban.audit.schemas import Actor
 from haoban.kit.crypto import keyed_hash
 from haoban.oauth.errors import InvalidGrant, InvalidScope

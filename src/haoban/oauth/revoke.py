@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import asyncpg
 
-from haoban.audit import repository as audit
+from haoban.audit import service as audit
 from haoban.audit.schemas import Actor
 from haoban.kit.errors import InvalidToken
 from haoban.oauth import grants, machine

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from haoban.citizens import repository as citizens
+from haoban.citizens import service as citizens
 from haoban.db.pool import transaction
 from haoban.identity.stepup import FACE_ACR
 from haoban.oauth import profile

@@ -20,7 +20,7 @@ from haoban.applications import repository as applications_repo
 from haoban.applications import service as applications
 from haoban.applications.lifecycle import Status
 from haoban.applications.schemas import ApplicationRow
-from haoban.audit import repository as audit
+from haoban.audit import service as audit
 from haoban.audit.schemas import Actor
 from haoban.fundcentre.ports import FundCentre
 from haoban.kit.crypto import FieldCipher

@@ -9,7 +9,7 @@ from uuid import UUID
 
 import asyncpg
 
-from haoban.audit import repository as audit
+from haoban.audit import service as audit
 from haoban.audit.schemas import Actor
 from haoban.kit.errors import AppError, NotFound, Unauthorized
 from haoban.runtime import Runtime
@@ -109,6 +109,11 @@ async def create_staff(
         },
     )
     return staff_id
+
+
+async def has_account(conn: asyncpg.Connection, username: str) -> bool:
+    """Whether a staff account has this (already normalised) username."""
+    return await repo.by_username(conn, username) is not None
 
 
 async def set_disabled(conn: asyncpg.Connection, *, username: str, disabled: bool, actor: Actor, now: datetime) -> None:

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey, EllipticCurvePublicKey
 
-from haoban.audit import repository as audit
+from haoban.audit import service as audit
 from haoban.audit.schemas import Actor
 from haoban.db.pool import atomic
 from haoban.kit.clock import Clock
