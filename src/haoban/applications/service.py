@@ -16,6 +16,7 @@ import msgspec
 
 from haoban.applications import lifecycle, notices
 from haoban.applications import repository as repo
+from haoban.applications import review_repository as review_repo
 from haoban.applications.lifecycle import Status
 from haoban.applications.schemas import (
     ApplicationDetail,
@@ -24,6 +25,8 @@ from haoban.applications.schemas import (
     DecisionView,
     ExplanationView,
     PayoutSummary,
+    QueueRow,
+    ReviewEvent,
     TraceStepView,
 )
 from haoban.audit.schemas import Actor
@@ -31,7 +34,7 @@ from haoban.catalog.data import BY_CODE
 from haoban.db.batch import Batch
 from haoban.kit.errors import Conflict, NotFound
 from haoban.payouts import service as payouts
-from haoban.rules import repository as decisions
+from haoban.rules import service as decisions
 from haoban.rules.explain import explain_all
 from haoban.rules.schemas import Decision, Fact
 
@@ -334,3 +337,28 @@ async def cancel(conn: asyncpg.Connection, row: ApplicationRow, *, actor: Actor,
     if row.status not in lifecycle.CITIZEN_CANCELLABLE:
         raise InvalidTransition(f"An application that is {row.status} cannot be cancelled.")
     return await transition(conn, row.id, "cancelled", actor=actor, reason="cancelled_by_applicant", at=at)
+
+
+# --- reads for other slices (the manual lane, materials, housekeeping) ------
+
+
+async def find(conn: asyncpg.Connection, application_id: UUID, *, for_update: bool = False) -> ApplicationRow | None:
+    """An application by id, whoever owns it (row-locked with `for_update`); None when there is none."""
+    return await repo.get(conn, application_id, for_update=for_update)
+
+
+async def review_queue(
+    conn: asyncpg.Connection, *, departments: list[str], after: tuple[datetime, UUID] | None, limit: int
+) -> list[QueueRow]:
+    """Applications waiting for a reviewer in these departments, oldest first (keyset on created_at, id)."""
+    return await review_repo.queue(conn, departments=departments, after=after, limit=limit)
+
+
+async def review_history(conn: asyncpg.Connection, application_id: UUID) -> list[ReviewEvent]:
+    """An application's status changes with who made each, oldest first."""
+    return await review_repo.history(conn, application_id)
+
+
+async def prune_keys(conn: asyncpg.Connection, now: datetime) -> int:
+    """Delete the idempotency keys that expired before `now`; returns how many."""
+    return await repo.prune_keys(conn, now)

@@ -70,6 +70,15 @@ async def find_by_id_number(conn: asyncpg.Connection, id_number_hmac: bytes) -> 
     return await repo.find_by_id_number(conn, id_number_hmac)
 
 
+async def id_number_hmac(conn: asyncpg.Connection, citizen_id: UUID) -> bytes | None:
+    """The keyed index of the account's ID number (to match it without decrypting); None when it has none."""
+    return await repo.id_number_hmac(conn, citizen_id)
+
+
+async def exists(conn: asyncpg.Connection, citizen_id: UUID) -> bool:
+    return await repo.exists(conn, citizen_id)
+
+
 async def sealed_id_number(conn: asyncpg.Connection, citizen_id: UUID) -> str | None:
     return await repo.sealed_id_number(conn, citizen_id)
 

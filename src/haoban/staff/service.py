@@ -11,6 +11,7 @@ import asyncpg
 
 from haoban.audit import service as audit
 from haoban.audit.schemas import Actor
+from haoban.citizens import service as citizens
 from haoban.kit.errors import AppError, NotFound, Unauthorized
 from haoban.runtime import Runtime
 from haoban.staff import passwords, throttle, tokens
@@ -78,9 +79,9 @@ async def create_staff(
         raise StaffSpecError(str(exc)) from None
     grants = _grants(departments, roles)
     if citizen_id is not None:
-        if not await repo.citizen_exists(conn, citizen_id):
+        if not await citizens.exists(conn, citizen_id):
             raise StaffSpecError(f"no citizen account {citizen_id}")
-        id_number_hmac = id_number_hmac or await repo.citizen_id_number_hmac(conn, citizen_id)
+        id_number_hmac = id_number_hmac or await citizens.id_number_hmac(conn, citizen_id)
     staff_id = uuid.uuid4()
     password_hash = await passwords.rehash(password)
     if not await repo.insert(
