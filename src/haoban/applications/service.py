@@ -14,7 +14,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from haoban.applications import lifecycle, notices
+from haoban.applications import lifecycle, manual_payout, notices
 from haoban.applications import repository as repo
 from haoban.applications import review_repository as review_repo
 from haoban.applications.lifecycle import Status
@@ -32,11 +32,13 @@ from haoban.applications.schemas import (
 from haoban.audit.schemas import Actor
 from haoban.catalog.data import BY_CODE
 from haoban.db.batch import Batch
+from haoban.fundcentre.ports import FundCentre
+from haoban.kit.crypto import FieldCipher
 from haoban.kit.errors import Conflict, NotFound
 from haoban.payouts import service as payouts
 from haoban.rules import service as decisions
 from haoban.rules.explain import explain_all
-from haoban.rules.schemas import Decision, Fact
+from haoban.rules.schemas import Decision, Fact, StoredDecision
 
 NOTIFY_KIND = "notification.deliver"
 
@@ -362,3 +364,31 @@ async def review_history(conn: asyncpg.Connection, application_id: UUID) -> list
 async def prune_keys(conn: asyncpg.Connection, now: datetime) -> int:
     """Delete the idempotency keys that expired before `now`; returns how many."""
     return await repo.prune_keys(conn, now)
+
+
+# --- a reviewer's decision (the manual lane decides, applications carries it out) ---
+
+
+async def amount_on_approval(
+    conn: asyncpg.Connection, row: ApplicationRow, stored: StoredDecision | None
+) -> int | None:
+    """What a reviewer's approval would pay (the rules' amount on the facts on record), or None."""
+    return await manual_payout.amount_on_approval(conn, row, stored)
+
+
+async def decide_reviewed(
+    conn: asyncpg.Connection,
+    application_id: UUID,
+    to: Literal["approved", "rejected"],
+    *,
+    actor: Actor,
+    reason: str | None,
+    at: datetime,
+    cipher: FieldCipher,
+    fund_centre: FundCentre,
+) -> ApplicationRow:
+    """A reviewer's approval or rejection; an approved withdrawal requests its payout in the same transaction."""
+    row = await transition(conn, application_id, to, actor=actor, reason=reason, at=at)
+    if to == "approved" and manual_payout.pays_out(row):
+        await manual_payout.pay_after_review(conn, cipher, row, actor=actor, at=at, fund_centre=fund_centre)
+    return row

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 import asyncpg
 import msgspec
 
-from haoban.applications import manual_payout
 from haoban.applications import service as applications
-from haoban.applications.lifecycle import Status
 from haoban.applications.schemas import ApplicationRow
 from haoban.audit import service as audit
 from haoban.audit.schemas import Actor
@@ -191,7 +189,7 @@ async def application(
         missing_materials=missing,
         notice=msgspec.to_builtins(notice) if notice else None,
         history=history,
-        amount_fen=await manual_payout.amount_on_approval(conn, row, stored),
+        amount_fen=await applications.amount_on_approval(conn, row, stored),
     )
 
 
@@ -231,10 +229,10 @@ async def decide(
             "The applicant has not supplied every material yet; it can only be rejected.",
             extra={"missing": missing},
         )
-    to: Status = "approved" if data.decision == "approve" else "rejected"
-    row = await applications.transition(conn, row.id, to, actor=actor, reason=data.reason, at=now)
-    if to == "approved" and manual_payout.pays_out(row):
-        await manual_payout.pay_after_review(conn, cipher, row, actor=actor, at=now, fund_centre=fund_centre)
+    to: Literal["approved", "rejected"] = "approved" if data.decision == "approve" else "rejected"
+    row = await applications.decide_reviewed(
+        conn, row.id, to, actor=actor, reason=data.reason, at=now, cipher=cipher, fund_centre=fund_centre
+    )
     await audit.record(
         conn,
         actor=actor,
