@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager, suppress
 
 import asyncpg
 
-from haoban.applications import repository as applications
+from haoban.applications import service as applications
 from haoban.db.pool import atomic
 from haoban.limits import service as limits
 from haoban.materials.service import expire_overdue

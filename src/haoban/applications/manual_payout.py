@@ -24,7 +24,7 @@ from haoban.kit.crypto import FieldCipher
 from haoban.kit.errors import Conflict
 from haoban.payouts import service as payouts
 from haoban.rules import registry
-from haoban.rules import repository as decisions
+from haoban.rules import service as decisions
 from haoban.rules.engine import CompiledRuleSet, amount_only
 from haoban.rules.facts import WITHDRAWAL_KIND, today_of
 from haoban.rules.schemas import Fact, StoredDecision

@@ -157,3 +157,26 @@ class Notification(msgspec.Struct, frozen=True, kw_only=True):
 class NotificationPage(msgspec.Struct, frozen=True, kw_only=True):
     notifications: list[Notification]
     next_before: int | None
+
+
+class QueueRow(msgspec.Struct, frozen=True, kw_only=True):
+    """An application waiting for a reviewer, with the applicant's name from its decision's facts."""
+
+    id: UUID
+    service_code: str
+    department: str
+    status: str
+    name: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ReviewEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """One status change as a reviewer sees it: with who made it (the citizen's history leaves that out)."""
+
+    from_status: str | None
+    to_status: str
+    actor_type: str
+    actor_id: str
+    reason: str | None
+    occurred_at: datetime

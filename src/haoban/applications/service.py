@@ -14,8 +14,9 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from haoban.applications import lifecycle, notices
+from haoban.applications import lifecycle, manual_payout, notices
 from haoban.applications import repository as repo
+from haoban.applications import review_repository as review_repo
 from haoban.applications.lifecycle import Status
 from haoban.applications.schemas import (
     ApplicationDetail,
@@ -24,16 +25,20 @@ from haoban.applications.schemas import (
     DecisionView,
     ExplanationView,
     PayoutSummary,
+    QueueRow,
+    ReviewEvent,
     TraceStepView,
 )
 from haoban.audit.schemas import Actor
 from haoban.catalog.data import BY_CODE
 from haoban.db.batch import Batch
+from haoban.fundcentre.ports import FundCentre
+from haoban.kit.crypto import FieldCipher
 from haoban.kit.errors import Conflict, NotFound
 from haoban.payouts import service as payouts
-from haoban.rules import repository as decisions
+from haoban.rules import service as decisions
 from haoban.rules.explain import explain_all
-from haoban.rules.schemas import Decision, Fact
+from haoban.rules.schemas import Decision, Fact, StoredDecision
 
 NOTIFY_KIND = "notification.deliver"
 
@@ -334,3 +339,56 @@ async def cancel(conn: asyncpg.Connection, row: ApplicationRow, *, actor: Actor,
     if row.status not in lifecycle.CITIZEN_CANCELLABLE:
         raise InvalidTransition(f"An application that is {row.status} cannot be cancelled.")
     return await transition(conn, row.id, "cancelled", actor=actor, reason="cancelled_by_applicant", at=at)
+
+
+# --- reads for other slices (the manual lane, materials, housekeeping) ------
+
+
+async def find(conn: asyncpg.Connection, application_id: UUID, *, for_update: bool = False) -> ApplicationRow | None:
+    """An application by id, whoever owns it (row-locked with `for_update`); None when there is none."""
+    return await repo.get(conn, application_id, for_update=for_update)
+
+
+async def review_queue(
+    conn: asyncpg.Connection, *, departments: list[str], after: tuple[datetime, UUID] | None, limit: int
+) -> list[QueueRow]:
+    """Applications waiting for a reviewer in these departments, oldest first (keyset on created_at, id)."""
+    return await review_repo.queue(conn, departments=departments, after=after, limit=limit)
+
+
+async def review_history(conn: asyncpg.Connection, application_id: UUID) -> list[ReviewEvent]:
+    """An application's status changes with who made each, oldest first."""
+    return await review_repo.history(conn, application_id)
+
+
+async def prune_keys(conn: asyncpg.Connection, now: datetime) -> int:
+    """Delete the idempotency keys that expired before `now`; returns how many."""
+    return await repo.prune_keys(conn, now)
+
+
+# --- a reviewer's decision (the manual lane decides, applications carries it out) ---
+
+
+async def amount_on_approval(
+    conn: asyncpg.Connection, row: ApplicationRow, stored: StoredDecision | None
+) -> int | None:
+    """What a reviewer's approval would pay (the rules' amount on the facts on record), or None."""
+    return await manual_payout.amount_on_approval(conn, row, stored)
+
+
+async def decide_reviewed(
+    conn: asyncpg.Connection,
+    application_id: UUID,
+    to: Literal["approved", "rejected"],
+    *,
+    actor: Actor,
+    reason: str | None,
+    at: datetime,
+    cipher: FieldCipher,
+    fund_centre: FundCentre,
+) -> ApplicationRow:
+    """A reviewer's approval or rejection; an approved withdrawal requests its payout in the same transaction."""
+    row = await transition(conn, application_id, to, actor=actor, reason=reason, at=at)
+    if to == "approved" and manual_payout.pays_out(row):
+        await manual_payout.pay_after_review(conn, cipher, row, actor=actor, at=at, fund_centre=fund_centre)
+    return row

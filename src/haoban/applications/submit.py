@@ -50,7 +50,7 @@ from haoban.ledger import service as ledger
 from haoban.oauth.guard import requester
 from haoban.payouts import service as payouts
 from haoban.rules import facts as rule_facts
-from haoban.rules import repository as decisions
+from haoban.rules import service as decisions
 from haoban.rules.engine import evaluate
 from haoban.rules.schemas import Decision, Fact
 from haoban.runtime import Runtime

@@ -77,3 +77,12 @@ async def profile(conn: asyncpg.Connection, citizen_id: UUID) -> tuple[Citizen, 
         return None
     citizen = Citizen(id=row["id"], status=row["status"], created_at=row["created_at"])
     return citizen, row["id_number_enc"], row["face_enrolled"]
+
+
+async def id_number_hmac(conn: asyncpg.Connection, citizen_id: UUID) -> bytes | None:
+    value: bytes | None = await conn.fetchval("SELECT id_number_hmac FROM citizens WHERE id = $1", citizen_id)
+    return value
+
+
+async def exists(conn: asyncpg.Connection, citizen_id: UUID) -> bool:
+    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM citizens WHERE id = $1)", citizen_id))

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
-from haoban.audit import repository as audit
+from haoban.audit import service as audit
 from haoban.audit.schemas import Actor
 from haoban.citizens import repository as repo
 from haoban.citizens.schemas import Citizen, Me, SessionView
@@ -63,6 +63,20 @@ async def create_citizen(
 async def id_number_of(conn: asyncpg.Connection, vault: IdNumberVault, citizen_id: UUID) -> str:
     """The citizen's ID number, decrypted for a data pull; 409 when the account has none."""
     return open_id_number(vault, citizen_id, await repo.sealed_id_number(conn, citizen_id))
+
+
+async def find_by_id_number(conn: asyncpg.Connection, id_number_hmac: bytes) -> UUID | None:
+    """The account bound to an ID number (by its keyed index), or None."""
+    return await repo.find_by_id_number(conn, id_number_hmac)
+
+
+async def id_number_hmac(conn: asyncpg.Connection, citizen_id: UUID) -> bytes | None:
+    """The keyed index of the account's ID number (to match it without decrypting); None when it has none."""
+    return await repo.id_number_hmac(conn, citizen_id)
+
+
+async def exists(conn: asyncpg.Connection, citizen_id: UUID) -> bool:
+    return await repo.exists(conn, citizen_id)
 
 
 async def sealed_id_number(conn: asyncpg.Connection, citizen_id: UUID) -> str | None:

@@ -20,7 +20,7 @@ import asyncpg
 import msgspec
 from PIL import Image, UnidentifiedImageError
 
-from haoban.audit import repository as audit
+from haoban.audit import service as audit
 from haoban.audit.schemas import Actor
 from haoban.exchange import ingest_repository as repo
 from haoban.exchange import places, vocab

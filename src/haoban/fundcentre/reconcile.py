@@ -32,7 +32,7 @@ from haoban.db.pool import pooled
 from haoban.fundcentre.ports import FundCentre, PostedDebit
 from haoban.ledger import service as ledger
 from haoban.payouts import service as payouts
-from haoban.payouts.repository import Instructed
+from haoban.payouts.service import Instructed
 from haoban.runtime import Runtime
 
 log = logging.getLogger("haoban.fundcentre")

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 import asyncpg
 import msgspec
 
-from haoban.audit import repository as audit
+from haoban.audit import service as audit
 from haoban.audit.schemas import Actor
-from haoban.citizens import repository as citizens_repo
+from haoban.citizens import service as citizens
 from haoban.citizens.vault import IdNumberVault
 from haoban.identity import repository as repo
 from haoban.identity import throttle
@@ -67,7 +67,7 @@ async def reset_face(
     code). None when the identity has no account.
     """
     index = _vault(settings).index(id_number)
-    citizen_id = await citizens_repo.find_by_id_number(conn, index)
+    citizen_id = await citizens.find_by_id_number(conn, index)
     if citizen_id is None:
         return None
     await repo.lock_throttle(conn, index, now)

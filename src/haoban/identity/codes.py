@@ -15,9 +15,8 @@ from typing import Any
 
 import asyncpg
 
-from haoban.audit import repository as audit
+from haoban.audit import service as audit
 from haoban.audit.schemas import Actor
-from haoban.citizens import repository as citizens_repo
 from haoban.citizens import service as citizens
 from haoban.identity import repository as repo
 from haoban.identity import throttle
@@ -115,7 +114,7 @@ async def start_otp(conn: asyncpg.Connection, runtime: Runtime, data: OtpStart, 
     otp_id = uuid.uuid4()
     code = f"{secrets.randbelow(1_000_000):06d}"
     index = runtime.vault.index(data.id_number)
-    citizen_id = await citizens_repo.find_by_id_number(conn, index)
+    citizen_id = await citizens.find_by_id_number(conn, index)
     phone = await citizens.phone_of(conn, runtime.cipher, citizen_id) if citizen_id else None
     if phone is not None and not (await _phone_allows(runtime, phone, now)).allowed:
         # Answered like any other send: a 429 here would tell that this identity has a phone.

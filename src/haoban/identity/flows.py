@@ -11,9 +11,8 @@ from datetime import timedelta
 
 import asyncpg
 
-from haoban.audit import repository as audit
+from haoban.audit import service as audit
 from haoban.audit.schemas import Actor
-from haoban.citizens import repository as citizens_repo
 from haoban.citizens import service as citizens
 from haoban.identity import repository as repo
 from haoban.identity.face.features import template_bytes
@@ -76,7 +75,7 @@ async def register(runtime: Runtime, client_id: str, data: RegisterRequest, *, a
         # of one identity are serialised and the second sees the first's account.
         now = runtime.clock.now()
         actor = Actor(type="client", id=client_id)
-        existing = await citizens_repo.find_by_id_number(conn, runtime.vault.index(data.id_number))
+        existing = await citizens.find_by_id_number(conn, runtime.vault.index(data.id_number))
         reset_id: uuid.UUID | None = None
         if existing is not None:
             # The face matched the registry photo, so saying that an account exists tells only its owner

@@ -25,9 +25,9 @@ import asyncpg
 import msgspec
 import numpy as np
 
-from haoban.audit import repository as audit
+from haoban.audit import service as audit
 from haoban.audit.schemas import Actor
-from haoban.citizens import repository as citizens_repo
+from haoban.citizens import service as citizens
 from haoban.db.pool import transaction
 from haoban.exchange.ports import SourceUnavailable
 from haoban.identity import attestation, throttle
@@ -35,7 +35,7 @@ from haoban.identity import repository as repo
 from haoban.identity.face.engine import Verification
 from haoban.identity.face.errors import FaceError
 from haoban.identity.face.features import Encoding, FrameHash, template_from_bytes
-from haoban.identity.schemas import AuthTokens, Challenge, ChallengeCreate, ChallengeRow
+from haoban.identity.schemas import AppClientCreate, AuthTokens, Challenge, ChallengeCreate, ChallengeRow
 from haoban.identity.stepup import FACE_ACR
 from haoban.kit import events
 from haoban.kit.errors import AppError, FieldError, Unauthorized, ValidationFailed
@@ -246,7 +246,7 @@ async def registration_reference(runtime: Runtime, id_number: str, name: str) ->
 
 async def enrolled_reference(runtime: Runtime, index: bytes, expected: UUID | None = None) -> Reference:
     async for conn in transaction(runtime.pool):
-        citizen_id = await citizens_repo.find_by_id_number(conn, index)
+        citizen_id = await citizens.find_by_id_number(conn, index)
         sealed = await repo.template_of(conn, citizen_id) if citizen_id is not None else None
     if citizen_id is None or (expected is not None and citizen_id != expected):
         return Reference(encoding=_decoy(), citizen_id=None, refusal="no_account")
@@ -379,3 +379,15 @@ class ReferenceLoader(Protocol):
 
 class SuccessHandler(Protocol):
     async def __call__(self, conn: asyncpg.Connection, ref: Reference) -> AuthTokens | AppError: ...
+
+
+async def register_app_client(conn: asyncpg.Connection, data: AppClientCreate, *, at: datetime) -> None:
+    """Register an app client, or replace its name and attestation settings (sandbox and demo setup)."""
+    await repo.upsert_client(
+        conn,
+        client_id=data.client_id,
+        name=data.name,
+        attestation=data.attestation,
+        jwk=data.attestation_jwk,
+        at=at,
+    )

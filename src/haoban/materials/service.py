@@ -15,10 +15,9 @@ from uuid import UUID
 
 import asyncpg
 
-from haoban.applications import repository as applications_repo
 from haoban.applications import service as applications
 from haoban.applications.schemas import ApplicationRow
-from haoban.audit import repository as audit
+from haoban.audit import service as audit
 from haoban.audit.schemas import Actor
 from haoban.catalog.schemas import Material as CatalogMaterial
 from haoban.catalog.schemas import Service
@@ -97,7 +96,7 @@ def _field_errors(items: list[CatalogMaterial]) -> list[FieldError]:
 
 
 async def _locked(conn: asyncpg.Connection, application_id: UUID) -> ApplicationRow:
-    row = await applications_repo.get(conn, application_id, for_update=True)
+    row = await applications.find(conn, application_id, for_update=True)
     if row is None:  # pragma: no cover - checked by the caller in the same transaction
         raise NotFound("There is no such application.")
     return row
@@ -134,6 +133,16 @@ async def materials_status(conn: asyncpg.Connection, row: ApplicationRow, svc: S
         signatures=await repo.signatures_of(conn, row.id),
         notice=await repo.notice_of(conn, row.id),
     )
+
+
+async def uploaded(conn: asyncpg.Connection, application_id: UUID) -> list[Material]:
+    """The application's uploads, oldest first (metadata only)."""
+    return await repo.materials_of(conn, application_id)
+
+
+async def notice_of(conn: asyncpg.Connection, application_id: UUID) -> Notice | None:
+    """The application's supplement notice (容缺受理), open or closed; None when there was none."""
+    return await repo.notice_of(conn, application_id)
 
 
 async def still_missing(conn: asyncpg.Connection, row: ApplicationRow) -> list[str]:

@@ -26,7 +26,7 @@ from uuid import UUID
 
 import asyncpg
 
-from haoban.audit import repository as audit
+from haoban.audit import service as audit
 from haoban.audit.schemas import Actor
 from haoban.db.pool import transaction
 from haoban.identity.service import issue_tokens

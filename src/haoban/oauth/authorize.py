@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 import asyncpg
 
-from haoban.audit import repository as audit
+from haoban.audit import service as audit
 from haoban.audit.schemas import Actor
 from haoban.identity.stepup import require_recent_face
 from haoban.kit.clock import Clock

@@ -12,7 +12,7 @@ from urllib.parse import unquote_plus, urlsplit
 
 import asyncpg
 
-from haoban.audit import repository as audit
+from haoban.audit import service as audit
 from haoban.audit.schemas import Actor
 from haoban.kit.crypto import keyed_hash
 from haoban.oauth import repository as repo

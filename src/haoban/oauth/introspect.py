@@ -13,7 +13,7 @@ from haoban.oauth.idtoken import pairwise_sub
 from haoban.oauth.schemas import Client, Introspection
 from haoban.runtime import Runtime
 from haoban.tokens import jwt as tokens_jwt
-from haoban.tokens import repository as tokens_repo
+from haoban.tokens import service as tokens
 
 INACTIVE = Introspection(active=False)
 
@@ -60,8 +60,8 @@ async def _client_credentials_token(
 async def _refresh_token(conn: asyncpg.Connection, runtime: Runtime, client: Client, token: str) -> Introspection:
     security = runtime.settings.security
     now = runtime.clock.now()
-    row = await tokens_repo.lock_refresh(conn, grants.refresh_hmac(runtime, token))
-    family = None if row is None else await tokens_repo.get_family(conn, row.family_id)
+    row = await tokens.locked_refresh(conn, grants.refresh_hmac(runtime, token))
+    family = None if row is None else await tokens.get_family(conn, row.family_id)
     if row is None or family is None or row.used_at is not None or family.client_id != client.client_id:
         return INACTIVE
     if family.revoked_at is not None or family.expires_at <= now:

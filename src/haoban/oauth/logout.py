@@ -26,7 +26,7 @@ from haoban.oauth.idtoken import ID_TOKEN_TYP, pairwise_sub
 from haoban.oauth.schemas import Client
 from haoban.runtime import Runtime
 from haoban.tokens import jwt as tokens_jwt
-from haoban.tokens import repository as tokens_repo
+from haoban.tokens import service as tokens
 
 MAX_HINT = 4096
 MAX_STATE = 512
@@ -102,7 +102,7 @@ async def end_session(conn: asyncpg.Connection, runtime: Runtime, params: dict[s
         session_id = uuid.UUID(str(claims.get("sid")))
     except ValueError:
         raise InvalidIdTokenHint("The id_token_hint names no session (issued before logout existed).") from None
-    family = await tokens_repo.get_family(conn, session_id, for_update=True)
+    family = await tokens.get_family(conn, session_id, for_update=True)
     security = runtime.settings.security
     if (
         family is None

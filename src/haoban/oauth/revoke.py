@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import asyncpg
 
-from haoban.audit import repository as audit
+from haoban.audit import service as audit
 from haoban.audit.schemas import Actor
 from haoban.kit.errors import InvalidToken
 from haoban.oauth import grants, machine
@@ -19,19 +19,19 @@ from haoban.oauth import repository as repo
 from haoban.oauth.guard import verify_delegated
 from haoban.oauth.schemas import Client
 from haoban.runtime import Runtime
-from haoban.tokens import repository as tokens_repo
+from haoban.tokens import service as tokens
 from haoban.tokens.schemas import Family
 
 
 async def _family_of(conn: asyncpg.Connection, runtime: Runtime, token: str) -> Family | None:
     if token.startswith(grants.REFRESH_PREFIX):
-        row = await tokens_repo.lock_refresh(conn, grants.refresh_hmac(runtime, token))
-        return None if row is None else await tokens_repo.get_family(conn, row.family_id, for_update=True)
+        row = await tokens.locked_refresh(conn, grants.refresh_hmac(runtime, token))
+        return None if row is None else await tokens.get_family(conn, row.family_id, for_update=True)
     try:
         principal, _claims = await verify_delegated(runtime, token, conn)
     except InvalidToken:  # an unusable token is simply not revoked
         return None
-    return await tokens_repo.get_family(conn, principal.session_id, for_update=True)
+    return await tokens.get_family(conn, principal.session_id, for_update=True)
 
 
 async def _deny_client_token(conn: asyncpg.Connection, runtime: Runtime, client: Client, token: str) -> None:

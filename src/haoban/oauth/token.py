@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from haoban.audit import repository as audit
+from haoban.audit import service as audit
 from haoban.audit.schemas import Actor
 from haoban.oauth import grants, idtoken
 from haoban.oauth import repository as repo

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from haoban.citizens import repository as citizens
+from haoban.citizens import service as citizens
 from haoban.db.pool import transaction
 from haoban.identity.stepup import FACE_ACR
 from haoban.oauth import profile
 from haoban.oauth.idtoken import pairwise_sub
 from haoban.oauth.schemas import UserInfo
 from haoban.runtime import Runtime
-from haoban.tokens import repository as tokens_repo
+from haoban.tokens import service as tokens
 from haoban.tokens.guard import require_scope
 from haoban.tokens.schemas import Principal
 
@@ -19,7 +19,7 @@ async def _verified(runtime: Runtime, principal: Principal) -> bool:
     verified = False
     async for conn in transaction(runtime.pool):
         bound = await citizens.sealed_id_number(conn, principal.citizen_id) is not None
-        grant = await tokens_repo.get_family(conn, principal.session_id)  # how the citizen verified at approval
+        grant = await tokens.get_family(conn, principal.session_id)  # how the citizen verified at approval
         verified = bound and grant is not None and grant.acr == FACE_ACR
     return verified
 

@@ -32,7 +32,7 @@ from haoban.payouts import repository as repo
 from haoban.payouts.handlers import SEND_KIND, send_payout
 from haoban.payouts.ports import BankTransfer, BankUnavailable
 from haoban.payouts.reconcile import reconcile
-from haoban.payouts.repository import PayoutRow
+from haoban.payouts.repository import Instructed, PayoutRow
 from haoban.payouts.schemas import FINAL_STATUSES, PayoutEvent, PayoutView, ReconcileReport
 from haoban.payouts.settlement import BankMismatch, card_aad, name_aad, record_answer
 
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from haoban.runtime import Runtime
 
 __all__ = [
+    "Instructed",
     "PayoutView",
     "ReconcileReport",
     "add_request",
@@ -317,7 +318,7 @@ async def send_claimed(runtime: Runtime, claim: Claim, budget_s: float) -> Payou
     return await _current(runtime, claim.view.payout_id)
 
 
-async def instructed_since(conn: asyncpg.Connection, since: datetime) -> list[repo.Instructed]:
+async def instructed_since(conn: asyncpg.Connection, since: datetime) -> list[Instructed]:
     """Every payout created since `since` (the fund-centre reconciliation's local side)."""
     return await repo.instructed_since(conn, since)
 

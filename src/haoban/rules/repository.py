@@ -139,6 +139,3 @@ def add_decision(
 async def get_decision(conn: asyncpg.Connection, decision_id: UUID) -> StoredDecision | None:
     row = await conn.fetchrow(f"SELECT {_DECISION_COLUMNS} FROM decisions WHERE id = $1", decision_id)  # noqa: S608
     return _decision(row) if row is not None else None
-
-
-decision_by_id = get_decision  # the older name, still used by callers

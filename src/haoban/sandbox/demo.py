@@ -39,8 +39,7 @@ from haoban.sandbox import service
 from haoban.sandbox.identity import register_app_client
 from haoban.sandbox.schemas import TestCitizenCreate
 from haoban.sandbox.service import SANDBOX_ACTOR
-from haoban.staff import repository as staff_repo
-from haoban.staff.service import create_staff
+from haoban.staff.service import create_staff, has_account
 
 
 class DemoAccount(msgspec.Struct, frozen=True, kw_only=True):
@@ -249,7 +248,7 @@ DEMO_STAFF_PASSWORD = "haoban-demo-2026"  # noqa: S105 (pinned demo secret, sand
 
 async def load_demo_staff(conn: asyncpg.Connection, runtime: Runtime) -> None:
     """A reviewer for the manual lane in both demo departments (README), created once."""
-    if await staff_repo.by_username(conn, DEMO_STAFF_USERNAME) is not None:
+    if await has_account(conn, DEMO_STAFF_USERNAME):
         return
     await create_staff(
         conn,

@@ -13,14 +13,14 @@ from litestar import Response, Router, get, post
 from litestar.datastructures import State
 from litestar.params import Body, QueryParameter
 
-from haoban.citizens import repository as citizens_repo
+from haoban.citizens import service as citizens
 from haoban.deps import Conn
-from haoban.identity import repository as identity_repo
+from haoban.identity import service as identity
 from haoban.identity.schemas import AppClientCreate, SandboxTokenRequest
 from haoban.kit.errors import FieldError, NotFound, ValidationFailed
 from haoban.kit.openapi import PUBLIC, example, problems, success
-from haoban.notifications import repository as messages
-from haoban.notifications.repository import SandboxMessage
+from haoban.notifications import service as messages
+from haoban.notifications.service import SandboxMessage
 from haoban.runtime import Runtime
 from haoban.sandbox.guard import sandbox_only
 from haoban.sandbox.service import SANDBOX_ACTOR, sandbox_grant
@@ -68,7 +68,7 @@ async def tokens_for(
     state: State,
 ) -> Response[TokenPair]:
     runtime: Runtime = state.runtime
-    citizen_id = await citizens_repo.find_by_id_number(conn, runtime.vault.index(data.id_number))
+    citizen_id = await citizens.find_by_id_number(conn, runtime.vault.index(data.id_number))
     if citizen_id is None:
         raise NotFound("No citizen account is registered with this ID number.")
     grant = sandbox_grant(citizen_id, ("openid", "profile"), data.acr, runtime.clock.now())
@@ -117,14 +117,7 @@ def jwk_problem(jwk: dict[str, Any]) -> str | None:
 
 
 async def register_app_client(conn: Conn, runtime: Runtime, data: AppClientCreate) -> None:
-    await identity_repo.upsert_client(
-        conn,
-        client_id=data.client_id,
-        name=data.name,
-        attestation=data.attestation,
-        jwk=data.attestation_jwk,
-        at=runtime.clock.now(),
-    )
+    await identity.register_app_client(conn, data, at=runtime.clock.now())
 
 
 @get(

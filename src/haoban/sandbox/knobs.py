@@ -14,7 +14,7 @@ from litestar import Router, get, post
 from litestar.datastructures import State
 from litestar.params import Body, FromPath
 
-from haoban.audit import repository as audit
+from haoban.audit import service as audit
 from haoban.deps import Conn
 from haoban.exchange.records import SourceName
 from haoban.kit.clock import OffsetClock

@@ -9,30 +9,27 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 import asyncpg
 import msgspec
 
-from haoban.applications import manual_payout
-from haoban.applications import repository as applications_repo
 from haoban.applications import service as applications
-from haoban.applications.lifecycle import Status
 from haoban.applications.schemas import ApplicationRow
-from haoban.audit import repository as audit
+from haoban.audit import service as audit
 from haoban.audit.schemas import Actor
+from haoban.citizens import service as citizens
 from haoban.fundcentre.ports import FundCentre
 from haoban.kit.crypto import FieldCipher
 from haoban.kit.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from haoban.kit.masking import mask_name, scrub
-from haoban.materials import repository as materials_repo
 from haoban.materials import service as materials
-from haoban.rules import repository as decisions
-from haoban.staff import lane_repository as repo
+from haoban.rules import service as decisions
 from haoban.staff.schemas import (
     DecisionCreate,
     DecisionResult,
+    HistoryEntry,
     MaterialMeta,
     QueueItem,
     QueuePage,
@@ -99,7 +96,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
 
 async def queue(conn: asyncpg.Connection, staff: StaffPrincipal, *, limit: int, after: str | None) -> QueuePage:
     size = clamp(limit)
-    rows = await repo.queue(
+    rows = await applications.review_queue(
         conn,
         departments=staff.departments,
         after=decode_cursor(after) if after else None,
@@ -126,7 +123,7 @@ async def queue(conn: asyncpg.Connection, staff: StaffPrincipal, *, limit: int, 
 async def _in_departments(
     conn: asyncpg.Connection, staff: StaffPrincipal, application_id: UUID, *, for_update: bool = False
 ) -> ApplicationRow:
-    row = await applications_repo.get(conn, application_id, for_update=for_update)
+    row = await applications.find(conn, application_id, for_update=for_update)
     if row is None or row.department not in staff.departments:
         raise NotFound("There is no such application.")
     return row
@@ -137,7 +134,7 @@ async def is_own(conn: asyncpg.Connection, staff: StaffPrincipal, row: Applicati
         return True
     if staff.id_number_hmac is None:
         return False
-    return await repo.id_number_hmac(conn, row.citizen_id) == staff.id_number_hmac
+    return await citizens.id_number_hmac(conn, row.citizen_id) == staff.id_number_hmac
 
 
 async def application(
@@ -145,16 +142,18 @@ async def application(
 ) -> StaffApplication:
     """Everything a reviewer needs; the view itself is audited (personal data was shown)."""
     row = await _in_departments(conn, staff, application_id)
-    stored = await decisions.decision_by_id(conn, row.decision_id) if row.decision_id else None
+    stored = await decisions.get_decision(conn, row.decision_id) if row.decision_id else None
     facts: dict[str, Any] = scrub_deep(msgspec.to_builtins(stored.facts)) if stored else {}
     decision: dict[str, Any] | None = scrub_deep(msgspec.to_builtins(stored.decision)) if stored else None
     name = facts.get("identity.name", {}).get("value") if isinstance(facts.get("identity.name"), dict) else None
     if "identity.name" in facts:
         facts["identity.name"] = {**facts["identity.name"], "value": _masked(name)}
-    uploaded = await materials_repo.materials_of(conn, row.id)
+    uploaded = await materials.uploaded(conn, row.id)
     missing = await materials.still_missing(conn, row)
-    notice = await materials_repo.notice_of(conn, row.id)
-    history = await repo.history(conn, row.id)
+    notice = await materials.notice_of(conn, row.id)
+    history = [
+        msgspec.convert(e, HistoryEntry, from_attributes=True) for e in await applications.review_history(conn, row.id)
+    ]
     await audit.record(
         conn,
         actor=staff_actor(staff),
@@ -190,7 +189,7 @@ async def application(
         missing_materials=missing,
         notice=msgspec.to_builtins(notice) if notice else None,
         history=history,
-        amount_fen=await manual_payout.amount_on_approval(conn, row, stored),
+        amount_fen=await applications.amount_on_approval(conn, row, stored),
     )
 
 
@@ -230,10 +229,10 @@ async def decide(
             "The applicant has not supplied every material yet; it can only be rejected.",
             extra={"missing": missing},
         )
-    to: Status = "approved" if data.decision == "approve" else "rejected"
-    row = await applications.transition(conn, row.id, to, actor=actor, reason=data.reason, at=now)
-    if to == "approved" and manual_payout.pays_out(row):
-        await manual_payout.pay_after_review(conn, cipher, row, actor=actor, at=now, fund_centre=fund_centre)
+    to: Literal["approved", "rejected"] = "approved" if data.decision == "approve" else "rejected"
+    row = await applications.decide_reviewed(
+        conn, row.id, to, actor=actor, reason=data.reason, at=now, cipher=cipher, fund_centre=fund_centre
+    )
     await audit.record(
         conn,
         actor=actor,

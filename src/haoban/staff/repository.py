@@ -92,12 +92,3 @@ async def set_disabled(conn: asyncpg.Connection, staff_id: UUID, disabled_at: da
 
 async def touch_login(conn: asyncpg.Connection, staff_id: UUID, at: datetime) -> None:
     await conn.execute("UPDATE staff_accounts SET last_login_at = $2 WHERE id = $1", staff_id, at)
-
-
-async def citizen_id_number_hmac(db: Executor, citizen_id: UUID) -> bytes | None:
-    value: bytes | None = await db.fetchval("SELECT id_number_hmac FROM citizens WHERE id = $1", citizen_id)
-    return value
-
-
-async def citizen_exists(db: Executor, citizen_id: UUID) -> bool:
-    return bool(await db.fetchval("SELECT EXISTS (SELECT 1 FROM citizens WHERE id = $1)", citizen_id))

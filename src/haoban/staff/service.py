@@ -9,8 +9,9 @@ from uuid import UUID
 
 import asyncpg
 
-from haoban.audit import repository as audit
+from haoban.audit import service as audit
 from haoban.audit.schemas import Actor
+from haoban.citizens import service as citizens
 from haoban.kit.errors import AppError, NotFound, Unauthorized
 from haoban.runtime import Runtime
 from haoban.staff import passwords, throttle, tokens
@@ -78,9 +79,9 @@ async def create_staff(
         raise StaffSpecError(str(exc)) from None
     grants = _grants(departments, roles)
     if citizen_id is not None:
-        if not await repo.citizen_exists(conn, citizen_id):
+        if not await citizens.exists(conn, citizen_id):
             raise StaffSpecError(f"no citizen account {citizen_id}")
-        id_number_hmac = id_number_hmac or await repo.citizen_id_number_hmac(conn, citizen_id)
+        id_number_hmac = id_number_hmac or await citizens.id_number_hmac(conn, citizen_id)
     staff_id = uuid.uuid4()
     password_hash = await passwords.rehash(password)
     if not await repo.insert(
@@ -109,6 +110,11 @@ async def create_staff(
         },
     )
     return staff_id
+
+
+async def has_account(conn: asyncpg.Connection, username: str) -> bool:
+    """Whether a staff account has this (already normalised) username."""
+    return await repo.by_username(conn, username) is not None
 
 
 async def set_disabled(conn: asyncpg.Connection, *, username: str, disabled: bool, actor: Actor, now: datetime) -> None:

@@ -1,37 +1,55 @@
-"""Token use cases: key rotation, issuing a session, refreshing, revoking."""
+"""Token use cases: issuing a session, refreshing, revoking (signing keys are in `keys`, re-exported here)."""
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import hashlib
-import json
 import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Literal, Protocol
 
 import asyncpg
 import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey, EllipticCurvePublicKey
+import msgspec
 
-from haoban.audit import repository as audit
+from haoban.audit import service as audit
 from haoban.audit.schemas import Actor
 from haoban.db.pool import atomic
 from haoban.kit.clock import Clock
-from haoban.kit.crypto import FieldCipher, keyed_hash
-from haoban.kit.errors import AppError, InvalidToken, Unavailable
+from haoban.kit.crypto import keyed_hash
+from haoban.kit.errors import AppError, InvalidToken
 from haoban.settings import SecuritySettings
 from haoban.tokens import jwt as tokens_jwt
 from haoban.tokens import repository as repo
-from haoban.tokens.schemas import SANDBOX_AMR, Principal, SessionBinding, SessionGrant, SigningKey, TokenPair
+from haoban.tokens.keys import KeyRing, ensure_signing_key, has_active_key, rotate_keys
+from haoban.tokens.schemas import (
+    SANDBOX_AMR,
+    Family,
+    Principal,
+    RefreshRow,
+    SessionBinding,
+    SessionGrant,
+    TokenPair,
+)
+
+__all__ = [
+    "REFRESH_PREFIX",
+    "InvalidGrant",
+    "KeyRing",
+    "RefreshRefusal",
+    "RefreshRefused",
+    "ReuseHandler",
+    "Rotated",
+    "TokenService",
+    "ensure_signing_key",
+    "get_family",
+    "has_active_key",
+    "locked_refresh",
+    "revoke_family",
+    "rotate_keys",
+    "session_mismatch",
+]
 
 REFRESH_PREFIX = "hbr_"
-KEYRING_TTL_S = 60.0
-
-Executor = asyncpg.Pool | asyncpg.Connection
 
 
 class InvalidGrant(AppError):
@@ -39,117 +57,35 @@ class InvalidGrant(AppError):
     code = "invalid_grant"
 
 
-def _aad(kid: str) -> str:
-    return f"signing_keys:{kid}"
+RefreshRefusal = Literal["unknown", "ended", "sandbox", "reused", "wider_scope"]
+
+_SESSION_REFUSALS: dict[RefreshRefusal, str] = {
+    "unknown": "The refresh token is not recognised.",
+    "ended": "The session has ended; sign in again.",
+    "sandbox": "Sandbox sessions are accepted only while the sandbox is on.",
+    "reused": "The refresh token was already used; the session is revoked.",
+    "wider_scope": "A refresh cannot widen the approved scopes.",
+}
 
 
-def _thumbprint(jwk: dict[str, Any]) -> str:
-    """RFC 7638 thumbprint, used as the kid."""
-    canonical = json.dumps({k: jwk[k] for k in ("crv", "kty", "x", "y")}, separators=(",", ":"), sort_keys=True)
-    return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
+class Rotated(msgspec.Struct, frozen=True, kw_only=True):
+    """A spent refresh token's successor, with the family it belongs to and what that family grants."""
+
+    family: Family
+    grant: SessionGrant
+    refresh_token: str
 
 
-class KeyRing:
-    """In-memory view of the usable signing keys, reloaded every minute or on an unknown kid."""
+class RefreshRefused(msgspec.Struct, frozen=True, kw_only=True):
+    """Why a refresh token was not rotated; each caller words it for its own clients."""
 
-    def __init__(self, cipher: FieldCipher, clock: Clock) -> None:
-        self._cipher = cipher
-        self._clock = clock
-        self._loaded_at = -1.0
-        self._active: tuple[str, EllipticCurvePrivateKey] | None = None
-        self._public: dict[str, EllipticCurvePublicKey] = {}
-        self._jwks: list[dict[str, Any]] = []
-        self._lock = asyncio.Lock()
-
-    async def _load(self, db: Executor) -> None:
-        rows = await repo.usable_keys(db, self._clock.now())
-        active: tuple[str, EllipticCurvePrivateKey] | None = None
-        public: dict[str, EllipticCurvePublicKey] = {}
-        for row in rows:
-            pub = jwt.algorithms.ECAlgorithm.from_jwk(json.dumps(row.public_jwk))
-            if not isinstance(pub, EllipticCurvePublicKey):
-                continue
-            public[row.kid] = pub
-            if row.status == "active":
-                pem = self._cipher.decrypt(row.private_key_enc, aad=_aad(row.kid))
-                priv = serialization.load_pem_private_key(pem, password=None)
-                if isinstance(priv, EllipticCurvePrivateKey):
-                    active = (row.kid, priv)
-        self._active, self._public = active, public
-        self._jwks = [r.public_jwk for r in rows if r.kid in public]
-        self._loaded_at = self._clock.now().timestamp()
-
-    async def refresh(self, db: Executor, *, force: bool = False) -> None:
-        if not force and not self._stale():
-            return
-        async with self._lock:
-            if force or self._stale():
-                await self._load(db)
-
-    def _stale(self) -> bool:
-        age = self._clock.now().timestamp() - self._loaded_at
-        return self._loaded_at < 0 or not 0 <= age < KEYRING_TTL_S
-
-    async def signing_key(self, db: Executor) -> tuple[str, EllipticCurvePrivateKey]:
-        await self.refresh(db)
-        if self._active is None:
-            await self.refresh(db, force=True)
-        if self._active is None:
-            raise Unavailable("no active signing key; run `haoban keys rotate`")
-        return self._active
-
-    async def public_keys(self, db: Executor, kid: str | None = None) -> dict[str, EllipticCurvePublicKey]:
-        await self.refresh(db)
-        if kid is not None and kid not in self._public:
-            await self.refresh(db, force=True)
-        return self._public
-
-    async def jwks(self, db: Executor) -> list[dict[str, Any]]:
-        await self.refresh(db)
-        return list(self._jwks)
+    reason: RefreshRefusal
 
 
-async def rotate_keys(
-    conn: asyncpg.Connection, *, cipher: FieldCipher, settings: SecuritySettings, now: datetime, actor: Actor
-) -> str:
-    """Add a new active key; the old one keeps verifying for the longest token lifetime."""
-    private = ec.generate_private_key(ec.SECP256R1())
-    public_jwk: dict[str, Any] = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(private.public_key()))
-    kid = _thumbprint(public_jwk)
-    public_jwk.update({"kid": kid, "use": "sig", "alg": tokens_jwt.ALGORITHM})
-    pem = private.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    await repo.lock_keys(conn)
-    retired = await repo.retire_expired(conn, now)
-    retiring = await repo.retire_active(conn, retire_after=now + timedelta(seconds=settings.access_token_ttl_s + 60))
-    await repo.insert_key(
-        conn, kid=kid, private_key_enc=cipher.encrypt(pem, aad=_aad(kid)), public_jwk=public_jwk, created_at=now
-    )
-    await audit.record(
-        conn,
-        actor=actor,
-        action="signing_key.rotated",
-        subject_type="signing_key",
-        subject_id=kid,
-        at=now,
-        details={"retiring": retiring, "retired": retired},
-    )
-    return kid
+class ReuseHandler(Protocol):
+    """Revokes a family whose used refresh token came back, and records it (in the caller's transaction)."""
 
-
-async def ensure_signing_key(
-    conn: asyncpg.Connection, *, cipher: FieldCipher, settings: SecuritySettings, now: datetime, actor: Actor
-) -> str | None:
-    """Create a first key when there is none (demo start); return its kid if created."""
-    if any(k.status == "active" for k in await repo.usable_keys(conn, now)):
-        return None
-    return await rotate_keys(conn, cipher=cipher, settings=settings, now=now, actor=actor)
-
-
-async def has_active_key(conn: asyncpg.Connection, now: datetime) -> bool:
-    keys: list[SigningKey] = await repo.usable_keys(conn, now)
-    return any(k.status == "active" for k in keys)
+    async def __call__(self, conn: asyncpg.Connection, family: Family, now: datetime) -> None: ...
 
 
 class TokenService:
@@ -161,19 +97,28 @@ class TokenService:
         self._clock = clock
         self._sandbox = sandbox  # sandbox-minted sessions are refused unless the sandbox is on
 
-    def _hmac(self, token: str) -> bytes:
+    def refresh_hmac(self, token: str) -> bytes:
+        """The keyed digest a refresh token is stored and looked up by (the token itself is never stored)."""
         return keyed_hash(self._settings.token_hmac_key, token)
 
-    async def _access_token(
-        self, conn: asyncpg.Connection, *, family_id: uuid.UUID, grant: SessionGrant, now: datetime
+    async def access_token(
+        self,
+        conn: asyncpg.Connection,
+        *,
+        family_id: uuid.UUID,
+        grant: SessionGrant,
+        now: datetime,
+        audience: str | None = None,
+        subject: str | None = None,
     ) -> str:
+        """An access token of a family: for the first-party API unless a delegated audience and subject are given."""
         # The request's own connection: never hold one and wait for a second.
         kid, key = await self._keyring.signing_key(conn)
         iat = int(now.timestamp())
         claims = {
             "iss": self._settings.issuer,
-            "aud": self._settings.api_audience,
-            "sub": str(grant.citizen_id),
+            "aud": self._settings.api_audience if audience is None else audience,
+            "sub": str(grant.citizen_id) if subject is None else subject,
             "client_id": grant.client_id,
             "iat": iat,
             "exp": iat + self._settings.access_token_ttl_s,
@@ -186,10 +131,13 @@ class TokenService:
         }
         return tokens_jwt.sign(claims, key, kid)
 
-    async def _new_refresh(self, conn: asyncpg.Connection, family_id: uuid.UUID, now: datetime) -> str:
-        token = REFRESH_PREFIX + secrets.token_urlsafe(32)
+    async def new_refresh(
+        self, conn: asyncpg.Connection, family_id: uuid.UUID, now: datetime, *, prefix: str = REFRESH_PREFIX
+    ) -> str:
+        """A fresh refresh token in the family; `prefix` tells first-party (`hbr_`) and delegated tokens apart."""
+        token = prefix + secrets.token_urlsafe(32)
         await repo.insert_refresh(
-            conn, token_id=uuid.uuid4(), family_id=family_id, token_hmac=self._hmac(token), issued_at=now
+            conn, token_id=uuid.uuid4(), family_id=family_id, token_hmac=self.refresh_hmac(token), issued_at=now
         )
         return token
 
@@ -216,8 +164,8 @@ class TokenService:
     async def issue(self, conn: asyncpg.Connection, grant: SessionGrant, *, actor: Actor) -> TokenPair:
         now = self._clock.now()
         family_id, expires_at = await self.open_family(conn, grant, now)
-        refresh = await self._new_refresh(conn, family_id, now)
-        access = await self._access_token(conn, family_id=family_id, grant=grant, now=now)
+        refresh = await self.new_refresh(conn, family_id, now)
+        access = await self.access_token(conn, family_id=family_id, grant=grant, now=now)
         await audit.record(
             conn,
             actor=actor,
@@ -240,33 +188,50 @@ class TokenService:
         )
 
     async def refresh(self, conn: asyncpg.Connection, token: str) -> TokenPair | InvalidGrant:
-        """Rotate a refresh token.
+        """Rotate a first-party refresh token.
 
         Presenting a token that was already used revokes its whole family. That
         revocation must survive the error, so this returns the error instead of
         raising it and the request's transaction commits.
         """
         now = self._clock.now()
-        row = await repo.lock_refresh(conn, self._hmac(token))
-        if row is None:
-            return InvalidGrant("The refresh token is not recognised.")
-        family = await repo.get_family(conn, row.family_id, for_update=True)
-        if family is None or family.revoked_at is not None or family.expires_at <= now:
-            return InvalidGrant("The session has ended; sign in again.")
-        if SANDBOX_AMR in family.amr and not self._sandbox:
-            return InvalidGrant("Sandbox sessions are accepted only while the sandbox is on.")
+        outcome = await self.rotate_refresh(conn, token, now=now, on_reuse=self._revoke_reused)
+        if isinstance(outcome, RefreshRefused):
+            return InvalidGrant(_SESSION_REFUSALS[outcome.reason])
+        access = await self.access_token(conn, family_id=outcome.family.id, grant=outcome.grant, now=now)
+        return self._pair(access, outcome.refresh_token, outcome.family.expires_at, outcome.grant.scope)
+
+    async def rotate_refresh(
+        self,
+        conn: asyncpg.Connection,
+        token: str,
+        *,
+        now: datetime,
+        on_reuse: ReuseHandler,
+        prefix: str = REFRESH_PREFIX,
+        client_id: str | None = None,
+        scope: str | None = None,
+        refuse_sandbox: bool = True,
+    ) -> Rotated | RefreshRefused:
+        """Spend a refresh token and issue its successor: the one rotation for sessions and delegated grants.
+
+        The token and its family are locked first, so two presentations of one token are serialised and
+        the second sees it used. A token that was already used revokes its whole family (`on_reuse` revokes
+        and writes the audit row in the caller's words); the refusal is returned, so the revocation commits.
+        With `client_id` (a delegated grant) a token of another client's family is not recognised, and not
+        revoked either (the caller may be the thief); `scope` may only narrow what was approved.
+        """
+        found = await self._live_refresh(
+            conn, token, now=now, prefix=prefix, client_id=client_id, refuse_sandbox=refuse_sandbox
+        )
+        if isinstance(found, RefreshRefused):
+            return found
+        row, family = found
         if row.used_at is not None:
-            await repo.revoke_family(conn, family.id, at=now, reason="refresh_token_reuse")
-            await audit.record(
-                conn,
-                actor=Actor(type="citizen", id=str(family.citizen_id)),
-                action="session.revoked",
-                subject_type="citizen",
-                subject_id=str(family.citizen_id),
-                at=now,
-                details={"session_id": str(family.id), "reason": "refresh_token_reuse"},
-            )
-            return InvalidGrant("The refresh token was already used; the session is revoked.")
+            await on_reuse(conn, family, now)
+            return RefreshRefused(reason="reused")
+        if scope is not None and not set(scope.split()) <= set(family.scope.split()):
+            return RefreshRefused(reason="wider_scope")
         await repo.mark_refresh_used(conn, row.id, now)
         grant = SessionGrant(
             citizen_id=family.citizen_id,
@@ -276,9 +241,43 @@ class TokenService:
             amr=tuple(family.amr),
             auth_time=family.auth_time,
         )
-        refresh = await self._new_refresh(conn, family.id, now)
-        access = await self._access_token(conn, family_id=family.id, grant=grant, now=now)
-        return self._pair(access, refresh, family.expires_at, grant.scope)
+        refresh = await self.new_refresh(conn, family.id, now, prefix=prefix)
+        return Rotated(family=family, grant=grant, refresh_token=refresh)
+
+    async def _live_refresh(
+        self,
+        conn: asyncpg.Connection,
+        token: str,
+        *,
+        now: datetime,
+        prefix: str,
+        client_id: str | None,
+        refuse_sandbox: bool,
+    ) -> tuple[RefreshRow, Family] | RefreshRefused:
+        """The locked token and its locked, live family (used or not), or why there is none to rotate."""
+        row = await repo.lock_refresh(conn, self.refresh_hmac(token))
+        if row is None or not token.startswith(prefix):
+            return RefreshRefused(reason="unknown")
+        family = await repo.get_family(conn, row.family_id, for_update=True)
+        if family is None or (client_id is not None and family.client_id != client_id):
+            return RefreshRefused(reason="unknown")
+        if family.revoked_at is not None or family.expires_at <= now:
+            return RefreshRefused(reason="ended")
+        if refuse_sandbox and SANDBOX_AMR in family.amr and not self._sandbox:
+            return RefreshRefused(reason="sandbox")
+        return row, family
+
+    async def _revoke_reused(self, conn: asyncpg.Connection, family: Family, now: datetime) -> None:
+        await repo.revoke_family(conn, family.id, at=now, reason="refresh_token_reuse")
+        await audit.record(
+            conn,
+            actor=Actor(type="citizen", id=str(family.citizen_id)),
+            action="session.revoked",
+            subject_type="citizen",
+            subject_id=str(family.citizen_id),
+            at=now,
+            details={"session_id": str(family.id), "reason": "refresh_token_reuse"},
+        )
 
     async def revoke_session(self, conn: asyncpg.Connection, principal: Principal, *, reason: str) -> None:
         now = self._clock.now()
@@ -357,3 +356,21 @@ def session_mismatch(principal: Principal, session: SessionBinding) -> list[str]
     if int(principal.auth_time.timestamp()) != int(session.auth_time.timestamp()):
         out.append("auth_time")
     return out
+
+
+# --- token families as other slices see them (delegated grants in oauth) ---
+
+
+async def get_family(conn: asyncpg.Connection, family_id: uuid.UUID, *, for_update: bool = False) -> Family | None:
+    """A token family (a session or a delegated grant), locked with `for_update`."""
+    return await repo.get_family(conn, family_id, for_update=for_update)
+
+
+async def locked_refresh(conn: asyncpg.Connection, token_hmac: bytes) -> RefreshRow | None:
+    """A refresh token by its digest, locked so a concurrent rotation waits."""
+    return await repo.lock_refresh(conn, token_hmac)
+
+
+async def revoke_family(conn: asyncpg.Connection, family_id: uuid.UUID, *, at: datetime, reason: str) -> bool:
+    """End a family (its refresh and access tokens); False when it had already ended."""
+    return await repo.revoke_family(conn, family_id, at=at, reason=reason)

@@ -1,7 +1,4 @@
-"""SQL for the manual lane: the review queue and what a reviewer needs to know about an applicant.
-
-(The core's applications repository can absorb `queue`; it only reads `applications` and `decisions`.)
-"""
+"""SQL for the manual lane's reads: the review queue and an application's history with its actors."""
 
 from __future__ import annotations
 
@@ -11,19 +8,9 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from haoban.staff.schemas import HistoryEntry
+from haoban.applications.schemas import QueueRow, ReviewEvent
 
 QUEUE_STATUSES = ["pending_review", "pending_materials"]
-
-
-class QueueRow(msgspec.Struct, frozen=True, kw_only=True):
-    id: UUID
-    service_code: str
-    department: str
-    status: str
-    name: str | None
-    created_at: datetime
-    updated_at: datetime
 
 
 async def queue(
@@ -47,24 +34,10 @@ async def queue(
     return [msgspec.convert(dict(r), QueueRow) for r in records]
 
 
-async def applicant_name(conn: asyncpg.Connection, decision_id: UUID | None) -> str | None:
-    if decision_id is None:
-        return None
-    value: str | None = await conn.fetchval(
-        "SELECT facts #>> '{identity.name,value}' FROM decisions WHERE id = $1", decision_id
-    )
-    return value
-
-
-async def id_number_hmac(conn: asyncpg.Connection, citizen_id: UUID) -> bytes | None:
-    value: bytes | None = await conn.fetchval("SELECT id_number_hmac FROM citizens WHERE id = $1", citizen_id)
-    return value
-
-
-async def history(conn: asyncpg.Connection, application_id: UUID) -> list[HistoryEntry]:
+async def history(conn: asyncpg.Connection, application_id: UUID) -> list[ReviewEvent]:
     records = await conn.fetch(
         "SELECT from_status, to_status, actor_type, actor_id, reason, occurred_at FROM application_events"
         " WHERE application_id = $1 ORDER BY id",
         application_id,
     )
-    return [msgspec.convert(dict(r), HistoryEntry) for r in records]
+    return [msgspec.convert(dict(r), ReviewEvent) for r in records]

@@ -1,0 +1,10 @@
+"""The rules slice's public surface for stored decisions: other slices read and write them here, never its repository.
+
+(Rule sets in effect are reached through `rules.registry`, which the composition root wires.)
+"""
+
+from __future__ import annotations
+
+from haoban.rules.repository import add_decision, get_decision
+
+__all__ = ["add_decision", "get_decision"]
