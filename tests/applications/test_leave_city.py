@@ -53,6 +53,7 @@ async def test_a_member_registered_in_kaifeng_with_a_sealed_account_is_paid_ever
         " WHERE a.id_number = $1",
         leaver.id_number,
     )
+    assert fund is not None
     assert (fund["status"], fund["kind"]) == ("closed", "leave_city")
     assert await money.unbalanced_groups(db) == 0
 
