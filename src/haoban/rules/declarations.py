@@ -125,7 +125,8 @@ def _read(path: Path, kind: type[Any]) -> Any:
 
 
 def read_dir(directory: Path) -> Declarations:
-    """Every declaration in `directory`, parsed (types, bounds, unknown keys refused) but not yet checked."""
+    """Every declaration in `directory`, parsed (types, bounds, unknown keys refused) and checked within
+    itself (`structural_problems`); `check` holds them against the rule sets."""
     library = _read(directory / MATERIALS_FILE, dict[Name, MaterialDecl])
     services = tuple(
         _read(path, ServiceDecl) for path in sorted(directory.glob("*.yaml")) if path.name != MATERIALS_FILE
@@ -147,6 +148,7 @@ def structural_problems(decls: Declarations) -> list[str]:
     """What is wrong inside the declarations themselves (no rule set needed)."""
     codes = [s.code for s in decls.services]
     out = [f"{c}: declared twice" for c in sorted({c for c in codes if codes.count(c) > 1})]
+    out += [f"{MATERIALS_FILE}: {key} holds material {m.code}" for key, m in decls.materials.items() if key != m.code]
     for s in decls.services:
         out += _source_problems(decls, s) + _payout_problems(s) + _input_problems(s)
     return out

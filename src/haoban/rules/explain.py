@@ -2,9 +2,10 @@
 
 The sentence names the registry the fact came from and when that registry last
 updated it, so a citizen who thinks a record is wrong knows whom to ask. Every
-reason a rule set can give has an entry here or in its service's declaration
-(tests/rules/test_explain.py checks the rule-set files against this table), as do the fund centre's
-refusals of a debit and the decisions left to a person.
+reason a rule set can give has an entry here, or in the declaration of the one
+service that gives it (tests/rules/test_explain.py checks the rule-set files
+against this table), as do the fund centre's refusals of a debit and the
+decisions left to a person.
 """
 
 from __future__ import annotations
