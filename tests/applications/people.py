@@ -48,12 +48,16 @@ async def person(
     mortgaged: bool = False,
     card_no: str | None = None,
     with_fund: bool = True,
+    household: dict[str, Any] | None = None,
+    with_household: bool = True,
 ) -> Person:
-    """A citizen bound to a new ID number, with identity, household and social security in 郑州."""
+    """A citizen bound to a new ID number, with identity, household and social security in 郑州
+    (`household` overrides the household record's fields: another city)."""
     id_number = bodies.person(seq, born)
     card = card_no or f"62170000000{seq:08d}"
     await put(client, "/sandbox/identities", bodies.identity(id_number))
-    await put(client, "/sandbox/households", bodies.household(f"HH{seq:04d}", id_number))
+    if with_household:
+        await put(client, "/sandbox/households", bodies.household(f"HH{seq:04d}", id_number, **(household or {})))
     await put(client, "/sandbox/social-security", bodies.social(id_number))
     if with_fund:
         body = bodies.fund(id_number, account_no=f"ZZ{seq:06d}", **(fund or {}))

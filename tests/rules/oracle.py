@@ -20,6 +20,9 @@ Policy text used (Zhengzhou, 2026):
 - 退休提取: not sealed or closed; the statutory retirement age reached (men
   60 -> 63 by one month per four months of birth from 1965-01; women, original
   age 55, 55 -> 58 the same way from 1970-01); the whole balance, account closed.
+- 离职/户口迁出提取 (第二十四条第一款第（四）项; 郑州 管理办法): the household is
+  registered outside the city and the account is sealed (employment ended; a
+  closed account is refused as closed); the whole balance, account closed.
 - 公租房: household registration or social security in the city; no home of
   the applicant or spouse in the city; income per person at most 3,000 yuan a
   month; a household of 1 to 20; always decided by a person.
@@ -226,6 +229,22 @@ def retirement(c: Citizen) -> Verdict:
     return Verdict("approve", c.balance_fen)
 
 
+def leave_city(c: Citizen) -> Verdict:
+    fund = c.fund_up
+    outside = None if c.household_place in (None, "unknown") else c.household_place != "zhengzhou"
+    table = [
+        (c.status != "closed" if fund else None, "account_closed"),
+        (c.status != "normal" if fund else None, "account_not_sealed"),
+        (outside, "household_in_city"),
+    ]
+    stop = _decide(table)
+    if stop is not None:
+        return stop
+    if c.balance_fen <= 0:
+        return Verdict("reject", reasons={"nothing_to_withdraw"})
+    return Verdict("approve", c.balance_fen)
+
+
 def public_rental(c: Citizen) -> Verdict:
     places = (c.household_place, c.social_place)
     resident: bool | None
@@ -256,5 +275,6 @@ ORACLES = {
     "hpf.withdraw.rent": rent,
     "hpf.withdraw.loan_repayment": loan_repayment,
     "hpf.withdraw.retirement": retirement,
+    "hpf.withdraw.leave_city": leave_city,
     "housing.public_rental.apply": public_rental,
 }

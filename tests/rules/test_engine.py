@@ -35,6 +35,7 @@ def test_every_shipped_rule_set_compiles_and_covers_the_services() -> None:
         "hpf.withdraw.rent",
         "hpf.withdraw.retirement",
         "hpf.withdraw.loan_repayment",
+        "hpf.withdraw.leave_city",
         "housing.public_rental.apply",
     }
 

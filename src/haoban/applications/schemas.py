@@ -19,16 +19,7 @@ class ApplicationCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     inputs: dict[str, Any] = {}
 
 
-class WithdrawalInputs(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Instant withdrawals ask the applicant for nothing: every fact is shared."""
-
-
-class PublicRentalInputs(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """What only the applicant can declare (self-certified; checked later against uploads)."""
-
-    household_size: Annotated[int, msgspec.Meta(ge=1, le=20)]
-    monthly_income_fen: Fen  # per person in the household
-    # Tolerant acceptance (容缺受理) is the service's to allow (the catalogue), not an input.
+# A service's `inputs` Struct is built from its declaration (rules/services/*.yaml, rules.declarations.input_struct).
 
 
 class TraceStepView(msgspec.Struct, frozen=True, kw_only=True):

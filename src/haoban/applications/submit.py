@@ -29,8 +29,6 @@ from haoban.applications.schemas import (
     ApplicationCreate,
     ApplicationRow,
     ApplicationView,
-    PublicRentalInputs,
-    WithdrawalInputs,
 )
 from haoban.audit.schemas import Actor
 from haoban.catalog import service as catalog
@@ -49,6 +47,7 @@ from haoban.kit.masking import mask_ref
 from haoban.ledger import service as ledger
 from haoban.oauth.guard import requester
 from haoban.payouts import service as payouts
+from haoban.rules import declarations
 from haoban.rules import facts as rule_facts
 from haoban.rules import service as decisions
 from haoban.rules.engine import evaluate
@@ -58,7 +57,7 @@ from haoban.tokens.schemas import Principal
 
 CHINA = ZoneInfo("Asia/Shanghai")
 TERMS_VERSION = "apply-2026.1"
-INPUTS: dict[str, type[msgspec.Struct]] = {"housing.public_rental.apply": PublicRentalInputs}
+INPUTS: dict[str, type[msgspec.Struct]] = declarations.input_structs(declarations.load())  # rules/services/*.yaml
 
 
 RULES = Actor(type="system", id="rules")
@@ -93,7 +92,7 @@ def period_of(service_def: Service, today: date) -> str:
 
 def parse_inputs(service_def: Service, raw: dict[str, Any]) -> dict[str, Any]:
     """Validate `inputs` with the service's own Struct; errors name `inputs.<field>`."""
-    kind = INPUTS.get(service_def.code, WithdrawalInputs)
+    kind = INPUTS[service_def.code]
     try:
         parsed = msgspec.convert(raw, kind)
     except msgspec.ValidationError as exc:

@@ -2,9 +2,10 @@
 
 The sentence names the registry the fact came from and when that registry last
 updated it, so a citizen who thinks a record is wrong knows whom to ask. Every
-reason a rule set can give has an entry here (tests/rules/test_explain.py
-checks the rule-set files against this table), as do the fund centre's
-refusals of a debit and the decisions left to a person.
+reason a rule set can give has an entry here, or in the declaration of the one
+service that gives it (tests/rules/test_explain.py checks the rule-set files
+against this table), as do the fund centre's refusals of a debit and the
+decisions left to a person.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import datetime
 import msgspec
 
 from haoban.places import divisions
+from haoban.rules import declarations
 from haoban.rules.schemas import Decision, Fact
 
 
@@ -167,6 +169,14 @@ TEXTS: dict[str, _Text] = {
         "Please submit again later.",
     ),
 }
+
+# Reasons only one service's rules give are worded in its declaration (rules/services/*.yaml).
+TEXTS.update(
+    {
+        reason: _Text(t.zh, t.en, t.next_zh, t.next_en, t.fact)
+        for reason, t in declarations.explanation_texts(declarations.load(), TEXTS).items()
+    }
+)
 
 _MISSING = _Text(
     "有一项登记信息暂时无法核实（{fact}），已转人工审核。",

@@ -17,21 +17,16 @@ import msgspec
 
 from haoban.exchange.records import SourceName
 from haoban.exchange.schemas import LinkedData, SourceData
-from haoban.rules import retirement
+from haoban.rules import declarations, retirement
 from haoban.rules.schemas import Fact
 
+_DECLARED = declarations.load().services  # rules/services/*.yaml
+
 # The exchange sources each service's rules read.
-SOURCES_FOR: dict[str, list[SourceName]] = {
-    "hpf.withdraw.rent": ["housing_fund", "estate", "marriage"],
-    "hpf.withdraw.retirement": ["identity", "housing_fund"],
-    "hpf.withdraw.loan_repayment": ["housing_fund", "estate", "marriage"],
-    "housing.public_rental.apply": ["household", "social_security", "estate", "marriage"],
-}
+SOURCES_FOR: dict[str, list[SourceName]] = {s.code: s.sources for s in _DECLARED}
 
 # Services whose property rules count the household: the spouse's properties, through the marriage registry.
-HOUSEHOLD_RULE: frozenset[str] = frozenset(
-    {"hpf.withdraw.rent", "hpf.withdraw.loan_repayment", "housing.public_rental.apply"}
-)
+HOUSEHOLD_RULE: frozenset[str] = frozenset(s.code for s in _DECLARED if s.household_rule)
 
 # Place items that are unknown when their record's place named no division (GB/T 2260). Properties
 # keep `city_code: null` instead, and the property rules read null as unknown, never as "elsewhere".
@@ -39,21 +34,13 @@ PLACE_ITEMS: frozenset[str] = frozenset({"household.city_code", "social_security
 
 
 # Sources kept in a decision's snapshot though no rule reads them: the reviewer sees who applied.
-RECORDED_FOR: dict[str, list[SourceName]] = {
-    "housing.public_rental.apply": ["identity"],
-}
+RECORDED_FOR: dict[str, list[SourceName]] = {s.code: list(s.recorded) for s in _DECLARED if s.recorded}
 
 # Applicant inputs each service's rules read (anything else is ignored).
-INPUTS_FOR: dict[str, list[str]] = {
-    "housing.public_rental.apply": ["monthly_income_fen", "household_size"],
-}
+INPUTS_FOR: dict[str, list[str]] = {s.code: [i.name for i in s.inputs] for s in _DECLARED if s.inputs}
 
 # The `kind` Haoban's own withdrawals get, matching the fund's own kinds.
-WITHDRAWAL_KIND: dict[str, str] = {
-    "hpf.withdraw.rent": "rent",
-    "hpf.withdraw.retirement": "retirement",
-    "hpf.withdraw.loan_repayment": "loan_repayment",
-}
+WITHDRAWAL_KIND: dict[str, str] = {s.code: s.withdrawal_kind for s in _DECLARED if s.withdrawal_kind}
 
 
 class OwnWithdrawal(msgspec.Struct, frozen=True, kw_only=True):

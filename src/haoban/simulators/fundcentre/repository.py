@@ -16,7 +16,9 @@ _DEBIT = (
     " acct AS (SELECT account_no, balance_fen, status FROM shared.hpf_accounts WHERE account_no = $2::text FOR UPDATE),"
     " verdict AS (SELECT CASE"
     "   WHEN NOT EXISTS (SELECT 1 FROM acct) THEN 'unknown_account'"
-    "   WHEN (SELECT status FROM acct) <> 'normal' THEN 'account_not_normal'"
+    # A sealed account pays only the debit that empties and closes it (离职/户口迁出提取 销户).
+    "   WHEN (SELECT status FROM acct) <> 'normal' AND NOT ((SELECT status FROM acct) = 'sealed'"
+    "     AND $8::boolean AND (SELECT balance_fen FROM acct) = $3::bigint) THEN 'account_not_normal'"
     "   WHEN (SELECT balance_fen FROM acct) <> $4::bigint THEN 'balance_changed'"
     "   WHEN (SELECT balance_fen FROM acct) < $3::bigint THEN 'insufficient_funds'"
     "   ELSE NULL END AS reason WHERE NOT EXISTS (SELECT 1 FROM prior)),"
