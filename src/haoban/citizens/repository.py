@@ -8,6 +8,8 @@ from uuid import UUID
 import asyncpg
 
 from haoban.citizens.schemas import Citizen
+from haoban.db.batch import Batch
+from haoban.db.sql import Cte, Param, Template
 
 
 async def insert(
@@ -77,3 +79,12 @@ async def profile(conn: asyncpg.Connection, citizen_id: UUID) -> tuple[Citizen, 
         return None
     citizen = Citizen(id=row["id"], status=row["status"], created_at=row["created_at"])
     return citizen, row["id_number_enc"], row["face_enrolled"]
+
+
+_SEALED_ID_NUMBER = Template("SELECT id_number_enc FROM citizens WHERE id = {citizen_id}")
+
+
+def add_sealed_id_number(b: Batch, prefix: str, citizen_id: UUID | Param) -> Cte:
+    """CTE `<prefix>_sealed`: the citizen's sealed ID number (column id_number_enc), in a larger statement."""
+    cid = citizen_id if isinstance(citizen_id, Param) else b.arg(citizen_id, "uuid")
+    return b.cte(f"{prefix}_sealed", b.sql(_SEALED_ID_NUMBER, citizen_id=cid), ("id_number_enc",))

@@ -145,7 +145,7 @@ async def application(
 ) -> StaffApplication:
     """Everything a reviewer needs; the view itself is audited (personal data was shown)."""
     row = await _in_departments(conn, staff, application_id)
-    stored = await decisions.decision_by_id(conn, row.decision_id) if row.decision_id else None
+    stored = await decisions.get_decision(conn, row.decision_id) if row.decision_id else None
     facts: dict[str, Any] = scrub_deep(msgspec.to_builtins(stored.facts)) if stored else {}
     decision: dict[str, Any] | None = scrub_deep(msgspec.to_builtins(stored.decision)) if stored else None
     name = facts.get("identity.name", {}).get("value") if isinstance(facts.get("identity.name"), dict) else None
