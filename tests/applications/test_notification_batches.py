@@ -10,10 +10,10 @@ import asyncpg
 import pytest
 
 import haoban.db.pool as pool_module
-from haoban.applications import repository as app_repo
 from haoban.applications.service import NOTIFY_KIND
 from haoban.db.pool import create_pool
 from haoban.kit.clock import FrozenClock
+from haoban.notifications import service as notifications
 from haoban.notifications.ports import Message, NotifierUnavailable
 from haoban.outbox import enqueue
 from haoban.outbox.service import get, short_transaction
@@ -59,7 +59,7 @@ async def _notifications(runtime: Runtime, n: int, *, prefix: str = "n") -> list
         for ref in refs:
             texts = {"title_zh": "标题", "title_en": "Title", "body_zh": ref, "body_en": ref}
             at = runtime.clock.now()
-            await app_repo.insert_notification(
+            await notifications.insert_notification(
                 conn, citizen_id=citizen_id, reference=ref, application_id=None, status="paid", texts=texts, at=at
             )
             await enqueue(conn, kind=NOTIFY_KIND, ref=ref, payload={"reference": ref}, at=at)

@@ -11,6 +11,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from haoban.db.pool import atomic
+from haoban.db.sql import Template, identifier
 from haoban.exchange import service as exchange
 from haoban.exchange.service import Pulled
 from haoban.kit.clock import FrozenClock
@@ -23,6 +24,8 @@ from tests.applications.people import apply, person
 
 BALANCE = 3_865_000  # tests/sandbox/bodies.fund
 LEFT = 1_000  # what the other movement leaves on the account, below any rent withdrawal
+WRITTEN = ("applications", "payouts", "notifications")
+_COUNT = Template("SELECT count(*) FROM {table} WHERE citizen_id = $1")
 
 
 async def test_a_balance_drained_between_facts_and_decision_gives_409_and_writes_nothing(
@@ -60,8 +63,8 @@ async def test_a_balance_drained_between_facts_and_decision_gives_409_and_writes
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["code"] == "insufficient_funds"
     assert await money.member_balance(db, renter.citizen_id) == LEFT
-    for table in ("applications", "payouts", "notifications"):
-        count = await db.fetchval(f"SELECT count(*) FROM {table} WHERE citizen_id = $1", citizen)  # noqa: S608
+    for table in WRITTEN:
+        count = await db.fetchval(_COUNT.render(table=identifier(table, WRITTEN)).text, citizen)
         assert count == 0, table
     assert await db.fetchval("SELECT count(*) FROM decisions") == decisions
     assert await money.unbalanced_groups(db) == 0

@@ -9,7 +9,7 @@ import asyncpg
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from haoban.fundcentre import sandbox_repository
+from haoban.simulators.fundcentre import repository as sandbox_repository
 from haoban.fundcentre.ports import DebitInstruction
 from haoban.kit.clock import FrozenClock
 from haoban.settings import Settings

@@ -23,8 +23,10 @@ import pytest
 import uvicorn
 
 from haoban.app import create_app
+from haoban.audit import service as audit
 from haoban.audit.schemas import Actor
 from haoban.db.batch import Batch
+from haoban.db.sql import Cte, Template
 from haoban.ledger import service as ledger
 from haoban.payouts import bank_signing
 from haoban.payouts import service as payouts
@@ -38,6 +40,12 @@ from tests.processes import free_port
 
 CARD = "6222020200112233"
 CALLBACK_PATH = "/v1/bank/callbacks"
+
+
+HEARD = Template(
+    "SELECT 'system' AS actor_type, 'test' AS actor_id, 'test.heard.settled' AS action, 'payout' AS subject_type,"
+    " {payouts.id}::text AS subject_id, '{{}}'::jsonb AS details, 1 AS n FROM {payouts}"
+)
 
 
 @dataclass
@@ -56,14 +64,10 @@ class Heard:
     ) -> None:
         self.finals.append((payout_id, status, reason))
 
-    def add_settled(self, b: Batch, *, payouts: str, at: datetime) -> None:
+    def add_settled(self, b: Batch, prefix: str, *, payouts: Cte, at: datetime) -> None:
         """A settled payout is heard inside its own statement: a marker row per payout, read back by `all`."""
-        b.cte(
-            "heard",
-            "INSERT INTO audit_events (occurred_at, actor_type, actor_id, action, subject_type, subject_id)"  # noqa: S608
-            f" SELECT {b.arg(at, 'timestamptz')}, 'system', 'test', 'test.heard.settled', 'payout', id::text"
-            f" FROM {payouts}",
-        )
+        rows = b.cte(f"{prefix}_rows", b.sql(HEARD, payouts=payouts), audit.ROW_COLUMNS)
+        audit.add_rows(b, prefix, rows, at=at)
 
     async def all(self, db: asyncpg.Connection) -> list[tuple[UUID, str, str | None]]:
         rows = await db.fetch("SELECT subject_id FROM audit_events WHERE action = 'test.heard.settled' ORDER BY id")

@@ -11,7 +11,9 @@ from uuid import UUID
 import asyncpg
 import pytest
 
+from haoban.audit import service as audit
 from haoban.db.batch import Batch
+from haoban.db.sql import Cte, Template
 from haoban.ledger import service as ledger
 from haoban.ledger.rules import CLEARING, SETTLEMENT
 from haoban.ledger.service import AccountClosed
@@ -33,6 +35,12 @@ from tests.payouts.money import (
 )
 
 __all__ = ["money_runtime"]
+
+
+HEARD = Template(
+    "SELECT 'system' AS actor_type, 'test' AS actor_id, 'test.heard.settled' AS action, 'payout' AS subject_type,"
+    " {payouts.id}::text AS subject_id, '{{}}'::jsonb AS details, 1 AS n FROM {payouts}"
+)
 
 
 class CountingBank:
@@ -70,14 +78,10 @@ class RecordingListener:
     ) -> None:
         self.calls.append((payout_id, status, reason, conn.is_in_transaction()))
 
-    def add_settled(self, b: Batch, *, payouts: str, at: datetime) -> None:
+    def add_settled(self, b: Batch, prefix: str, *, payouts: Cte, at: datetime) -> None:
         """Heard inside the settling statement itself: one marker row per payout it settled."""
-        b.cte(
-            "heard",
-            "INSERT INTO audit_events (occurred_at, actor_type, actor_id, action, subject_type, subject_id)"  # noqa: S608
-            f" SELECT {b.arg(at, 'timestamptz')}, 'system', 'test', 'test.heard.settled', 'payout', id::text"
-            f" FROM {payouts}",
-        )
+        rows = b.cte(f"{prefix}_rows", b.sql(HEARD, payouts=payouts), audit.ROW_COLUMNS)
+        audit.add_rows(b, prefix, rows, at=at)
 
     async def settled(self, runtime: Runtime) -> list[UUID]:
         async with short_transaction(runtime.pool) as conn:

@@ -18,9 +18,9 @@ from haoban.rules.registry import (
     RuleSetChanged,
     get_decision,
     rule_set_for,
-    store_decision,
     sync_rule_sets,
 )
+from tests.factories import stored_decision
 from tests.rules.factories import TODAY, fund_facts, missing
 
 AT = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
@@ -98,7 +98,7 @@ async def test_a_decision_is_stored_with_its_facts_and_read_back_equal(db: async
     facts["estate.properties"] = missing("estate.properties")
     decision = evaluate(rule_set, facts, today=TODAY)
     application_id = uuid.uuid4()
-    decision_id = await store_decision(
+    decision_id = await stored_decision(
         db, decision=decision, facts=facts, service_code="hpf.withdraw.rent", application_id=application_id, at=AT
     )
     stored = await get_decision(db, decision_id)
@@ -117,7 +117,7 @@ async def test_decisions_are_immutable(db: asyncpg.Connection) -> None:
     await sync_rule_sets(db, at=AT)
     rule_set = await rule_set_for(db, "hpf.withdraw.rent", TODAY)
     decision = evaluate(rule_set, fund_facts(), today=TODAY)
-    decision_id = await store_decision(
+    decision_id = await stored_decision(
         db, decision=decision, facts=fund_facts(), service_code="hpf.withdraw.rent", application_id=None, at=AT
     )
     with pytest.raises(asyncpg.PostgresError, match="append-only"):

@@ -13,10 +13,11 @@ import pytest
 
 from haoban.cli import main
 from haoban.rules.engine import evaluate
-from haoban.rules.registry import rule_set_for, store_decision, sync_rule_sets
+from haoban.rules.registry import rule_set_for, sync_rule_sets
 from haoban.rules.replay import replay
 from haoban.rules.schemas import Fact
 from tests.conftest import server_env
+from tests.factories import stored_decision
 from tests.rules.factories import TODAY, fund_facts, missing, prop, rental_facts
 
 AT = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
@@ -28,7 +29,7 @@ async def _decided(db: asyncpg.Connection) -> UUID:
     facts = {**fund_facts(ledger__balance_fen=900_000), "today": Fact(value=TODAY.isoformat(), source="haoban")}
     decision = evaluate(rule_set, facts, today=TODAY)
     assert decision.amount_fen == 800_000
-    return await store_decision(
+    return await stored_decision(
         db, decision=decision, facts=facts, service_code="hpf.withdraw.rent", application_id=None, at=AT
     )
 
@@ -109,7 +110,7 @@ async def test_every_outcome_replays_equal(
     facts = {**facts, "today": Fact(value=TODAY.isoformat(), source="haoban")}
     decision = evaluate(await rule_set_for(db, service_code, TODAY), facts, today=TODAY)
     assert decision.outcome == outcome
-    decision_id = await store_decision(
+    decision_id = await stored_decision(
         db, decision=decision, facts=facts, service_code=service_code, application_id=uuid.uuid4(), at=AT
     )
     result = await replay(db, decision_id)

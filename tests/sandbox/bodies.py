@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 from PIL import Image
 
+from haoban.db.sql import Template, identifier
 from haoban.kit import idnumber
 
 
@@ -121,10 +122,11 @@ TABLES = (
     "marriages",
     "social_security",
 )
+_COUNT = Template("SELECT count(*) FROM shared.{table}")
 
 
 async def counts(db: asyncpg.Connection) -> dict[str, int]:
-    return {t: await db.fetchval(f"SELECT count(*) FROM shared.{t}") for t in TABLES}  # noqa: S608
+    return {t: await db.fetchval(_COUNT.render(table=identifier(t, TABLES)).text) for t in TABLES}
 
 
 def fields(body: dict[str, Any]) -> list[str]:

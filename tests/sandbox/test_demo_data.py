@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from haoban.db.sql import Template, identifier
 from haoban.exchange import frontdb_repository as frontdb
 from haoban.kit.clock import FrozenClock
 from haoban.runtime import build_runtime
@@ -11,10 +12,11 @@ from haoban.sandbox.demo import DEMO_ACCOUNTS, LI_SI, ZHANG_SAN, load_demo
 from haoban.settings import Settings
 
 TABLES = ("identities", "households", "household_members", "hpf_accounts", "estate_properties", "estate_owners")
+_SNAPSHOT = Template("SELECT * FROM shared.{table} ORDER BY 1, 2")
 
 
 async def snapshot(db: asyncpg.Connection) -> dict[str, list[asyncpg.Record]]:
-    return {t: await db.fetch(f"SELECT * FROM shared.{t} ORDER BY 1, 2") for t in TABLES}  # noqa: S608
+    return {t: await db.fetch(_SNAPSHOT.render(table=identifier(t, TABLES)).text) for t in TABLES}
 
 
 async def load(db: asyncpg.Connection, settings: Settings, db_url: str, clock: FrozenClock) -> None:

@@ -17,6 +17,7 @@ from haoban.applications import service as applications
 from haoban.applications.lifecycle import Status
 from haoban.applications.schemas import ApplicationRow
 from haoban.audit.schemas import Actor
+from haoban.db.batch import Batch
 from haoban.staff import service as staff_service
 from tests.factories import bearer, citizen_with_tokens
 
@@ -97,7 +98,9 @@ async def application(
     )
     actor = Actor(type="citizen", id=str(citizen_id))
     async with db.transaction():
-        await applications.record_new(db, row, actor=actor, at=at)
+        b = Batch()
+        applications.add_new(b, "app", row, actor=actor, at=at)
+        await b.fetchrow(db)
         if status != "submitted":
             await applications.transition(db, row.id, status, actor=actor, reason="tests", at=at)
     return row.id

@@ -13,9 +13,9 @@ from litestar.testing import AsyncTestClient
 from haoban.kit.clock import FrozenClock
 from haoban.kit.masking import mask_id_number
 from haoban.rules.registry import sync_rule_sets
-from haoban.rules.repository import store_decision
 from haoban.rules.schemas import Decision, Fact, TraceStep
 from haoban.runtime import Runtime
+from tests.factories import stored_decision
 from tests.sandbox import bodies
 from tests.staff.factories import RENTAL, application, citizen, make_staff, reviewable, staff_headers
 
@@ -325,7 +325,7 @@ async def test_detail_shows_the_trace_and_provenance_with_personal_numbers_maske
     await make_staff(db, now=clock.now())
     citizen_id, _ = await citizen(client)
     app_id = await application(db, citizen_id, at=clock.now(), status="pending_review")
-    decision_id = await store_decision(
+    decision_id = await stored_decision(
         db, decision=decision, facts=facts, service_code=RENTAL, application_id=app_id, at=clock.now()
     )
     await db.execute("UPDATE applications SET decision_id = $2 WHERE id = $1", app_id, decision_id)

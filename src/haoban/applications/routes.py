@@ -32,6 +32,7 @@ from haoban.audit.schemas import Actor
 from haoban.deps import Conn
 from haoban.kit.errors import FieldError, ValidationFailed
 from haoban.kit.openapi import example, problems, success
+from haoban.notifications import service as notifications
 from haoban.oauth.guard import SCOPED_GUARDS
 from haoban.runtime import Runtime
 from haoban.tokens.guard import AUTH_DEPENDENCIES, CurrentPrincipal, require_scope
@@ -191,7 +192,7 @@ async def list_notifications(
     limit: Annotated[int, QueryParameter(name="limit", ge=1, le=100)] = 20,
 ) -> NotificationPage:
     require_scope(principal, READ)
-    items = await repo.notifications_page(conn, principal.citizen_id, before=before, limit=limit + 1)
+    items = await notifications.notifications_page(conn, principal.citizen_id, before=before, limit=limit + 1)
     more = len(items) > limit
     items = items[:limit]
     return NotificationPage(notifications=items, next_before=items[-1].id if more and items else None)

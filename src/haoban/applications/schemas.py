@@ -9,6 +9,7 @@ from uuid import UUID
 import msgspec
 
 from haoban.applications.lifecycle import Status
+from haoban.notifications.schemas import Notification
 
 ServiceCode = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[a-z_.]+$")]
 Fen = Annotated[int, msgspec.Meta(ge=0, le=10**12)]
@@ -130,19 +131,6 @@ class ApplicationRow(msgspec.Struct, frozen=True, kw_only=True):
     amount_fen: int | None
     created_at: datetime
     updated_at: datetime
-
-
-class Notification(msgspec.Struct, frozen=True, kw_only=True):
-    id: int
-    reference: str
-    application_id: UUID | None
-    status: str
-    title_zh: str
-    title_en: str
-    body_zh: str
-    body_en: str
-    created_at: datetime
-    delivered_at: datetime | None
 
 
 class NotificationPage(msgspec.Struct, frozen=True, kw_only=True):

@@ -32,6 +32,7 @@ from haoban.applications.schemas import (
 from haoban.audit.schemas import Actor
 from haoban.catalog.data import BY_CODE
 from haoban.db.batch import Batch
+from haoban.db.sql import Cte
 from haoban.fundcentre.ports import FundCentre
 from haoban.kit.crypto import FieldCipher
 from haoban.kit.errors import Conflict, NotFound
@@ -96,12 +97,13 @@ def _steps(row: ApplicationRow, actor: Actor, moves: Sequence[Move]) -> tuple[li
 
 def add_new(
     b: Batch,
+    prefix: str,
     row: ApplicationRow,
     *,
     actor: Actor,
     at: datetime,
     moves: Sequence[Move] = (),
-    guard: str | None = None,
+    guard: Cte | None = None,
     payee_enc: str | None = None,
 ) -> ApplicationRow:
     """A submitted application, already moved along `moves`, with every step's rows, as CTEs of `b`.
@@ -112,17 +114,7 @@ def add_new(
     """
     steps, status, reason = _steps(row, actor, moves)
     final = msgspec.structs.replace(row, status=status, status_reason=reason, updated_at=at)
-    repo.add_new(b, final, steps, at=at, notify_kind=NOTIFY_KIND, guard=guard, payee_enc=payee_enc)
-    return final
-
-
-async def record_new(
-    conn: asyncpg.Connection, row: ApplicationRow, *, actor: Actor, at: datetime, moves: Sequence[Move] = ()
-) -> ApplicationRow:
-    """`add_new` on its own, in one statement."""
-    b = Batch()
-    final = add_new(b, row, actor=actor, at=at, moves=moves)
-    await b.fetchrow(conn, "SELECT 1")
+    repo.add_new(b, prefix, final, steps, at=at, notify_kind=NOTIFY_KIND, guard=guard, payee_enc=payee_enc)
     return final
 
 
@@ -208,10 +200,17 @@ _PAID_TEXTS = {code: notices.texts(code, "paid", None) for code in BY_CODE}  # t
 class PayoutFinal:
     """The ledger's listener: a settled payout pays the application, a reversed one cancels it."""
 
-    def add_settled(self, b: Batch, *, payouts: str, at: datetime) -> None:
+    def add_settled(self, b: Batch, prefix: str, *, payouts: Cte, at: datetime) -> None:
         """The application of a settled payout moves approved -> paid in the same statement (with its rows)."""
         repo.add_paid(
-            b, payouts, actor_type="system", actor_id="payouts", at=at, texts=_PAID_TEXTS, notify_kind=NOTIFY_KIND
+            b,
+            prefix,
+            payouts,
+            actor_type="system",
+            actor_id="payouts",
+            at=at,
+            texts=_PAID_TEXTS,
+            notify_kind=NOTIFY_KIND,
         )
 
     async def payout_final(

@@ -33,8 +33,10 @@ from haoban.applications.schemas import (
 from haoban.audit.schemas import Actor
 from haoban.catalog import service as catalog
 from haoban.catalog.schemas import Service
+from haoban.citizens import service as citizens
 from haoban.db.batch import Batch, refused
 from haoban.db.pool import atomic, pooled
+from haoban.db.sql import Cte
 from haoban.exchange import service as exchange
 from haoban.exchange.records import BankCard, HousingFundRecord, IdentityRecord, SourceName
 from haoban.exchange.schemas import ConsentCreate, LinkedData, Purpose
@@ -207,23 +209,29 @@ async def _authorise(
     purpose = Purpose(kind="service", ref=service_def.code)
     now = runtime.clock.now()
     b = Batch()
-    live = repo.add_live_check(b, principal.citizen_id, service_def.code, period)
+    cid = b.arg(principal.citizen_id, "uuid")
+    live = repo.add_live_check(b, "submit", cid, service_def.code, period)
     granted = exchange.add_service_consent(
         b,
+        "submit",
         principal.citizen_id,
         ConsentCreate(purpose=purpose, items=[f"{s}.*" for s in sources], terms_version=TERMS_VERSION),
         at=now,
         unless=live,
     )
+    grants = exchange.add_live_grants(b, "submit", cid, purpose, granted=granted)
+    sealed = citizens.add_sealed_id_number(b, "submit", cid)
+    balance = ledger.add_member_balance(b, "submit", cid)
     async with pooled(runtime.pool) as conn:
         state = await repo.run_submission_state(
             b,
             conn,
-            principal.citizen_id,
+            cid,
             service_def.code,
-            purpose_kind=purpose.kind,
-            purpose_ref=purpose.ref,
-            granted=granted,
+            live=live,
+            sealed=sealed,
+            grants=grants,
+            balance=balance,
             since=now - timedelta(days=366),
         )
     if state.live_id is not None:
@@ -312,6 +320,7 @@ async def _decide(
     claim, guard = _pay(b, runtime, service_def, row, to=to, decision=decision, pulled=pulled, now=now)
     decisions.add_decision(
         b,
+        "decide",
         decision_id=decision_id,
         decision=decision,
         facts=facts,
@@ -324,6 +333,7 @@ async def _decide(
     payee = _payee(pulled) if left_to_a_person else None
     after = service.add_new(
         b,
+        "app",
         row,
         actor=Actor(type="citizen", id=str(principal.citizen_id)),
         at=now,
@@ -332,11 +342,11 @@ async def _decide(
         payee_enc=manual_payout.sealed_payee(runtime.cipher, application_id, payee) if payee else None,
     )
     if key is not None:
-        repo.add_key_link(b, principal.citizen_id, key, application_id, guard=guard)
+        repo.add_key_link(b, "app", principal.citizen_id, key, application_id, guard=guard)
     try:
         async with pooled(runtime.pool) as conn:
             try:
-                await b.fetchrow(conn, "SELECT 1")
+                await b.fetchrow(conn)
             except asyncpg.UniqueViolationError:
                 raise ApplicationExists("You already have a live application for this service and period.") from None
             except asyncpg.PostgresError as exc:
@@ -468,7 +478,7 @@ def _pay(
     decision: Decision,
     pulled: Pulled,
     now: datetime,
-) -> tuple[payouts.Claim | None, str | None]:
+) -> tuple[payouts.Claim | None, Cte | None]:
     """An approved withdrawal's payout, claimed to send after commit: its CTEs and the guard the rest depends on.
 
     A withdrawal left to a person keeps its payee on the application instead (`_decide`).
@@ -476,8 +486,9 @@ def _pay(
     if to != "approved" or not decision.amount_fen or not service_def.pays_out:
         return None, None
     payee = _payee(pulled) or manual_payout.Payee(bank_name="", card_no="", account_name="")
-    return payouts.add_request(  # 422 naming card_no when the fund knows no valid card
+    claim, guard, _ = payouts.add_request(  # 422 naming card_no when the fund knows no valid card
         b,
+        "pay",
         application_id=row.id,
         citizen_id=row.citizen_id,
         amount_fen=decision.amount_fen,
@@ -490,6 +501,7 @@ def _pay(
         cipher=runtime.cipher,
         claimed_until=now + timedelta(seconds=runtime.outbox.lease_s),
     )
+    return claim, guard
 
 
 async def _instruct(

@@ -8,6 +8,8 @@ from typing import Any
 import asyncpg
 
 from haoban.audit.schemas import Actor
+from haoban.db.batch import Batch
+from haoban.db.sql import Cte, Param, Template
 from haoban.kit.context import request_id_var
 
 
@@ -47,3 +49,25 @@ async def has_event(conn: asyncpg.Connection, *, subject_type: str, subject_id: 
         action,
     )
     return found
+
+
+# --- the trail's rows as a CTE of a larger statement (haoban.db.batch) -------
+
+ROW_COLUMNS = ("actor_type", "actor_id", "action", "subject_type", "subject_id", "details", "n")
+
+_ADD_ROWS = Template(
+    "INSERT INTO audit_events"
+    " (occurred_at, actor_type, actor_id, action, subject_type, subject_id, request_id, details)"
+    " SELECT {at}, {rows.actor_type}, {rows.actor_id}, {rows.action}, {rows.subject_type}, {rows.subject_id},"
+    " {request_id}, {rows.details} FROM {rows} ORDER BY {rows.n}"
+)
+
+
+def add_rows(b: Batch, prefix: str, rows: Cte, *, at: datetime | Param) -> Cte:
+    """CTE `<prefix>_audit`: one audit row per row of `rows` (columns `ROW_COLUMNS`), in `n` order.
+
+    The request id is the current request's, as `record` writes it.
+    """
+    when = at if isinstance(at, Param) else b.arg(at, "timestamptz")
+    request_id = b.arg(request_id_var.get(), "text")
+    return b.cte(f"{prefix}_audit", b.sql(_ADD_ROWS, at=when, rows=rows, request_id=request_id))

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from haoban.audit.repository import has_event, record
+from haoban.audit.repository import ROW_COLUMNS, add_rows, has_event, record
 
-__all__ = ["has_event", "record"]
+__all__ = ["ROW_COLUMNS", "add_rows", "has_event", "record"]

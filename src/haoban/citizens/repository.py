@@ -8,6 +8,8 @@ from uuid import UUID
 import asyncpg
 
 from haoban.citizens.schemas import Citizen
+from haoban.db.batch import Batch
+from haoban.db.sql import Cte, Param, Template
 
 
 async def insert(
@@ -86,3 +88,12 @@ async def id_number_hmac(conn: asyncpg.Connection, citizen_id: UUID) -> bytes | 
 
 async def exists(conn: asyncpg.Connection, citizen_id: UUID) -> bool:
     return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM citizens WHERE id = $1)", citizen_id))
+
+
+_SEALED_ID_NUMBER = Template("SELECT id_number_enc FROM citizens WHERE id = {citizen_id}")
+
+
+def add_sealed_id_number(b: Batch, prefix: str, citizen_id: UUID | Param) -> Cte:
+    """CTE `<prefix>_sealed`: the citizen's sealed ID number (column id_number_enc), in a larger statement."""
+    cid = citizen_id if isinstance(citizen_id, Param) else b.arg(citizen_id, "uuid")
+    return b.cte(f"{prefix}_sealed", b.sql(_SEALED_ID_NUMBER, citizen_id=cid), ("id_number_enc",))

@@ -12,6 +12,8 @@ from haoban.audit.schemas import Actor
 from haoban.citizens import repository as repo
 from haoban.citizens.schemas import Citizen, Me, SessionView
 from haoban.citizens.vault import IdNumberVault
+from haoban.db.batch import Batch
+from haoban.db.sql import Cte, Param
 from haoban.kit.crypto import FieldCipher
 from haoban.kit.errors import Conflict, NotFound
 from haoban.kit.masking import mask_id_number, mask_phone
@@ -149,3 +151,8 @@ async def change_phone(
         details={"old": mask_phone(old) if old else None, "new": mask_phone(phone)},
     )
     return old
+
+
+def add_sealed_id_number(b: Batch, prefix: str, citizen_id: UUID | Param) -> Cte:
+    """`sealed_id_number` as a CTE of a larger statement (column id_number_enc)."""
+    return repo.add_sealed_id_number(b, prefix, citizen_id)

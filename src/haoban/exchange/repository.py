@@ -10,13 +10,12 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from haoban.audit import service as audit
 from haoban.db.batch import Batch
+from haoban.db.sql import EMPTY, Cte, Param, Template
 from haoban.exchange.access_log import LogEntry, LogRow, content_hash
 from haoban.exchange.consent_rules import ConsentGrant
 from haoban.exchange.schemas import AccessLogEntry, Consent, Purpose, Requester
-from haoban.kit.context import request_id_var
-
-_CONSENT_COLUMNS = "id, purpose_kind, purpose_ref, items, terms_version, granted_at, expires_at, revoked_at"
 
 
 def _consent(row: asyncpg.Record, now: datetime) -> Consent:
@@ -35,6 +34,12 @@ def _consent(row: asyncpg.Record, now: datetime) -> Consent:
     )
 
 
+_GRANTED = Template(
+    "SELECT {granted.id}, {granted.purpose_kind}, {granted.purpose_ref}, {granted.items}, {granted.terms_version},"
+    " {granted.granted_at}, {granted.expires_at}, {granted.revoked_at} FROM {granted}"
+)
+
+
 async def insert_consent(
     conn: asyncpg.Connection,
     *,
@@ -50,6 +55,7 @@ async def insert_consent(
     b = Batch()
     granted = add_consent(
         b,
+        "consent",
         consent_id=consent_id,
         citizen_id=citizen_id,
         purpose=purpose,
@@ -58,14 +64,43 @@ async def insert_consent(
         granted_at=granted_at,
         expires_at=expires_at,
     )
-    row = await b.fetchrow(conn, f"SELECT * FROM {granted}")  # noqa: S608
+    row = await b.fetchrow(conn, b.sql(_GRANTED, granted=granted))
     if row is None:
         raise RuntimeError("INSERT ... RETURNING returned no row")
     return _consent(row, granted_at)
 
 
+_CONSENT_RETURNING = (
+    "id",
+    "purpose_kind",
+    "purpose_ref",
+    "items",
+    "terms_version",
+    "granted_at",
+    "expires_at",
+    "revoked_at",
+)
+_GRANT = Template(
+    "INSERT INTO consents (id, citizen_id, purpose_kind, purpose_ref, items, terms_version, granted_at, expires_at)"
+    " SELECT {consent_id}, {citizen_id}, {kind}, {ref}, {items}, {terms_version}, {at}, {expires_at}{skip}"
+    " RETURNING id, purpose_kind, purpose_ref, items, terms_version, granted_at, expires_at, revoked_at"
+)
+_UNLESS = Template(
+    " WHERE NOT EXISTS (SELECT 1 FROM {unless}) AND NOT EXISTS (SELECT 1 FROM consents"
+    " WHERE citizen_id = {citizen_id} AND purpose_kind = {kind} AND purpose_ref = {ref} AND revoked_at IS NULL"
+    " AND (expires_at IS NULL OR expires_at > {at}) AND items @> {items})"
+)
+_GRANT_AUDIT_ROWS = Template(
+    "SELECT 'citizen' AS actor_type, {actor_id} AS actor_id, 'consent.granted' AS action, 'consent' AS subject_type,"
+    " {granted.id}::text AS subject_id, jsonb_build_object('purpose', jsonb_build_object('kind',"
+    " {granted.purpose_kind}, 'ref', {granted.purpose_ref}), 'items', {granted.items}) AS details, 1 AS n"
+    " FROM {granted}"
+)
+
+
 def add_consent(
     b: Batch,
+    prefix: str,
     *,
     consent_id: UUID,
     citizen_id: UUID,
@@ -74,43 +109,58 @@ def add_consent(
     terms_version: str,
     granted_at: datetime,
     expires_at: datetime | None = None,
-    unless: str | None = None,
-) -> str:
-    """CTEs granting a consent with its audit row; returns the CTE of the granted row.
+    unless: Cte | None = None,
+) -> Cte:
+    """CTEs granting a consent with its audit row; returns the CTE of the granted row (`<prefix>_granted`).
 
     With `unless` (a CTE) nothing is granted when that CTE has a row or a live
     consent of the same purpose already holds every item.
     """
     cid, who, when = b.arg(citizen_id, "uuid"), b.arg(str(citizen_id), "text"), b.arg(granted_at, "timestamptz")
     kind, ref, wanted = b.arg(purpose.kind, "text"), b.arg(purpose.ref, "text"), b.arg(items, "text[]")
-    skip = (
-        f" WHERE NOT EXISTS (SELECT 1 FROM {unless}) AND NOT EXISTS (SELECT 1 FROM consents"  # noqa: S608
-        f" WHERE citizen_id = {cid} AND purpose_kind = {kind} AND purpose_ref = {ref} AND revoked_at IS NULL"
-        f" AND (expires_at IS NULL OR expires_at > {when}) AND items @> {wanted})"
-        if unless
-        else ""
+    skip = b.sql(_UNLESS, unless=unless, citizen_id=cid, kind=kind, ref=ref, at=when, items=wanted) if unless else EMPTY
+    sql = b.sql(
+        _GRANT,
+        consent_id=b.arg(consent_id, "uuid"),
+        citizen_id=cid,
+        kind=kind,
+        ref=ref,
+        items=wanted,
+        terms_version=b.arg(terms_version, "text"),
+        at=when,
+        expires_at=b.arg(expires_at, "timestamptz"),
+        skip=skip,
     )
-    b.cte(
-        "granted",
-        "INSERT INTO consents (id, citizen_id, purpose_kind, purpose_ref, items, terms_version, granted_at, expires_at)"
-        f" SELECT {b.arg(consent_id, 'uuid')}, {cid}, {kind}, {ref}, {wanted}, {b.arg(terms_version, 'text')},"
-        f" {when}, {b.arg(expires_at, 'timestamptz')}{skip} RETURNING {_CONSENT_COLUMNS}",
+    granted = b.cte(f"{prefix}_granted", sql, _CONSENT_RETURNING)
+    rows = b.cte(f"{prefix}_granted_rows", b.sql(_GRANT_AUDIT_ROWS, actor_id=who, granted=granted), audit.ROW_COLUMNS)
+    audit.add_rows(b, f"{prefix}_granted", rows, at=when)
+    return granted
+
+
+_GRANTS = Template(
+    "SELECT coalesce((SELECT jsonb_agg(jsonb_build_object('purpose_kind', purpose_kind, 'purpose_ref', purpose_ref,"
+    " 'items', items, 'expires_at', expires_at, 'revoked_at', revoked_at)) FROM consents"
+    " WHERE citizen_id = {citizen_id} AND purpose_kind = {kind} AND purpose_ref = {ref} AND revoked_at IS NULL),"
+    " '[]') || coalesce((SELECT jsonb_agg(jsonb_build_object('purpose_kind', {granted.purpose_kind}, 'purpose_ref',"
+    " {granted.purpose_ref}, 'items', {granted.items}, 'expires_at', {granted.expires_at}, 'revoked_at',"
+    " {granted.revoked_at})) FROM {granted}), '[]') AS grants"
+)
+
+
+def add_grants(b: Batch, prefix: str, citizen_id: UUID | Param, purpose: Purpose, *, granted: Cte) -> Cte:
+    """CTE `<prefix>_grants`: one row, column grants, a JSON list of the purpose's live consents as
+    `ConsentGrant`s, with the one `granted` (a CTE of this statement) gave."""
+    cid = citizen_id if isinstance(citizen_id, Param) else b.arg(citizen_id, "uuid")
+    sql = b.sql(
+        _GRANTS, citizen_id=cid, kind=b.arg(purpose.kind, "text"), ref=b.arg(purpose.ref, "text"), granted=granted
     )
-    b.cte(
-        "granted_audit",
-        "INSERT INTO audit_events"  # noqa: S608
-        " (occurred_at, actor_type, actor_id, action, subject_type, subject_id, request_id, details)"
-        f" SELECT {when}, 'citizen', {who}, 'consent.granted', 'consent', g.id::text,"
-        f" {b.arg(request_id_var.get(), 'text')},"
-        " jsonb_build_object('purpose', jsonb_build_object('kind', g.purpose_kind, 'ref', g.purpose_ref),"
-        " 'items', g.items) FROM granted g",
-    )
-    return "granted"
+    return b.cte(f"{prefix}_grants", sql, ("grants",))
 
 
 async def consents_of(conn: asyncpg.Connection, citizen_id: UUID, now: datetime) -> list[Consent]:
     rows = await conn.fetch(
-        f"SELECT {_CONSENT_COLUMNS} FROM consents WHERE citizen_id = $1 ORDER BY granted_at DESC, id",  # noqa: S608
+        "SELECT id, purpose_kind, purpose_ref, items, terms_version, granted_at, expires_at, revoked_at"
+        " FROM consents WHERE citizen_id = $1 ORDER BY granted_at DESC, id",
         citizen_id,
     )
     return [_consent(r, now) for r in rows]
@@ -151,9 +201,10 @@ async def revoke_consent(conn: asyncpg.Connection, consent_id: UUID, citizen_id:
 
 # --- access log -------------------------------------------------------------
 
-_LOG_COLUMNS = (
-    "seq, at, requester_type, requester_id, subject_id, source, items, purpose_kind, purpose_ref,"
+_ALL_ROWS = (
+    "SELECT seq, at, requester_type, requester_id, subject_id, source, items, purpose_kind, purpose_ref,"
     " outcome, request_hash, response_hash, request_id, prev_hash, row_hash, hash_version"
+    " FROM data_access_log ORDER BY seq"
 )
 
 # One statement, so the head's row lock is held only while it runs. `head` locks
@@ -254,5 +305,5 @@ async def entries_for(
 
 async def all_rows(conn: asyncpg.Connection, batch: int = 1000) -> AsyncIterator[LogRow]:
     """Every row in `seq` order, read in batches (call inside a transaction)."""
-    async for r in conn.cursor(f"SELECT {_LOG_COLUMNS} FROM data_access_log ORDER BY seq", prefetch=batch):  # noqa: S608
+    async for r in conn.cursor(_ALL_ROWS, prefetch=batch):
         yield LogRow(**{**dict(r), "items": tuple(r["items"])})

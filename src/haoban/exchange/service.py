@@ -15,6 +15,7 @@ from haoban.audit.schemas import Actor
 from haoban.citizens import service as citizens
 from haoban.db.batch import Batch
 from haoban.db.pool import pooled, transaction
+from haoban.db.sql import Cte, Param
 from haoban.exchange import access_log, catalog, provenance
 from haoban.exchange import repository as repo
 from haoban.exchange.consent_rules import ConsentGrant, missing_items
@@ -73,7 +74,9 @@ async def grant_consent(conn: asyncpg.Connection, runtime: Runtime, citizen_id: 
     )
 
 
-def add_service_consent(b: Batch, citizen_id: UUID, data: ConsentCreate, *, at: datetime, unless: str) -> str:
+def add_service_consent(
+    b: Batch, prefix: str, citizen_id: UUID, data: ConsentCreate, *, at: datetime, unless: Cte
+) -> Cte:
     """`grant_consent` as CTEs of a larger statement, skipped when a live consent holds every item
     or `unless` (a CTE) has a row; returns the CTE of the granted consent (none when skipped)."""
     unknown = [item for item in data.items if not catalog.is_known_item(item)]
@@ -81,6 +84,7 @@ def add_service_consent(b: Batch, citizen_id: UUID, data: ConsentCreate, *, at: 
         raise ValueError(f"a service consent names known items and does not expire: {unknown}")
     return repo.add_consent(
         b,
+        prefix,
         consent_id=uuid.uuid4(),
         citizen_id=citizen_id,
         purpose=data.purpose,
@@ -89,6 +93,12 @@ def add_service_consent(b: Batch, citizen_id: UUID, data: ConsentCreate, *, at: 
         granted_at=at,
         unless=unless,
     )
+
+
+def add_live_grants(b: Batch, prefix: str, citizen_id: UUID | Param, purpose: Purpose, *, granted: Cte) -> Cte:
+    """The purpose's live consents as a CTE of a larger statement (one row, column grants: a JSON list of
+    `ConsentGrant`s), with the one `granted` (from `add_service_consent`) gave."""
+    return repo.add_grants(b, prefix, citizen_id, purpose, granted=granted)
 
 
 async def list_consents(conn: asyncpg.Connection, runtime: Runtime, citizen_id: UUID) -> list[Consent]:

@@ -10,6 +10,7 @@ import asyncpg
 import msgspec
 
 from haoban.db.batch import Batch
+from haoban.db.sql import Cte, Param, Template
 
 
 class AccountRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -182,32 +183,47 @@ async def member_balance_drift(conn: asyncpg.Connection) -> list[str]:
 
 # --- the same writes as CTEs of a larger statement (haoban.db.batch) ---------
 
+_DEBIT = Template(
+    "UPDATE ledger_accounts SET balance_fen = balance_fen - {amount}"
+    " WHERE code = {code} AND kind = 'member' AND closed_at IS NULL AND balance_fen >= {amount}"
+    " AND (NOT {exact} OR balance_fen = {amount}) RETURNING balance_fen"
+)
+_GROUP = Template(
+    "INSERT INTO ledger_groups (kind, ref, created_at) SELECT {kind}, {ref}, {at} FROM {guard} RETURNING id"
+)
+_ENTRIES = Template(
+    "INSERT INTO ledger_entries (group_id, account_id, direction, amount_fen, created_at)"
+    " SELECT g.id, a.id, t.d, t.m, {at} FROM {group} g"
+    " CROSS JOIN unnest({codes}, {directions}, {amounts}) AS t (code, d, m)"
+    " JOIN ledger_accounts a ON a.code = t.code"
+)
+_CLOSE_EMPTIED = Template(
+    "UPDATE ledger_accounts SET closed_at = {at}"
+    " WHERE kind = 'member' AND closed_at IS NULL AND balance_fen = 0"
+    " AND citizen_id IN (SELECT {citizens.citizen_id} FROM {citizens})"
+)
+_MEMBER_BALANCE = Template("SELECT balance_fen FROM ledger_accounts WHERE citizen_id = {citizen} AND kind = 'member'")
 
-def add_debit(b: Batch, name: str, *, code: str, amount_fen: int, exact: bool) -> str:
-    """CTE `name`: `debit_member` as part of a statement; one row (the new balance) when it applied."""
-    amount = b.arg(amount_fen, "bigint")
-    b.cte(
-        name,
-        f"UPDATE ledger_accounts SET balance_fen = balance_fen - {amount}"  # noqa: S608
-        f" WHERE code = {b.arg(code, 'text')} AND kind = 'member' AND closed_at IS NULL AND balance_fen >= {amount}"
-        f" AND (NOT {b.arg(exact, 'boolean')} OR balance_fen = {amount}) RETURNING balance_fen",
-    )
-    return name
+
+def add_debit(b: Batch, prefix: str, *, code: str, amount_fen: int, exact: bool) -> Cte:
+    """CTE `<prefix>_debit`: `debit_member` as part of a statement; one row (the new balance) when it applied."""
+    sql = b.sql(_DEBIT, amount=b.arg(amount_fen, "bigint"), code=b.arg(code, "text"), exact=b.arg(exact, "boolean"))
+    return b.cte(f"{prefix}_debit", sql, ("balance_fen",))
 
 
 def add_group(
-    b: Batch, name: str, *, kind: str, ref: str, rows: Sequence[tuple[str, str, int]], at: datetime, guard: str
-) -> None:
-    """CTEs writing one group and its entries when `guard` (a CTE) has a row.
+    b: Batch, prefix: str, *, kind: str, ref: str, rows: Sequence[tuple[str, str, int]], at: datetime, guard: Cte
+) -> Cte:
+    """CTEs `<prefix>_g` and `<prefix>_e` writing one group and its entries when `guard` has a row.
 
     An unknown account code leaves the group short of entries, and the deferred
-    balance trigger then refuses the whole statement at commit.
+    balance trigger then refuses the whole statement at commit. Returns the group's handle (id).
     """
     when = b.arg(at, "timestamptz")
-    b.cte(
-        f"{name}_g",
-        "INSERT INTO ledger_groups (kind, ref, created_at)"  # noqa: S608
-        f" SELECT {b.arg(kind, 'text')}, {b.arg(ref, 'text')}, {when} FROM {guard} RETURNING id",
+    group = b.cte(
+        f"{prefix}_g",
+        b.sql(_GROUP, kind=b.arg(kind, "text"), ref=b.arg(ref, "text"), at=when, guard=guard),
+        ("id",),
     )
     codes, directions, amounts = (
         b.arg([r[0] for r in rows], "text[]"),
@@ -215,19 +231,18 @@ def add_group(
         b.arg([r[2] for r in rows], "bigint[]"),
     )
     b.cte(
-        f"{name}_e",
-        "INSERT INTO ledger_entries (group_id, account_id, direction, amount_fen, created_at)"  # noqa: S608
-        f" SELECT g.id, a.id, t.d, t.m, {when} FROM {name}_g g"
-        f" CROSS JOIN unnest({codes}, {directions}, {amounts}) AS t (code, d, m)"
-        " JOIN ledger_accounts a ON a.code = t.code",
+        f"{prefix}_e",
+        b.sql(_ENTRIES, at=when, group=group, codes=codes, directions=directions, amounts=amounts),
     )
+    return group
 
 
-def add_close_emptied(b: Batch, name: str, *, citizens: str, at: datetime) -> None:
-    """CTE closing the open member accounts of `citizens` (a CTE with citizen_id) whose balance is zero."""
-    b.cte(
-        name,
-        f"UPDATE ledger_accounts SET closed_at = {b.arg(at, 'timestamptz')}"  # noqa: S608
-        f" WHERE kind = 'member' AND closed_at IS NULL AND balance_fen = 0"
-        f" AND citizen_id IN (SELECT citizen_id FROM {citizens})",
-    )
+def add_close_emptied(b: Batch, prefix: str, *, citizens: Cte, at: datetime) -> Cte:
+    """CTE `<prefix>_closed` closing the open member accounts of `citizens` (column citizen_id) whose balance is 0."""
+    return b.cte(f"{prefix}_closed", b.sql(_CLOSE_EMPTIED, at=b.arg(at, "timestamptz"), citizens=citizens))
+
+
+def add_member_balance(b: Batch, prefix: str, citizen_id: UUID | Param) -> Cte:
+    """CTE `<prefix>_balance`: the member account's balance_fen (no row: not opened yet)."""
+    citizen = citizen_id if isinstance(citizen_id, Param) else b.arg(citizen_id, "uuid")
+    return b.cte(f"{prefix}_balance", b.sql(_MEMBER_BALANCE, citizen=citizen), ("balance_fen",))

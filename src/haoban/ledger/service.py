@@ -15,6 +15,7 @@ from uuid import UUID
 import asyncpg
 
 from haoban.db.batch import Batch
+from haoban.db.sql import Cte, Param
 from haoban.kit.errors import Conflict
 from haoban.ledger import repository as repo
 from haoban.ledger.repository import MemberAccount
@@ -185,26 +186,28 @@ async def member_balance_drift(conn: asyncpg.Connection) -> list[str]:
 DEBIT_REFUSED = "debit_refused"
 
 
-def _rows(postings: Sequence[Posting]) -> list[tuple[str, str, int]]:
-    return [(p.account, p.direction, p.amount_fen) for p in postings]
-
-
 def add_move(
-    b: Batch, name: str, *, kind: str, ref: str, postings: Sequence[Posting], at: datetime, guard: str
-) -> None:
-    """`post_group` for a movement between system accounts, written when `guard` (a CTE) has a row."""
+    b: Batch, prefix: str, *, kind: str, ref: str, postings: Sequence[Posting], at: datetime, guard: Cte
+) -> Cte:
+    """`post_group` for a movement between system accounts, written when `guard` has a row; the group's handle."""
     check_balanced(postings)
     if any(is_member_account(code) for code in net_by_account(postings)):
         raise ValueError("a movement touching a member account goes through add_member_debit")
-    repo.add_group(
-        b, name, kind=kind, ref=ref, rows=[(p.account, p.direction, p.amount_fen) for p in postings], at=at, guard=guard
+    return repo.add_group(
+        b,
+        prefix,
+        kind=kind,
+        ref=ref,
+        rows=[(p.account, p.direction, p.amount_fen) for p in postings],
+        at=at,
+        guard=guard,
     )
 
 
 def add_member_debit(
-    b: Batch, name: str, *, kind: str, ref: str, postings: Sequence[Posting], at: datetime, exact_debit: bool = False
-) -> str:
-    """`post_group` for a movement out of one member account, as CTEs; returns the name of a guard CTE.
+    b: Batch, prefix: str, *, kind: str, ref: str, postings: Sequence[Posting], at: datetime, exact_debit: bool = False
+) -> Cte:
+    """`post_group` for a movement out of one member account, as CTEs; returns a guard CTE (`<prefix>_ok`).
 
     The conditional debit must apply or the whole statement is refused
     (`batch.refused(exc) == DEBIT_REFUSED`; `debit_refusal` then says why).
@@ -214,10 +217,16 @@ def add_member_debit(
     if len(members) != 1 or next(iter(members.values())) >= 0:
         raise ValueError("add_member_debit moves money out of exactly one member account")
     code, change = next(iter(members.items()))
-    debit = repo.add_debit(b, f"{name}_debit", code=code, amount_fen=-change, exact=exact_debit)
-    guard = b.require(f"{name}_ok", debit, DEBIT_REFUSED)
+    debit = repo.add_debit(b, prefix, code=code, amount_fen=-change, exact=exact_debit)
+    guard = b.require(f"{prefix}_ok", debit, DEBIT_REFUSED)
     repo.add_group(
-        b, name, kind=kind, ref=ref, rows=[(p.account, p.direction, p.amount_fen) for p in postings], at=at, guard=guard
+        b,
+        prefix,
+        kind=kind,
+        ref=ref,
+        rows=[(p.account, p.direction, p.amount_fen) for p in postings],
+        at=at,
+        guard=guard,
     )
     return guard
 
@@ -228,6 +237,11 @@ async def debit_refusal(conn: asyncpg.Connection, postings: Sequence[Posting]) -
     return await _debit_refusal(conn, code, -change)
 
 
-def add_close_emptied(b: Batch, name: str, *, citizens: str, at: datetime) -> None:
+def add_close_emptied(b: Batch, prefix: str, *, citizens: Cte, at: datetime) -> Cte:
     """Close the open member accounts of `citizens` (a CTE with citizen_id) whose balance is zero."""
-    repo.add_close_emptied(b, name, citizens=citizens, at=at)
+    return repo.add_close_emptied(b, prefix, citizens=citizens, at=at)
+
+
+def add_member_balance(b: Batch, prefix: str, citizen_id: UUID | Param) -> Cte:
+    """The member balance as a CTE of a larger statement (column balance_fen; no row: never opened)."""
+    return repo.add_member_balance(b, prefix, citizen_id)

@@ -11,8 +11,14 @@ import msgspec
 
 from haoban.materials.schemas import Material, MissingItem, Notice, Signature
 
-_MATERIAL = "id AS material_id, material_code AS code, content_type, size_bytes, sha256, trust_level, uploaded_at"
-_NOTICE = "id, application_id, missing, deadline, deadline_at, text_zh, text_en, issued_at, fulfilled_at, expired_at"
+_MATERIALS_OF = (
+    "SELECT id AS material_id, material_code AS code, content_type, size_bytes, sha256, trust_level, uploaded_at"
+    " FROM application_materials WHERE application_id = $1 ORDER BY uploaded_at, id"
+)
+_NOTICE_OF = (
+    "SELECT id, application_id, missing, deadline, deadline_at, text_zh, text_en, issued_at, fulfilled_at, expired_at"
+    " FROM tolerant_notices WHERE application_id = $1"
+)
 
 
 async def insert_material(
@@ -51,7 +57,7 @@ async def insert_material(
 
 async def materials_of(conn: asyncpg.Connection, application_id: UUID) -> list[Material]:
     records = await conn.fetch(
-        f"SELECT {_MATERIAL} FROM application_materials WHERE application_id = $1 ORDER BY uploaded_at, id",  # noqa: S608
+        _MATERIALS_OF,
         application_id,
     )
     return [msgspec.convert(dict(r), Material) for r in records]
@@ -153,7 +159,7 @@ async def insert_notice(
 async def notice_of(conn: asyncpg.Connection, application_id: UUID, *, for_update: bool = False) -> Notice | None:
     lock = " FOR UPDATE" if for_update else ""
     record = await conn.fetchrow(
-        f"SELECT {_NOTICE} FROM tolerant_notices WHERE application_id = $1{lock}",  # noqa: S608
+        _NOTICE_OF + lock,
         application_id,
     )
     return None if record is None else _notice(record)

@@ -12,8 +12,9 @@ from haoban.oauth.schemas import Approval, Client, CodeRow, ParRequest
 
 Executor = asyncpg.Connection | asyncpg.Pool
 
-_CLIENT_COLUMNS = (
-    "client_id, client_type, secret_hmac, display_name, purpose, redirect_uris, allowed_scopes, disabled_at"
+_GET_CLIENT = (
+    "SELECT client_id, client_type, secret_hmac, display_name, purpose, redirect_uris, allowed_scopes, disabled_at"
+    " FROM oauth_clients WHERE client_id = $1"
 )
 
 
@@ -55,7 +56,7 @@ async def upsert_client(
 
 async def get_client(conn: Executor, client_id: str) -> Client | None:
     row = await conn.fetchrow(
-        f"SELECT {_CLIENT_COLUMNS} FROM oauth_clients WHERE client_id = $1",  # noqa: S608 (constant columns)
+        _GET_CLIENT,
         client_id,
     )
     return None if row is None else msgspec.convert(dict(row), Client)
@@ -92,12 +93,14 @@ async def insert_par(
     )
 
 
-_PAR_COLUMNS = "client_id, redirect_uri, scope, state, nonce, code_challenge, expires_at, used_at"
+_GET_PAR = (
+    "SELECT client_id, redirect_uri, scope, state, nonce, code_challenge, expires_at, used_at"
+    " FROM oauth_par_requests WHERE id_hmac = $1"
+)
 
 
 async def get_par(conn: asyncpg.Connection, id_hmac: bytes, *, for_update: bool = False) -> ParRequest | None:
-    sql = f"SELECT {_PAR_COLUMNS} FROM oauth_par_requests WHERE id_hmac = $1"  # noqa: S608 (constant columns)
-    row = await conn.fetchrow(sql + (" FOR UPDATE" if for_update else ""), id_hmac)
+    row = await conn.fetchrow(_GET_PAR + (" FOR UPDATE" if for_update else ""), id_hmac)
     return None if row is None else msgspec.convert(dict(row), ParRequest)
 
 
@@ -139,15 +142,15 @@ async def insert_code(
     )
 
 
-_CODE_COLUMNS = (
-    "client_id, citizen_id, redirect_uri, scope, nonce, code_challenge, acr, amr, auth_time,"
-    " expires_at, redeemed_at, family_id"
+_LOCK_CODE = (
+    "SELECT client_id, citizen_id, redirect_uri, scope, nonce, code_challenge, acr, amr, auth_time,"
+    " expires_at, redeemed_at, family_id FROM oauth_codes WHERE code_hmac = $1 FOR UPDATE"
 )
 
 
 async def lock_code(conn: asyncpg.Connection, code_hmac: bytes) -> CodeRow | None:
     row = await conn.fetchrow(
-        f"SELECT {_CODE_COLUMNS} FROM oauth_codes WHERE code_hmac = $1 FOR UPDATE",  # noqa: S608 (constant columns)
+        _LOCK_CODE,
         code_hmac,
     )
     return None if row is None else msgspec.convert(dict(row), CodeRow)

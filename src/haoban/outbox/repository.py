@@ -8,6 +8,9 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from haoban.db.batch import Batch
+from haoban.db.sql import Cte, Param, Template
+
 
 class OutboxItem(msgspec.Struct, frozen=True, kw_only=True):
     id: int
@@ -143,3 +146,42 @@ async def backlog(conn: asyncpg.Connection, *, cap: int = 100_000) -> Backlog:
         cap,
     )
     return Backlog(depth=rows[0]["depth"], oldest_at=rows[0]["oldest_at"])
+
+
+# --- the same writes as CTEs of a larger statement (haoban.db.batch) ---------
+
+_ADD_ROWS = Template(
+    "INSERT INTO outbox (kind, ref, payload, created_at, available_at, attempts)"
+    " SELECT {kind}, {rows.ref}, {rows.payload}, {at}, {available_at}, {attempts} FROM {rows} ORDER BY {rows.n}"
+    " ON CONFLICT (kind, ref) DO NOTHING"
+)
+_COMPLETE = Template(
+    "UPDATE outbox SET done_at = {at}, last_error = NULL WHERE kind = {kind}"
+    " AND ref IN (SELECT {refs.ref} FROM {refs}) AND done_at IS NULL"
+)
+
+
+def add_rows(
+    b: Batch,
+    prefix: str,
+    rows: Cte,
+    *,
+    kind: str,
+    at: datetime | Param,
+    available_at: datetime | Param | None = None,
+    attempts: int = 0,
+) -> Cte:
+    """CTE `<prefix>_outbox`: `insert` for each row of `rows` (columns ref, payload, n), in `n` order."""
+    when = at if isinstance(at, Param) else b.arg(at, "timestamptz")
+    due = when if available_at is None else available_at
+    due = due if isinstance(due, Param) else b.arg(due, "timestamptz")
+    sql = b.sql(
+        _ADD_ROWS, kind=b.arg(kind, "text"), rows=rows, at=when, available_at=due, attempts=b.arg(attempts, "int")
+    )
+    return b.cte(f"{prefix}_outbox", sql)
+
+
+def add_complete(b: Batch, prefix: str, refs: Cte, *, kind: str, at: datetime | Param) -> Cte:
+    """CTE `<prefix>_done`: `complete` for the open rows of `kind` named by `refs` (column ref)."""
+    when = at if isinstance(at, Param) else b.arg(at, "timestamptz")
+    return b.cte(f"{prefix}_done", b.sql(_COMPLETE, at=when, kind=b.arg(kind, "text"), refs=refs))

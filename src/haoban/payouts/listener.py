@@ -9,6 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from haoban.db.batch import Batch
+from haoban.db.sql import Cte
 
 
 class PayoutListener(Protocol):
@@ -23,8 +24,9 @@ class PayoutListener(Protocol):
         at: datetime,
     ) -> None: ...
 
-    def add_settled(self, b: Batch, *, payouts: str, at: datetime) -> None:
-        """Add what follows a settled payout to its statement; `payouts` names a CTE with application_id."""
+    def add_settled(self, b: Batch, prefix: str, *, payouts: Cte, at: datetime) -> None:
+        """Add what follows a settled payout to its statement (CTEs named `<prefix>_...`); `payouts` has
+        columns id, application_id and amount_fen."""
 
 
 class NoPayoutListener:
@@ -42,5 +44,5 @@ class NoPayoutListener:
     ) -> None:
         return None
 
-    def add_settled(self, b: Batch, *, payouts: str, at: datetime) -> None:
+    def add_settled(self, b: Batch, prefix: str, *, payouts: Cte, at: datetime) -> None:
         return None

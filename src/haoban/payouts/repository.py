@@ -10,6 +10,8 @@ import msgspec
 
 from haoban.audit.schemas import Actor
 from haoban.db.batch import Batch
+from haoban.db.sql import COMMA, Cte, Sql, Template, join
+from haoban.outbox import service as outbox
 from haoban.payouts.schemas import PayoutEvent, PayoutStatus
 
 
@@ -140,9 +142,66 @@ async def events(conn: asyncpg.Connection, payout_id: UUID) -> list[PayoutEvent]
 
 # --- the same writes as CTEs of a larger statement (haoban.db.batch) ---------
 
+_ROW_COLUMNS = (
+    "id",
+    "application_id",
+    "citizen_id",
+    "amount_fen",
+    "status",
+    "bank_name",
+    "card_enc",
+    "card_masked",
+    "account_name_enc",
+    "close_account",
+    "attempts",
+    "bank_ref",
+    "failure_reason",
+)
+_SENT, _REQUESTED = Sql("'sent'"), Sql("'requested'")
+_ONE, _ZERO = Sql("1"), Sql("0")
+_TRUE, _FALSE = Sql("true"), Sql("false")
+_INSERT = Template(
+    "INSERT INTO payouts (id, application_id, citizen_id, amount_fen, status, bank_name, card_enc, card_masked,"
+    " account_name_enc, close_account, attempts, created_at, updated_at) SELECT {values} FROM {guard}"
+    " ON CONFLICT (application_id) DO NOTHING RETURNING id"
+)
+_INSERT_EVENTS = Template(
+    "INSERT INTO payout_events (payout_id, from_status, to_status, actor_type, actor_id, reason, occurred_at)"
+    " SELECT p.id, t.f, t.s, {actor_type}, {actor_id}, NULL, {at} FROM {payout} p"
+    " CROSS JOIN (VALUES (1, NULL, 'requested'), (2, 'requested', 'sent')) AS t (n, f, s)"
+    " WHERE t.n = 1 OR {claimed} ORDER BY t.n"
+)
+_SEND_ROWS = Template(
+    "SELECT {payout.id}::text AS ref, jsonb_build_object('payout_id', {payout.id}::text) AS payload, 1 AS n"
+    " FROM {payout}"
+)
+_OLD = Template(
+    "SELECT id, application_id, citizen_id, amount_fen, status, bank_name, card_enc, card_masked,"
+    " account_name_enc, close_account, attempts, bank_ref, failure_reason FROM payouts WHERE id = {payout_id}"
+    " FOR UPDATE"
+)
+_SETTLE = Template(
+    "UPDATE payouts p SET status = 'settled', updated_at = {at}, bank_ref = coalesce({bank_ref}, p.bank_ref),"
+    " final_at = {at} FROM {old} WHERE p.id = {old.id} AND {old.status} IN ('requested', 'sent', 'failed')"
+    " AND {old.amount_fen} = {amount}"
+    " RETURNING p.id, {old.status} AS from_status, p.application_id, p.citizen_id, p.close_account, p.amount_fen"
+)
+_SETTLED_EVENT = Template(
+    "INSERT INTO payout_events (payout_id, from_status, to_status, actor_type, actor_id, reason, occurred_at)"
+    " SELECT {settled.id}, {settled.from_status}, 'settled', {actor_type}, {actor_id}, NULL, {at} FROM {settled}"
+)
+_SETTLED_REF = Template("SELECT {settled.id}::text AS ref FROM {settled}")
+_CLOSING = Template("SELECT {settled.citizen_id} FROM {settled} WHERE {settled.close_account}")
+_SETTLE_RESULT = Template(
+    "SELECT {old.id}, {old.application_id}, {old.citizen_id}, {old.amount_fen}, {old.status}, {old.bank_name},"
+    " {old.card_enc}, {old.card_masked}, {old.account_name_enc}, {old.close_account}, {old.attempts},"
+    " {old.bank_ref}, {old.failure_reason}, EXISTS (SELECT 1 FROM {settled}) AS moved FROM {old}"
+)
+
 
 def add_payout(
     b: Batch,
+    prefix: str,
     *,
     payout_id: UUID,
     application_id: UUID,
@@ -157,58 +216,72 @@ def add_payout(
     at: datetime,
     send_kind: str,
     claimed_until: datetime | None,
-    guard: str,
-) -> None:
-    """CTEs writing the payout, its events and its `payout.send` outbox row when `guard` (a CTE) has a row.
+    guard: Cte,
+) -> Cte:
+    """CTEs writing the payout, its events and its `payout.send` outbox row when `guard` has a row.
 
     With `claimed_until` the caller sends it at once: the payout is written
     `sent` (write-ahead, events requested and sent), the outbox row counts the
     attempt and is not due before `claimed_until`, so the worker leaves it alone
-    unless the caller dies. `payout` is empty when the application has a payout.
+    unless the caller dies. The returned handle (`<prefix>_payout`, column id)
+    is empty when the application has a payout.
     """
     claimed = claimed_until is not None
-    when, pid = b.arg(at, "timestamptz"), b.arg(payout_id, "uuid")
-    values = ", ".join(
+    when = b.arg(at, "timestamptz")
+    values = join(
+        COMMA,
         (
-            pid,
+            b.arg(payout_id, "uuid"),
             b.arg(application_id, "uuid"),
             b.arg(citizen_id, "uuid"),
             b.arg(amount_fen, "bigint"),
-            "'sent'" if claimed else "'requested'",
+            _SENT if claimed else _REQUESTED,
             b.arg(bank_name, "text"),
             b.arg(card_enc, "text"),
             b.arg(card_masked, "text"),
             b.arg(account_name_enc, "text"),
             b.arg(close_account, "boolean"),
-            "1" if claimed else "0",
+            _ONE if claimed else _ZERO,
             when,
             when,
-        )
+        ),
     )
+    payout = b.cte(f"{prefix}_payout", b.sql(_INSERT, values=values, guard=guard), ("id",))
     b.cte(
-        "payout",
-        "INSERT INTO payouts (id, application_id, citizen_id, amount_fen, status, bank_name, card_enc, card_masked,"  # noqa: S608
-        f" account_name_enc, close_account, attempts, created_at, updated_at) SELECT {values} FROM {guard}"
-        " ON CONFLICT (application_id) DO NOTHING RETURNING id",
+        f"{prefix}_events",
+        b.sql(
+            _INSERT_EVENTS,
+            actor_type=b.arg(actor.type, "text"),
+            actor_id=b.arg(actor.id, "text"),
+            at=when,
+            payout=payout,
+            claimed=_TRUE if claimed else _FALSE,
+        ),
     )
-    who = f"{b.arg(actor.type, 'text')}, {b.arg(actor.id, 'text')}"
-    b.cte(
-        "payout_ev",
-        "INSERT INTO payout_events (payout_id, from_status, to_status, actor_type, actor_id, reason, occurred_at)"  # noqa: S608
-        f" SELECT p.id, t.f, t.s, {who}, NULL, {when} FROM payout p"
-        " CROSS JOIN (VALUES (1, NULL, 'requested'), (2, 'requested', 'sent')) AS t (n, f, s)"
-        f" WHERE t.n = 1 OR {'true' if claimed else 'false'} ORDER BY t.n",
+    send = b.cte(f"{prefix}_send", b.sql(_SEND_ROWS, payout=payout), ("ref", "payload", "n"))
+    outbox.add_rows(
+        b,
+        f"{prefix}_send",
+        send,
+        kind=send_kind,
+        at=when,
+        available_at=claimed_until or when,
+        attempts=1 if claimed else 0,
     )
-    b.cte(
-        "payout_ob",
-        "INSERT INTO outbox (kind, ref, payload, created_at, available_at, attempts)"  # noqa: S608
-        f" SELECT {b.arg(send_kind, 'text')}, p.id::text, jsonb_build_object('payout_id', p.id::text), {when},"
-        f" {b.arg(claimed_until or at, 'timestamptz')}, {'1' if claimed else '0'} FROM payout p",
-    )
+    return payout
+
+
+class SettleCtes(msgspec.Struct, frozen=True, kw_only=True):
+    """The handles of `add_settle`: the locked row as it was, the moved row, and its citizen when it closes."""
+
+    old: Cte
+    settled: Cte
+    closing: Cte
 
 
 def add_settle(
     b: Batch,
+    prefix: str,
     payout_id: UUID,
     *,
     amount_fen: int,
@@ -216,37 +289,30 @@ def add_settle(
     actor: Actor,
     at: datetime,
     send_kind: str,
-) -> str:
-    """`settle` as CTEs: `old` (the locked row as it was), `settled` (a row when it moved; returned) and
-    `settled_closing` (its citizen when the payout closes the member account)."""
-    pid, when = b.arg(payout_id, "uuid"), b.arg(at, "timestamptz")
-    b.cte(
-        "old",
-        "SELECT id, application_id, citizen_id, amount_fen, status, bank_name, card_enc, card_masked,"  # noqa: S608
-        f" account_name_enc, close_account, attempts, bank_ref, failure_reason FROM payouts WHERE id = {pid}"
-        " FOR UPDATE",
+) -> SettleCtes:
+    """`settle` as CTEs: `old` (the locked row as it was), `settled` (a row when it moved) and
+    `closing` (its citizen when the payout closes the member account); its `payout.send` row is done."""
+    when = b.arg(at, "timestamptz")
+    old = b.cte(f"{prefix}_old", b.sql(_OLD, payout_id=b.arg(payout_id, "uuid")), _ROW_COLUMNS)
+    settled = b.cte(
+        f"{prefix}_settled",
+        b.sql(_SETTLE, at=when, bank_ref=b.arg(bank_ref, "text"), old=old, amount=b.arg(amount_fen, "bigint")),
+        ("id", "from_status", "application_id", "citizen_id", "close_account", "amount_fen"),
     )
     b.cte(
-        "settled",
-        f"UPDATE payouts p SET status = 'settled', updated_at = {when},"  # noqa: S608
-        f" bank_ref = coalesce({b.arg(bank_ref, 'text')}, p.bank_ref), final_at = {when} FROM old"
-        " WHERE p.id = old.id AND old.status IN ('requested', 'sent', 'failed')"
-        f" AND old.amount_fen = {b.arg(amount_fen, 'bigint')}"
-        " RETURNING p.id, old.status AS from_status, p.application_id, p.citizen_id, p.close_account, p.amount_fen",
+        f"{prefix}_event",
+        b.sql(
+            _SETTLED_EVENT,
+            settled=settled,
+            actor_type=b.arg(actor.type, "text"),
+            actor_id=b.arg(actor.id, "text"),
+            at=when,
+        ),
     )
-    b.cte(
-        "settled_ev",
-        "INSERT INTO payout_events (payout_id, from_status, to_status, actor_type, actor_id, reason, occurred_at)"  # noqa: S608
-        f" SELECT id, from_status, 'settled', {b.arg(actor.type, 'text')}, {b.arg(actor.id, 'text')}, NULL, {when}"
-        " FROM settled",
-    )
-    b.cte(
-        "settled_ob",
-        f"UPDATE outbox SET done_at = {when}, last_error = NULL WHERE kind = {b.arg(send_kind, 'text')}"  # noqa: S608
-        f" AND ref = {pid}::text AND done_at IS NULL AND EXISTS (SELECT 1 FROM settled)",
-    )
-    b.cte("settled_closing", "SELECT citizen_id FROM settled WHERE close_account")
-    return "settled"
+    refs = b.cte(f"{prefix}_ref", b.sql(_SETTLED_REF, settled=settled), ("ref",))
+    outbox.add_complete(b, f"{prefix}_send", refs, kind=send_kind, at=when)
+    closing = b.cte(f"{prefix}_closing", b.sql(_CLOSING, settled=settled), ("citizen_id",))
+    return SettleCtes(old=old, settled=settled, closing=closing)
 
 
 class Settled(msgspec.Struct, frozen=True, kw_only=True):
@@ -254,9 +320,9 @@ class Settled(msgspec.Struct, frozen=True, kw_only=True):
     moved: bool
 
 
-async def run_settle(b: Batch, conn: asyncpg.Connection) -> Settled | None:
+async def run_settle(b: Batch, conn: asyncpg.Connection, ctes: SettleCtes) -> Settled | None:
     """Run a statement built around `add_settle`: the row as it was (None: no such payout) and whether it moved."""
-    record = await b.fetchrow(conn, "SELECT old.*, EXISTS (SELECT 1 FROM settled) AS moved FROM old")
+    record = await b.fetchrow(conn, b.sql(_SETTLE_RESULT, old=ctes.old, settled=ctes.settled))
     if record is None:
         return None
     fields = dict(record)

@@ -21,6 +21,7 @@ import msgspec
 from haoban.audit.schemas import Actor
 from haoban.db.batch import Batch, refused
 from haoban.db.pool import pooled
+from haoban.db.sql import Cte, Template
 from haoban.kit.crypto import FieldCipher
 from haoban.kit.errors import Conflict, FieldError, ValidationFailed
 from haoban.kit.masking import mask_card
@@ -59,6 +60,7 @@ _POLL_S = 0.05
 # Attempts started by settle_within that outlive its budget; kept so they are not collected.
 _background: set[asyncio.Task[Any]] = set()
 T = TypeVar("T")
+_WRITTEN = Template("SELECT count(*) AS n FROM {payout}")
 
 
 class PayoutExists(Conflict):
@@ -103,8 +105,9 @@ async def request_payout(
     if cipher is None:
         raise TypeError("request_payout needs cipher=runtime.cipher: card numbers are stored encrypted")
     b = Batch()
-    claim, _ = add_request(
+    claim, _, payout = add_request(
         b,
+        "payout",
         application_id=application_id,
         citizen_id=citizen_id,
         amount_fen=amount_fen,
@@ -120,7 +123,7 @@ async def request_payout(
     refusal: str | None = None
     try:
         async with conn.transaction():
-            written = await b.fetchrow(conn, "SELECT count(*) AS n FROM payout")
+            written = await b.fetchrow(conn, b.sql(_WRITTEN, payout=payout))
             if written is None or written["n"] != 1:
                 raise PayoutExists("this application already has a payout")
     except asyncpg.PostgresError as exc:
@@ -155,6 +158,7 @@ def _checked_card(card_no: str, amount_fen: int) -> str:
 
 def add_request(
     b: Batch,
+    prefix: str,
     *,
     application_id: UUID,
     citizen_id: UUID,
@@ -167,8 +171,8 @@ def add_request(
     at: datetime,
     cipher: FieldCipher,
     claimed_until: datetime | None,
-) -> tuple[Claim, str]:
-    """A payout request as CTEs of a larger statement; returns the claim and a guard CTE.
+) -> tuple[Claim, Cte, Cte]:
+    """A payout request as CTEs of a larger statement; returns the claim, a guard CTE and the payout's CTE.
 
     With `claimed_until` the payout is written `sent` and its outbox row is
     leased to the caller, which sends it after commit (`send_claimed`).
@@ -181,15 +185,16 @@ def add_request(
     payout_id = uuid4()
     guard = ledger.add_member_debit(
         b,
-        "payout",
+        f"{prefix}_ledger",
         kind="payout",
         ref=str(payout_id),
         postings=move(amount_fen, source=member_account(citizen_id), target=CLEARING),
         at=at,
         exact_debit=close_account,
     )
-    repo.add_payout(
+    payout = repo.add_payout(
         b,
+        prefix,
         payout_id=payout_id,
         application_id=application_id,
         citizen_id=citizen_id,
@@ -213,7 +218,7 @@ def add_request(
         bank_card_masked=mask_card(card),
         failure_reason=None,
     )
-    return Claim(view=view, citizen_id=citizen_id, card_no=card, account_name=account_name), guard
+    return Claim(view=view, citizen_id=citizen_id, card_no=card, account_name=account_name), guard, payout
 
 
 async def debit_refusal(conn: asyncpg.Connection, claim: Claim) -> Conflict:

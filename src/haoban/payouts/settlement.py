@@ -130,8 +130,9 @@ async def _settle(
     """Settled, in one statement: the payout with its event and outbox row, clearing -> settlement, the
     closing of an emptied account, and what the listener adds (the application paid)."""
     b = Batch()
-    settled = repo.add_settle(
+    ctes = repo.add_settle(
         b,
+        "settle",
         answer.payout_id,
         amount_fen=answer.amount_fen,
         bank_ref=answer.bank_ref,
@@ -146,11 +147,11 @@ async def _settle(
         ref=str(answer.payout_id),
         postings=move(answer.amount_fen, source=CLEARING, target=SETTLEMENT),
         at=at,
-        guard=settled,
+        guard=ctes.settled,
     )
-    ledger.add_close_emptied(b, "closing", citizens="settled_closing", at=at)
-    runtime.payout_listener.add_settled(b, payouts=settled, at=at)
-    done = await repo.run_settle(b, conn)
+    ledger.add_close_emptied(b, "settlement", citizens=ctes.closing, at=at)
+    runtime.payout_listener.add_settled(b, "heard", payouts=ctes.settled, at=at)
+    done = await repo.run_settle(b, conn, ctes)
     if done is None:
         return "not_found"
     _check_amount(done.row, answer)  # a different amount moved nothing

@@ -24,7 +24,6 @@ from haoban.db.pool import pooled
 from haoban.kit.errors import Unavailable
 from haoban.rules import repository as repo
 from haoban.rules.engine import CompiledRuleSet, compile_rule_set, document_sha256
-from haoban.rules.repository import store_decision
 from haoban.rules.schemas import RuleSetDoc, StoredDecision
 
 __all__ = [
@@ -35,7 +34,6 @@ __all__ = [
     "get_decision",
     "load_files",
     "rule_set_for",
-    "store_decision",
     "sync_rule_sets",
 ]
 

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
 from uuid import UUID
 
 import asyncpg
 import msgspec
 
 from haoban.db.batch import Batch
+from haoban.db.sql import COMMA, EMPTY, Cte, Template, join
 from haoban.rules.schemas import Decision, Fact, RuleSetDoc, StoredDecision, StoredRuleSet
-
-_RULE_SET_COLUMNS = "version, service_code, effective_from, effective_to, document, sha256, loaded_at"
-_DECISION_COLUMNS = "id, application_id, service_code, rule_set_version, facts, decision, decided_at"
 
 
 def _rule_set(row: asyncpg.Record) -> StoredRuleSet:
@@ -64,14 +60,18 @@ async def insert_rule_set(conn: asyncpg.Connection, doc: RuleSetDoc, *, sha256: 
 
 
 async def rule_set_by_version(conn: asyncpg.Connection, version: str) -> StoredRuleSet | None:
-    row = await conn.fetchrow(f"SELECT {_RULE_SET_COLUMNS} FROM rule_sets WHERE version = $1", version)  # noqa: S608
+    row = await conn.fetchrow(
+        "SELECT version, service_code, effective_from, effective_to, document, sha256, loaded_at FROM rule_sets"
+        " WHERE version = $1",
+        version,
+    )
     return _rule_set(row) if row is not None else None
 
 
 async def rule_set_in_effect(conn: asyncpg.Connection, service_code: str, on: date) -> StoredRuleSet | None:
     """The version whose dates cover `on`; the latest start wins if two overlap."""
     row = await conn.fetchrow(
-        f"SELECT {_RULE_SET_COLUMNS} FROM rule_sets"  # noqa: S608
+        "SELECT version, service_code, effective_from, effective_to, document, sha256, loaded_at FROM rule_sets"
         " WHERE service_code = $1 AND effective_from <= $2 AND (effective_to IS NULL OR effective_to >= $2)"
         " ORDER BY effective_from DESC, version DESC LIMIT 1",
         service_code,
@@ -80,44 +80,28 @@ async def rule_set_in_effect(conn: asyncpg.Connection, service_code: str, on: da
     return _rule_set(row) if row is not None else None
 
 
-async def store_decision(
-    conn: asyncpg.Connection,
-    *,
-    decision: Decision,
-    facts: Mapping[str, Fact],
-    service_code: str,
-    application_id: UUID | None,
-    at: datetime,
-) -> UUID:
-    decision_id = uuid.uuid4()
-    plain_facts: dict[str, Any] = msgspec.to_builtins(dict(facts))
-    await conn.execute(
-        "INSERT INTO decisions (id, application_id, service_code, rule_set_version, facts, decision, decided_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        decision_id,
-        application_id,
-        service_code,
-        decision.rule_set_version,
-        plain_facts,
-        msgspec.to_builtins(decision),
-        at,
-    )
-    return decision_id
+_INSERT_DECISION = Template(
+    "INSERT INTO decisions (id, application_id, service_code, rule_set_version, facts, decision, decided_at)"
+    " SELECT {values}{source}"
+)
+_FROM = Template(" FROM {guard}")
 
 
 def add_decision(
     b: Batch,
+    prefix: str,
     *,
     decision_id: UUID,
     decision: Decision,
     facts: Mapping[str, Fact],
     service_code: str,
-    application_id: UUID,
+    application_id: UUID | None,
     at: datetime,
-    guard: str | None,
-) -> None:
-    """`store_decision` as a CTE of a larger statement; written only when `guard` (a CTE) has a row."""
-    values = ", ".join(
+    guard: Cte | None,
+) -> Cte:
+    """CTE `<prefix>_decision` storing the decision with its facts; written only when `guard` has a row."""
+    values = join(
+        COMMA,
         (
             b.arg(decision_id, "uuid"),
             b.arg(application_id, "uuid"),
@@ -126,16 +110,16 @@ def add_decision(
             b.arg(msgspec.to_builtins(dict(facts)), "jsonb"),
             b.arg(msgspec.to_builtins(decision), "jsonb"),
             b.arg(at, "timestamptz"),
-        )
+        ),
     )
-    source = f" FROM {guard}" if guard else ""
-    b.cte(
-        "decision",
-        "INSERT INTO decisions (id, application_id, service_code, rule_set_version, facts, decision, decided_at)"
-        f" SELECT {values}{source}",
-    )
+    source = b.sql(_FROM, guard=guard) if guard else EMPTY
+    return b.cte(f"{prefix}_decision", b.sql(_INSERT_DECISION, values=values, source=source))
 
 
 async def get_decision(conn: asyncpg.Connection, decision_id: UUID) -> StoredDecision | None:
-    row = await conn.fetchrow(f"SELECT {_DECISION_COLUMNS} FROM decisions WHERE id = $1", decision_id)  # noqa: S608
+    row = await conn.fetchrow(
+        "SELECT id, application_id, service_code, rule_set_version, facts, decision, decided_at FROM decisions"
+        " WHERE id = $1",
+        decision_id,
+    )
     return _decision(row) if row is not None else None

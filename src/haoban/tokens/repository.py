@@ -11,8 +11,6 @@ import msgspec
 
 from haoban.tokens.schemas import Family, RefreshRow, SessionBinding, SigningKey
 
-_KEY_COLUMNS = "kid, status, private_key_enc, public_jwk, created_at, retire_after"
-
 
 def _key(row: asyncpg.Record) -> SigningKey:
     return msgspec.convert(dict(row), SigningKey)
@@ -21,7 +19,7 @@ def _key(row: asyncpg.Record) -> SigningKey:
 async def usable_keys(conn: asyncpg.Connection | asyncpg.Pool, now: datetime) -> list[SigningKey]:
     """The active key and retiring keys still inside their grace period."""
     rows = await conn.fetch(
-        f"SELECT {_KEY_COLUMNS} FROM signing_keys"  # noqa: S608 (constant columns)
+        "SELECT kid, status, private_key_enc, public_jwk, created_at, retire_after FROM signing_keys"
         " WHERE status = 'active' OR (status = 'retiring' AND retire_after > $1)"
         " ORDER BY created_at DESC",
         now,
@@ -117,12 +115,14 @@ async def mark_refresh_used(conn: asyncpg.Connection, token_id: UUID, at: dateti
     await conn.execute("UPDATE refresh_tokens SET used_at = $2 WHERE id = $1", token_id, at)
 
 
-_FAMILY_COLUMNS = "id, citizen_id, client_id, scope, acr, amr, auth_time, expires_at, revoked_at"
+_GET_FAMILY = (
+    "SELECT id, citizen_id, client_id, scope, acr, amr, auth_time, expires_at, revoked_at FROM token_families"
+    " WHERE id = $1"
+)
 
 
 async def get_family(conn: asyncpg.Connection, family_id: UUID, *, for_update: bool = False) -> Family | None:
-    sql = f"SELECT {_FAMILY_COLUMNS} FROM token_families WHERE id = $1"  # noqa: S608 (constant columns)
-    row = await conn.fetchrow(sql + (" FOR UPDATE" if for_update else ""), family_id)
+    row = await conn.fetchrow(_GET_FAMILY + (" FOR UPDATE" if for_update else ""), family_id)
     return None if row is None else msgspec.convert(dict(row), Family)
 
 

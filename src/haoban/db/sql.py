@@ -1,0 +1,156 @@
+"""SQL text from constants: templates whose slots take only checked names and placeholders.
+
+SQL is never formatted from free strings. A statement is a module-level
+`Template`; each `{slot}` in it is filled with one of:
+
+- a `Cte` handle a `Batch` handed out (`{slot}` its name, `{slot.column}` one of
+  its declared columns, refused when the handle has no such column);
+- a `Param` placeholder from `Batch.arg` (`$n::cast`, the cast from a closed set);
+- an `Ident`, a name checked against an explicit tuple of allowed names;
+- an `Sql` fragment: a constant, or a template already rendered this way.
+
+Literal braces are written `{{` and `}}`, as in `str.format`.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from typing import LiteralString, TypeAlias
+
+IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+CASTS = frozenset(
+    {
+        "bigint",
+        "bigint[]",
+        "boolean",
+        "date",
+        "int",
+        "jsonb",
+        "text",
+        "text[]",
+        "timestamptz",
+        "uuid",
+        "uuid[]",
+    }
+)
+
+
+class UnsafeSql(ValueError):
+    """A name, cast or slot that is not in the closed set a statement may be built from."""
+
+
+def checked_name(name: str) -> str:
+    if not IDENT.match(name):
+        raise UnsafeSql(f"not an SQL identifier: {name!r}")
+    return name
+
+
+@dataclass(frozen=True, slots=True)
+class Sql:
+    """Trusted SQL text: a module-level constant or a rendered `Template`."""
+
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+EMPTY = Sql("")
+COMMA = Sql(", ")
+
+
+@dataclass(frozen=True, slots=True)
+class Ident:
+    """A table or column name taken from an explicit tuple of allowed names (`identifier`)."""
+
+    name: str
+
+
+def identifier(name: str, allowed: Collection[str]) -> Ident:
+    if name not in allowed:
+        raise UnsafeSql(f"{name!r} is not one of the allowed names")
+    return Ident(checked_name(name))
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """The placeholder `$index::cast` for a value a `Batch` holds."""
+
+    index: int
+    cast: str
+    owner: object = field(compare=False, repr=False)
+
+    @property
+    def text(self) -> str:
+        return f"${self.index}::{self.cast}"
+
+
+@dataclass(frozen=True, slots=True)
+class Cte:
+    """A CTE of one statement: its name and the columns it yields (none for a write without RETURNING)."""
+
+    name: str
+    columns: tuple[str, ...]
+    owner: object = field(compare=False, repr=False)
+
+    def has(self, *columns: str) -> bool:
+        return all(c in self.columns for c in columns)
+
+
+Slot: TypeAlias = Cte | Param | Ident | Sql
+
+
+def _text(value: Slot, column: str | None, slot: str) -> str:
+    if column is not None:
+        if not isinstance(value, Cte):
+            raise UnsafeSql(f"slot {slot}.{column} takes a CTE handle, not {type(value).__name__}")
+        if column not in value.columns:
+            raise UnsafeSql(f"CTE {value.name} has no column {column} (it has {', '.join(value.columns) or 'none'})")
+        return f"{value.name}.{column}"
+    if isinstance(value, Cte):
+        return value.name
+    if isinstance(value, Ident):
+        return value.name
+    if isinstance(value, Param | Sql):
+        return value.text
+    raise UnsafeSql(f"slot {slot} takes a CTE, a parameter, an identifier or SQL, not {type(value).__name__}")
+
+
+class Template:
+    """A constant SQL text with `{slot}` and `{slot.column}` holes (parsed once, at import)."""
+
+    __slots__ = ("_parts", "slots")
+
+    def __init__(self, text: LiteralString) -> None:
+        parts: list[tuple[str, str | None, str | None]] = []
+        for literal, name, spec, conversion in string.Formatter().parse(text):
+            if name is None:
+                parts.append((literal, None, None))
+                continue
+            if spec or conversion:
+                raise UnsafeSql(f"slot {name} has a format spec or conversion")
+            slot, _, column = name.partition(".")
+            checked_name(slot)
+            parts.append((literal, slot, checked_name(column) if column else None))
+        self._parts = tuple(parts)
+        self.slots = frozenset(p[1] for p in parts if p[1] is not None)
+
+    def render(self, **values: Slot) -> Sql:
+        if missing := self.slots - values.keys():
+            raise UnsafeSql(f"unfilled slots: {', '.join(sorted(missing))}")
+        if extra := values.keys() - self.slots:
+            raise UnsafeSql(f"no such slots: {', '.join(sorted(extra))}")
+        out: list[str] = []
+        for literal, slot, column in self._parts:
+            out.append(literal)
+            if slot is not None:
+                out.append(_text(values[slot], column, slot))
+        return Sql("".join(out))
+
+
+def join(separator: Sql, parts: Iterable[Param | Cte | Sql]) -> Sql:
+    """Checked parts with a constant separator between them (a VALUES list of placeholders)."""
+    return Sql(separator.text.join(_text(p, None, "join") for p in parts))
