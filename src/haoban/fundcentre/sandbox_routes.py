@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Router, post
-from litestar.datastructures import State
 from litestar.params import Body
 
 from haoban.db.pool import atomic
@@ -61,9 +60,8 @@ _BODY = {"account_no": "ZZ2019000123", "amount_fen": 500000}
     },
 )
 async def counter_withdrawal(
-    data: Annotated[CounterWithdrawal, Body(examples=example("a counter withdrawal", _BODY))], state: State
+    data: Annotated[CounterWithdrawal, Body(examples=example("a counter withdrawal", _BODY))], runtime: Runtime
 ) -> CounterWithdrawn:
-    runtime: Runtime = state.runtime
     reference = f"CTR-{uuid.uuid4().hex[:12]}"
     now = runtime.clock.now()
     async with atomic(runtime.pool) as conn:

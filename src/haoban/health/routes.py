@@ -16,7 +16,6 @@ from typing import Literal
 
 import msgspec
 from litestar import Router, get
-from litestar.datastructures import State
 
 from haoban.db.pool import pooled
 from haoban.kit.errors import Unavailable
@@ -109,8 +108,7 @@ def _face(runtime: Runtime) -> Check:
         **problems(503),
     },
 )
-async def ready(state: State) -> Health:
-    runtime: Runtime = state.runtime
+async def ready(runtime: Runtime) -> Health:
     database, backlog, age = await _database(runtime)
     health = Health(status="ok", database=database, face_engine=_face(runtime), outbox=backlog, outbox_oldest_age_s=age)
     failing = [name for name in ("database", "face_engine", "outbox") if getattr(health, name) != "ok"]

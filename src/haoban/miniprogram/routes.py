@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Router, post
-from litestar.datastructures import CacheControlHeader, State
+from litestar.datastructures import CacheControlHeader
 from litestar.params import Body, FromPath
 
 from haoban.kit.errors import NotFound
@@ -106,9 +106,8 @@ async def miniprogram_login(
             )
         ),
     ],
-    state: State,
+    runtime: Runtime,
 ) -> MiniProgramLogin:
-    runtime: Runtime = state.runtime
     return await service.exchange_code(runtime, _platform(platform), data.code, data.ticket_challenge)
 
 
@@ -129,9 +128,8 @@ async def miniprogram_login(
 async def mint_code(
     platform: FromPath[str],
     data: Annotated[SandboxCodeCreate, Body(examples=example("tester", {"open_id": "o6_bmjrPTlm6_2sgVt7hMZOPfL2M"}))],
-    state: State,
+    runtime: Runtime,
 ) -> SandboxCode:
-    runtime: Runtime = state.runtime
     port = runtime.miniprogram_platforms.get(_platform(platform))
     if not isinstance(port, SandboxPlatform):
         raise NotFound("This platform is not the sandbox platform here.")
