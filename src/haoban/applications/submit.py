@@ -36,7 +36,7 @@ from haoban.audit.schemas import Actor
 from haoban.catalog import service as catalog
 from haoban.catalog.schemas import Service
 from haoban.db.batch import Batch, refused
-from haoban.db.pool import atomic, pooled
+from haoban.db.pool import unit_of_work
 from haoban.exchange import service as exchange
 from haoban.exchange.records import BankCard, HousingFundRecord, IdentityRecord, SourceName
 from haoban.exchange.schemas import ConsentCreate, LinkedData, Purpose
@@ -180,13 +180,13 @@ async def _run(
 
 
 async def _current_view(runtime: Runtime, principal: Principal, application_id: UUID) -> ApplicationView:
-    async with atomic(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         row = await service.owned(conn, application_id, principal.citizen_id)
         return await service.view(conn, row)
 
 
 async def _payout_id(runtime: Runtime, application_id: UUID) -> UUID | None:
-    async with atomic(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         view = await payouts.for_application(conn, application_id)
         return view.payout_id if view is not None and view.status in ("requested", "sent") else None
 
@@ -216,7 +216,7 @@ async def _authorise(
         at=now,
         unless=live,
     )
-    async with pooled(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool, transaction=False) as conn:
         state = await repo.run_submission_state(
             b,
             conn,
@@ -335,7 +335,7 @@ async def _decide(
     if key is not None:
         repo.add_key_link(b, principal.citizen_id, key, application_id, guard=guard)
     try:
-        async with pooled(runtime.pool) as conn:
+        async with unit_of_work(runtime.pool, transaction=False) as conn:
             try:
                 await b.fetchrow(conn, "SELECT 1")
             except asyncpg.UniqueViolationError:
@@ -407,7 +407,7 @@ async def _evaluate(
     elif service_def.pays_out and balance != source_balance:
         # The fund centre is the system of record: the mirror opens at, or moves to, the balance it just
         # answered (one short transaction, only when they differ: a first use, a deposit, a counter withdrawal).
-        async with atomic(runtime.pool) as conn:
+        async with unit_of_work(runtime.pool) as conn:
             balance = await ledger.sync_member_account(
                 conn,
                 citizen_id=principal.citizen_id,

@@ -10,7 +10,7 @@ import msgspec
 from litestar import Router, post
 from litestar.params import Body
 
-from haoban.db.pool import atomic
+from haoban.db.pool import unit_of_work
 from haoban.fundcentre import sandbox_repository as repo
 from haoban.kit.errors import Conflict
 from haoban.kit.openapi import PUBLIC, example, problems, success
@@ -64,7 +64,7 @@ async def counter_withdrawal(
 ) -> CounterWithdrawn:
     reference = f"CTR-{uuid.uuid4().hex[:12]}"
     now = runtime.clock.now()
-    async with atomic(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         balance = await repo.counter_withdrawal(
             conn,
             account_no=data.account_no,

@@ -17,7 +17,7 @@ from typing import Literal
 import msgspec
 from litestar import Router, get
 
-from haoban.db.pool import pooled
+from haoban.db.pool import unit_of_work
 from haoban.kit.errors import Unavailable
 from haoban.kit.openapi import PUBLIC, example, problems, success
 from haoban.outbox import service as outbox
@@ -61,7 +61,7 @@ async def live() -> Health:
 async def _database(runtime: Runtime) -> tuple[Check, Check, float | None]:
     """The database, and through it the outbox backlog."""
     try:
-        async with pooled(runtime.pool) as conn:
+        async with unit_of_work(runtime.pool, transaction=False) as conn:
             backlog = await outbox.backlog(conn)
     except Exception:  # any failure means not ready
         log.warning("readiness: the database did not answer", exc_info=True)

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
 
 from haoban.audit import repository as audit
 from haoban.audit.schemas import Actor
-from haoban.db.pool import atomic
+from haoban.db.pool import unit_of_work
 from haoban.kit.clock import Clock
 from haoban.kit.crypto import FieldCipher, keyed_hash
 from haoban.kit.errors import AppError, InvalidToken, Unavailable
@@ -331,7 +331,7 @@ class TokenService:
         self, pool: asyncpg.Pool, principal: Principal, mismatched: list[str], now: datetime
     ) -> None:
         """A token naming a live session with other claims was signed with our key: record it."""
-        async with atomic(pool) as conn:
+        async with unit_of_work(pool) as conn:
             await audit.record(
                 conn,
                 actor=Actor(type="system", id="token-guard"),
