@@ -172,7 +172,7 @@ def create_app(
                 )
                 async with (
                     following_clock(sandbox_clock, pool) if sandbox_clock else contextlib.nullcontext(),
-                    running_worker(runtime, settings.outbox, outbox_handlers(), outbox_batch_handlers()),
+                    running_worker(runtime, runtime.outbox, outbox_handlers(), outbox_batch_handlers()),
                     running_housekeeping(runtime, settings.services.housekeeping_s),
                     running_reconciliation(runtime, settings.fund_centre.reconcile_h),
                 ):
