@@ -30,12 +30,12 @@ from pathlib import Path
 import harness
 from haoban.audit.schemas import Actor
 from haoban.db import migrations
-from haoban.db.pool import connect, create_pool
+from haoban.db.pool import connect, create_pool, unit_of_work
 from haoban.kit.clock import SystemClock
 from haoban.ledger import service as ledger
-from haoban.outbox.service import short_transaction
 from haoban.payouts import service as payouts
-from haoban.runtime import Runtime, build_runtime
+from haoban.root import build_runtime
+from haoban.runtime import Runtime
 from haoban.settings import Settings, load_settings
 from haoban.simulators.bank.adapter import SandboxBank
 
@@ -59,7 +59,7 @@ def _settings(url: str, pool_max: int) -> Settings:
 
 async def _members(runtime: Runtime, n: int) -> list[uuid.UUID]:
     out = []
-    async with short_transaction(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         for _ in range(n):
             citizen_id = await conn.fetchval("INSERT INTO citizens DEFAULT VALUES RETURNING id")
             await ledger.open_member_account(
@@ -92,13 +92,14 @@ async def run(url: str, duration: float, concurrency: int) -> dict[str, float]:
         await conn.close()
     settings = _settings(url, concurrency + 4)
     runtime = build_runtime(settings, database_url=url, clock=SystemClock())
-    runtime._pool = await create_pool(url, runtime.settings.database)
-    runtime.bank = SandboxBank(runtime._pool, runtime.clock)
+    pool = await create_pool(url, runtime.settings.database)
+    runtime.attach_pool(pool)
+    runtime.attach(bank=SandboxBank(pool, runtime.clock))
     members = await _members(runtime, concurrency)
     ids = {r: i for i, r in enumerate(members)}
 
     async def raw(citizen_id: uuid.UUID) -> None:
-        async with short_transaction(runtime.pool) as c:
+        async with unit_of_work(runtime.pool) as c:
             account_id = await c.fetchval(
                 "UPDATE ledger_accounts SET balance_fen = balance_fen - 1 WHERE citizen_id = $1 AND balance_fen >= 1"
                 " RETURNING id",
@@ -117,7 +118,7 @@ async def run(url: str, duration: float, concurrency: int) -> dict[str, float]:
             )
 
     async def request(citizen_id: uuid.UUID) -> uuid.UUID:
-        async with short_transaction(runtime.pool) as c:
+        async with unit_of_work(runtime.pool) as c:
             view = await payouts.request_payout(
                 c,
                 application_id=uuid.uuid4(),
@@ -147,7 +148,7 @@ async def run(url: str, duration: float, concurrency: int) -> dict[str, float]:
             await _drive(op, members, min(1.0, duration))  # warm-up
             count, elapsed = await _drive(op, members, duration)
             results[name] = count / elapsed
-        async with short_transaction(runtime.pool) as c:
+        async with unit_of_work(runtime.pool) as c:
             if await ledger.unbalanced_groups(c):
                 raise RuntimeError("unbalanced ledger groups after the run")
     finally:

@@ -72,9 +72,8 @@ class TestMetricsAccess:
         assert "HAOBAN_METRICS_TOKEN" in response.json()["detail_en"]
 
     @pytest.fixture
-    async def guarded(self, db_url: str, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Client]:
-        monkeypatch.setenv("HAOBAN_METRICS_TOKEN", TOKEN)
-        app = create_app(make_settings(db_url), database_url=db_url, clock=clock)
+    async def guarded(self, db_url: str, clock: FrozenClock) -> AsyncIterator[Client]:
+        app = create_app(make_settings(db_url, HAOBAN_METRICS_TOKEN=TOKEN), database_url=db_url, clock=clock)
         async with AsyncTestClient(app=app) as client:
             yield client
 
@@ -91,12 +90,12 @@ class TestMetricsAccess:
         assert response.headers["content-type"].startswith("application/problem+json")
         assert response.headers["www-authenticate"].startswith("Bearer")
 
-    async def test_a_short_token_stops_the_start(self, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def test_a_short_token_stops_the_start(self, db_url: str) -> None:
         from haoban.kit.settings_error import SettingsError
 
-        monkeypatch.setenv("HAOBAN_METRICS_TOKEN", "short")
+        # Read with the rest of the settings (load_settings), before any app is built.
         with pytest.raises(SettingsError, match="HAOBAN_METRICS_TOKEN"):
-            create_app(make_settings(db_url), database_url=db_url)
+            create_app(make_settings(db_url, HAOBAN_METRICS_TOKEN="short"), database_url=db_url)
 
     async def test_demo_metrics_are_open(self, db_url: str, tmp_path: object, clock: FrozenClock) -> None:
         settings = make_settings(db_url, HAOBAN_MODE="demo", HAOBAN_DATA_DIR=str(tmp_path))

@@ -69,3 +69,51 @@ def test_sandbox_is_off_by_default_in_production() -> None:
     env = server_env(URL)
     del env["HAOBAN_SANDBOX"]
     assert load_settings(env).sandbox is False
+
+
+def test_each_slice_settings_come_with_the_rest() -> None:
+    """The outbox worker, mini-program and metrics settings are read by `load_settings`, from the same variables."""
+    settings = load_settings(
+        server_env(
+            URL,
+            HAOBAN_OUTBOX_WORKER="false",
+            HAOBAN_OUTBOX_POLL_MS="50",
+            HAOBAN_READY_OUTBOX_LAG_S="60",
+            HAOBAN_WECHAT_APPID="wx1",
+            HAOBAN_WECHAT_SECRET="s3cret",
+            HAOBAN_METRICS_TOKEN="m" * 32,
+            PROMETHEUS_MULTIPROC_DIR="/srv/haoban/metrics",
+        )
+    )
+    assert not settings.outbox.enabled
+    assert settings.outbox.poll_ms == 50
+    assert settings.outbox.ready_lag_s == 60
+    assert settings.miniprogram.wechat is not None
+    assert settings.miniprogram.wechat.appid == "wx1"
+    assert settings.miniprogram.alipay is None
+    assert settings.observability.metrics_token == "m" * 32
+    assert not settings.observability.metrics_open
+    assert settings.observability.multiprocess_dir == "/srv/haoban/metrics"
+
+
+def test_slice_settings_default_when_unset() -> None:
+    settings = load_settings(server_env(URL))
+    assert settings.outbox.enabled
+    assert settings.miniprogram.wechat is None
+    assert settings.observability.metrics_token is None
+    assert settings.observability.multiprocess_dir is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("HAOBAN_OUTBOX_WORKER", "maybe"),
+        ("HAOBAN_OUTBOX_BATCH", "0"),
+        ("HAOBAN_METRICS_TOKEN", "short"),
+        ("HAOBAN_MINIPROGRAM_TIMEOUT_MS", "fast"),
+        ("HAOBAN_ALIPAY_APP_ID", "2021"),  # without its keys
+    ],
+)
+def test_a_bad_slice_setting_is_named_at_load(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name if name != "HAOBAN_ALIPAY_APP_ID" else "HAOBAN_ALIPAY_PRIVATE_KEY"):
+        load_settings(server_env(URL, **{name: value}))

@@ -1,9 +1,13 @@
-"""The one composition root: `create_app(settings, database_url=...)`."""
+"""The one composition root: `create_app(settings, database_url=...)`.
+
+It builds every part from `Settings` (the runtime through `haoban.root`, which
+`haoban worker` shares), opens the outside systems in the lifespan and attaches
+them to the runtime, and hands the outbox worker its handler table.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
@@ -40,24 +44,19 @@ from haoban.kit.problems import exception_handlers
 from haoban.materials.routes import letters_router as materials_letters_router
 from haoban.materials.routes import router as materials_router
 from haoban.miniprogram.routes import router as miniprogram_router
-from haoban.miniprogram.settings import load_miniprogram_settings
 from haoban.miniprogram.wiring import open_platforms
 from haoban.oauth.routes import router as oauth_router
 from haoban.oauth.scopes import INGEST_SCOPES
 from haoban.observability.metrics import Metrics
 from haoban.observability.middleware import RequestMiddleware
 from haoban.observability.routes import metrics as metrics_route
-from haoban.observability.settings import load_observability_settings
-from haoban.outbox.settings import load_worker_settings
 from haoban.outbox.worker import running_worker
 from haoban.payouts.callbacks import router as bank_callbacks_router
 from haoban.payouts.wiring import open_bank
+from haoban.root import build_runtime, outbox_batch_handlers, outbox_handlers
 from haoban.route_limits import ingest_limit
-from haoban.runtime import build_runtime
-from haoban.sandbox.bank_routes import router as sandbox_bank_router
 from haoban.sandbox.bench_routes import router as sandbox_bench_router
 from haoban.sandbox.faulty_sources import with_faults
-from haoban.sandbox.fund_routes import router as sandbox_fund_router
 from haoban.sandbox.identity import router as sandbox_identity_router
 from haoban.sandbox.knobs import following_clock
 from haoban.sandbox.knobs import router as sandbox_knobs_router
@@ -65,6 +64,8 @@ from haoban.sandbox.miniprogram_routes import router as sandbox_miniprogram_rout
 from haoban.sandbox.routes import router as sandbox_router
 from haoban.sandbox.sources import router as sandbox_sources_router
 from haoban.settings import Settings
+from haoban.simulators.bank.routes import router as sandbox_bank_router
+from haoban.simulators.fundcentre.routes import router as sandbox_fund_router
 from haoban.simulators.notifier import SandboxNotifier
 from haoban.staff.routes import router as staff_router
 from haoban.tokens.routes import router as tokens_router
@@ -133,57 +134,52 @@ def openapi_config() -> OpenAPIConfig:
 def create_app(
     settings: Settings, *, database_url: str, clock: Clock | None = None, face_engine: FaceEngine | None = None
 ) -> Litestar:
+    """Everything from `settings`; nothing here reads the environment (`load_settings` did, once).
+
+    `face_engine`: one the caller owns and closes (tests share one).
+    """
     # The sandbox's clock can be moved forward by a tester (/sandbox/clock); production's never.
     sandbox_clock = OffsetClock(clock or SystemClock()) if settings.sandbox else None
-    runtime = build_runtime(settings, database_url=database_url, clock=sandbox_clock or clock or SystemClock())
-    if face_engine is not None:  # shared by the caller (tests), who closes it
-        runtime._face, runtime.owns_face = face_engine, False
-    metrics = Metrics()
-    # Mini-program platforms have their own settings (haoban.miniprogram.settings), read here once.
-    miniprogram_settings = load_miniprogram_settings(os.environ)
-    # The outbox worker (haoban.outbox) runs inside serve unless HAOBAN_OUTBOX_WORKER=false.
-    runtime.outbox = load_worker_settings(os.environ)
-    # Who may scrape /metrics (haoban.observability.settings), read here once.
-    observability = load_observability_settings(os.environ, demo=settings.demo)
+    runtime = build_runtime(
+        settings, database_url=database_url, clock=sandbox_clock or clock or SystemClock(), face_engine=face_engine
+    )
+    metrics = Metrics(multiprocess=settings.observability.multiprocess_dir is not None)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
-        runtime._pool = await create_pool(database_url, settings.database)
+        pool = await create_pool(database_url, settings.database)
+        runtime.attach_pool(pool, notifier=SandboxNotifier(pool, runtime.clock) if settings.sandbox else None)
         # Background work started below (outbox worker, housekeeping) counts its domain events here too.
         listener_var.set(metrics.on_event)
         try:
-            if settings.sandbox:
-                runtime._notifier = SandboxNotifier(runtime._pool, runtime.clock)
             async with (
                 open_sources(settings, database_url, runtime.clock) as sources,
                 open_platforms(
-                    miniprogram_settings,
+                    settings.miniprogram,
                     sandbox=settings.sandbox,
-                    pool=runtime._pool,
+                    pool=pool,
                     clock=runtime.clock,
                     hmac_key=settings.security.token_hmac_key,
                 ) as platforms,
-                open_bank(settings, runtime._pool, runtime.clock) as bank,
-                open_fund_centre(settings, runtime._pool, runtime.clock) as fund_centre,
+                open_bank(settings, pool, runtime.clock) as bank,
+                open_fund_centre(settings, pool, runtime.clock) as fund_centre,
             ):
-                runtime._sources = with_faults(sources, runtime._pool) if settings.sandbox else sources
-                runtime.miniprogram_platforms = platforms
-                runtime.bank = bank
-                runtime.fund_centre = fund_centre
+                runtime.attach(
+                    sources=with_faults(sources, pool) if settings.sandbox else sources,
+                    platforms=platforms,
+                    bank=bank,
+                    fund_centre=fund_centre,
+                )
                 async with (
-                    following_clock(sandbox_clock, runtime._pool) if sandbox_clock else contextlib.nullcontext(),
-                    running_worker(runtime, runtime.outbox),
+                    following_clock(sandbox_clock, pool) if sandbox_clock else contextlib.nullcontext(),
+                    running_worker(runtime, runtime.outbox, outbox_handlers(), outbox_batch_handlers()),
                     running_housekeeping(runtime, settings.services.housekeeping_s),
                     running_reconciliation(runtime, settings.fund_centre.reconcile_h),
                 ):
                     yield
         finally:
-            runtime._sources = None
-            runtime.miniprogram_platforms = {}
-            if runtime._face is not None and runtime.owns_face:
-                await runtime._face.close()
-                runtime._face = None
-            pool, runtime._pool = runtime._pool, None
+            runtime.detach()
+            await runtime.close_face()
             await pool.close()
 
     cors = cors_config(settings.http.cors_origins)
@@ -218,7 +214,12 @@ def create_app(
         ],
         lifespan=[lifespan],
         state=State(
-            {"runtime": runtime, "metrics": metrics, "observability": observability, "sandbox_clock": sandbox_clock}
+            {
+                "runtime": runtime,
+                "metrics": metrics,
+                "observability": settings.observability,
+                "sandbox_clock": sandbox_clock,
+            }
         ),
         dependencies={
             "conn": Provide(provide_conn),

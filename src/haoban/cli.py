@@ -350,7 +350,7 @@ def cmd_payouts(args: argparse.Namespace) -> int:
 
 def cmd_ledger(args: argparse.Namespace) -> int:
     """Compare the ledger's mirror with the fund centre; exit 1 when they differ."""
-    from haoban.db.pool import create_pool, pooled  # noqa: PLC0415
+    from haoban.db.pool import create_pool, unit_of_work  # noqa: PLC0415
     from haoban.fundcentre.reconcile import Report, reconcile_with, summary  # noqa: PLC0415
     from haoban.fundcentre.wiring import open_fund_centre  # noqa: PLC0415
     from haoban.kit.clock import SystemClock  # noqa: PLC0415
@@ -362,7 +362,7 @@ def cmd_ledger(args: argparse.Namespace) -> int:
         clock = SystemClock()
         pool = await create_pool(url, settings.database)
         try:
-            async with open_fund_centre(settings, pool, clock) as centre, pooled(pool) as conn:
+            async with open_fund_centre(settings, pool, clock) as centre, unit_of_work(pool, transaction=False) as conn:
                 return await reconcile_with(conn, centre, since=clock.now() - timedelta(days=args.days))
         finally:
             await pool.close()

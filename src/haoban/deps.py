@@ -8,7 +8,7 @@ import asyncpg
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 
-from haoban.db.pool import transaction
+from haoban.db.pool import unit_of_work
 from haoban.runtime import Runtime
 
 
@@ -18,9 +18,13 @@ def provide_runtime(state: State) -> Runtime:
 
 
 async def provide_conn(state: State) -> AsyncGenerator[asyncpg.Connection, None]:
-    """The request's connection, inside the request's one transaction."""
+    """The request's connection, inside the request's one transaction.
+
+    A generator dependency: its cleanup (the commit) runs before the response is
+    sent, so a failed commit becomes an error response, never a false 200.
+    """
     runtime: Runtime = state.runtime
-    async for conn in transaction(runtime.pool):
+    async with unit_of_work(runtime.pool) as conn:
         yield conn
 
 

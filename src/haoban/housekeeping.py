@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager, suppress
 import asyncpg
 
 from haoban.applications import service as applications
-from haoban.db.pool import atomic
+from haoban.db.pool import unit_of_work
 from haoban.limits import service as limits
 from haoban.materials.service import expire_overdue
 from haoban.runtime import Runtime
@@ -22,11 +22,11 @@ log = logging.getLogger(__name__)
 async def run_once(runtime: Runtime) -> tuple[int, int]:
     """One round; returns (applications rejected for a missed deadline, idempotency keys pruned)."""
     now = runtime.clock.now()
-    async with atomic(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         rejected = await expire_overdue(conn, now=now)
-    async with atomic(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         pruned = await applications.prune_keys(conn, now)
-    async with atomic(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         limit_rows = await limits.prune(conn, now)
     if limit_rows:
         log.debug("housekeeping: %d rate-limit row(s) pruned", limit_rows)

@@ -16,10 +16,10 @@ from haoban.db import migrations
 from haoban.db.pool import connect
 from haoban.kit.clock import SystemClock
 from haoban.kit.crypto import FieldCipher
-from haoban.observability.metrics import MULTIPROC_ENV
+from haoban.observability.settings import MULTIPROC_ENV
 from haoban.production_guards import production_problems, test_deployment
+from haoban.root import build_runtime
 from haoban.rules.registry import sync_rule_sets
-from haoban.runtime import build_runtime
 from haoban.sandbox.demo import (
     DEMO_DEPARTMENT_SECRET,
     DEMO_MINIPROGRAM_REDIRECT,

@@ -2,6 +2,8 @@
 
 Nothing here runs at import time: `load_settings` is called by the CLI or by
 `create_app`'s caller, and every bad value is reported with its variable name.
+This is the one place the environment is read: each slice's own settings (outbox,
+mini-program, observability, face) come from its loader, called from here.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ import msgspec
 
 from haoban.identity.face.settings import FaceSettings, load_face_settings
 from haoban.kit.settings_error import SettingsError
+from haoban.miniprogram.settings import MiniProgramSettings, load_miniprogram_settings
+from haoban.observability.settings import ObservabilitySettings, load_observability_settings
+from haoban.outbox.settings import WorkerSettings, load_worker_settings
 
 Mode = Literal["production", "demo"]
 
@@ -138,6 +143,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     bank: BankSettings = BankSettings()
     fund_centre: FundCentreSettings = FundCentreSettings()
     services: ServicesSettings = ServicesSettings()
+    # Each slice's own settings, read by its loader (haoban.<slice>.settings) from the same environment.
+    outbox: WorkerSettings = WorkerSettings()
+    miniprogram: MiniProgramSettings = MiniProgramSettings()
+    observability: ObservabilitySettings = ObservabilitySettings()
 
     @property
     def demo(self) -> bool:
@@ -449,6 +458,11 @@ def load_settings(env: Mapping[str, str], *, demo: bool | None = None) -> Settin
             events_poll_ms=_int(env, "HAOBAN_EVENTS_POLL_MS", 2000, 50, 60_000),
             events_stream_s=_int(env, "HAOBAN_EVENTS_STREAM_S", 300, 1, 3600),
         ),
+        # The outbox worker runs inside serve unless HAOBAN_OUTBOX_WORKER=false.
+        outbox=load_worker_settings(env),
+        miniprogram=load_miniprogram_settings(env),
+        # Who may scrape /metrics, and whether several workers share the metrics (PROMETHEUS_MULTIPROC_DIR).
+        observability=load_observability_settings(env, demo=mode == "demo"),
     )
 
 

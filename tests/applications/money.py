@@ -7,7 +7,7 @@ from datetime import date
 import asyncpg
 
 from haoban.outbox.main import background_runtime
-from haoban.outbox.worker import Worker
+from haoban.root import outbox_worker
 from haoban.rules import registry
 from haoban.settings import Settings
 
@@ -41,4 +41,4 @@ async def bank_transfers(db: asyncpg.Connection, card_no: str) -> list[asyncpg.R
 async def drain(settings: Settings, db_url: str) -> int:
     """Run the outbox worker until nothing is due, on its own pool in this event loop (as `haoban worker --once`)."""
     async with background_runtime(settings, db_url) as runtime:
-        return await Worker(runtime, runtime.outbox).drain()
+        return await outbox_worker(runtime).drain()

@@ -9,7 +9,7 @@ from litestar.testing import AsyncTestClient
 
 from haoban.exchange import frontdb_repository as frontdb
 from haoban.kit.clock import FrozenClock
-from haoban.runtime import build_runtime
+from haoban.root import build_runtime
 from haoban.sandbox.demo import DEMO_ACCOUNTS, DEMO_STAFF_PASSWORD, DEMO_STAFF_USERNAME, load_demo
 from haoban.settings import Settings
 from tests.applications import money

@@ -23,12 +23,14 @@ BALANCE = 3_865_000  # tests/sandbox/bodies.fund
 
 
 @pytest.fixture
-async def estate_down(
-    db_url: str, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[AsyncTestClient[Litestar]]:
+async def estate_down(db_url: str, clock: FrozenClock) -> AsyncIterator[AsyncTestClient[Litestar]]:
     """The real-estate registry switched to its HTTP API on a port where nothing listens."""
-    monkeypatch.setenv("HAOBAN_OUTBOX_WORKER", "false")
-    settings = make_settings(db_url, HAOBAN_SOURCE_ESTATE_URL="http://127.0.0.1:9", HAOBAN_SOURCE_TIMEOUT_MS="300")
+    settings = make_settings(
+        db_url,
+        HAOBAN_SOURCE_ESTATE_URL="http://127.0.0.1:9",
+        HAOBAN_SOURCE_TIMEOUT_MS="300",
+        HAOBAN_OUTBOX_WORKER="false",
+    )
     async with AsyncTestClient(app=create_app(settings, database_url=db_url, clock=clock)) as client:
         yield client
 

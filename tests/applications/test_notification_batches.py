@@ -11,16 +11,16 @@ import pytest
 
 import haoban.db.pool as pool_module
 from haoban.applications.service import NOTIFY_KIND
-from haoban.db.pool import create_pool
+from haoban.db.pool import create_pool, unit_of_work
 from haoban.kit.clock import FrozenClock
 from haoban.notifications import service as notifications
 from haoban.notifications.ports import Message, NotifierUnavailable
 from haoban.outbox import enqueue
-from haoban.outbox.service import get, short_transaction
+from haoban.outbox.service import get
 from haoban.outbox.settings import WorkerSettings
-from haoban.outbox.wiring import batch_handlers
 from haoban.outbox.worker import Worker
-from haoban.runtime import Runtime, build_runtime
+from haoban.root import build_runtime, outbox_batch_handlers, outbox_handlers
+from haoban.runtime import Runtime
 from haoban.simulators.notifier import SandboxNotifier
 from tests.conftest import make_settings
 
@@ -42,19 +42,19 @@ async def runtime(db_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator
     monkeypatch.setattr(pool_module, "_init_connection", _logged_init)
     settings = make_settings(db_url)
     rt = build_runtime(settings, database_url=db_url, clock=FrozenClock(datetime.now(UTC).replace(microsecond=0)))
-    rt._pool = await create_pool(db_url, settings.database)
-    rt._notifier = SandboxNotifier(rt._pool, rt.clock, latency_s=0)
+    pool = await create_pool(db_url, settings.database)
+    rt.attach_pool(pool, notifier=SandboxNotifier(pool, rt.clock, latency_s=0))
     rt.outbox = SETTINGS
     try:
         yield rt
     finally:
-        await rt._pool.close()
+        await pool.close()
 
 
 async def _notifications(runtime: Runtime, n: int, *, prefix: str = "n") -> list[str]:
     """`n` notifications for a new citizen, each with its outbox row, as `_notify` writes them."""
     refs = [f"{prefix}:{i}" for i in range(n)]
-    async with short_transaction(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         citizen_id = await conn.fetchval("INSERT INTO citizens DEFAULT VALUES RETURNING id")
         for ref in refs:
             texts = {"title_zh": "标题", "title_en": "Title", "body_zh": ref, "body_en": ref}
@@ -67,12 +67,12 @@ async def _notifications(runtime: Runtime, n: int, *, prefix: str = "n") -> list
 
 
 async def _messages(runtime: Runtime) -> list[str]:
-    async with short_transaction(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         return [r["body"] for r in await conn.fetch("SELECT body FROM sandbox_messages ORDER BY id")]
 
 
 async def _open_rows(runtime: Runtime) -> int:
-    async with short_transaction(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         value: int = await conn.fetchval("SELECT count(*) FROM outbox WHERE done_at IS NULL")
         return value
 
@@ -105,29 +105,29 @@ def _counting(runtime: Runtime) -> CountingNotifier:
 async def test_a_batch_of_notifications_is_one_notifier_call_and_every_row_is_done(runtime: Runtime) -> None:
     notifier = _counting(runtime)
     refs = await _notifications(runtime, 12)
-    assert await Worker(runtime, SETTINGS).run_once() == 12
+    assert await Worker(runtime, SETTINGS, outbox_handlers(), outbox_batch_handlers()).run_once() == 12
     assert notifier.batches == [12]
     assert await _messages(runtime) == [f"标题：{r}" for r in refs]
     assert await _open_rows(runtime) == 0
-    async with short_transaction(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         assert await conn.fetchval("SELECT count(*) FROM notifications WHERE delivered_at IS NULL") == 0
 
 
 async def test_redelivery_of_a_delivered_reference_sends_nothing(runtime: Runtime) -> None:
     notifier = _counting(runtime)
     refs = await _notifications(runtime, 3)
-    await Worker(runtime, SETTINGS).drain()
+    await Worker(runtime, SETTINGS, outbox_handlers(), outbox_batch_handlers()).drain()
     # The same events again (a worker died after delivering, before marking its rows done).
-    await batch_handlers()[NOTIFY_KIND](runtime, [{"reference": r} for r in refs])
+    await outbox_batch_handlers()[NOTIFY_KIND](runtime, [{"reference": r} for r in refs])
     assert notifier.batches == [3]
     assert len(await _messages(runtime)) == 3
 
 
 async def test_a_batch_mixing_new_and_delivered_references_sends_only_the_new(runtime: Runtime) -> None:
     old = await _notifications(runtime, 2, prefix="old")
-    await Worker(runtime, SETTINGS).drain()
+    await Worker(runtime, SETTINGS, outbox_handlers(), outbox_batch_handlers()).drain()
     new = await _notifications(runtime, 2, prefix="new")
-    await batch_handlers()[NOTIFY_KIND](runtime, [{"reference": r} for r in old + new])
+    await outbox_batch_handlers()[NOTIFY_KIND](runtime, [{"reference": r} for r in old + new])
     assert await _messages(runtime) == [f"标题：{r}" for r in old + new]
 
 
@@ -135,9 +135,9 @@ async def test_a_failed_batch_reschedules_every_row_and_later_delivers_each_once
     notifier = _counting(runtime)
     notifier.down = True
     refs = await _notifications(runtime, 4)
-    worker = Worker(runtime, SETTINGS)
+    worker = Worker(runtime, SETTINGS, outbox_handlers(), outbox_batch_handlers())
     assert await worker.run_once() == 4
-    async with short_transaction(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         rows = [await get(conn, kind=NOTIFY_KIND, ref=r) for r in refs]
     for row in rows:
         assert row is not None
@@ -168,15 +168,15 @@ async def test_a_mixed_batch_runs_payouts_one_by_one_and_notifications_together(
         if payload["ref"] == "p1":
             raise ConnectionError("bank down")
 
-    async with short_transaction(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         for ref in ("p0", "p1", "p2"):
             await enqueue(conn, kind="payout.send", ref=ref, payload={"ref": ref}, at=runtime.clock.now())
     await _notifications(runtime, 5)
-    worker = Worker(runtime, SETTINGS, {"payout.send": send_payout}, batch_handlers())
+    worker = Worker(runtime, SETTINGS, {"payout.send": send_payout}, outbox_batch_handlers())
     assert await worker.run_once() == 8
     assert sorted(payouts) == ["p0", "p1", "p2"]
     assert notifier.batches == [5]
-    async with short_transaction(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         failed = await get(conn, kind="payout.send", ref="p1")
         done = await get(conn, kind="payout.send", ref="p0")
     assert failed is not None
@@ -190,7 +190,7 @@ async def test_a_mixed_batch_runs_payouts_one_by_one_and_notifications_together(
 async def _statements_for_a_batch(runtime: Runtime, n: int, prefix: str) -> list[str]:
     await _notifications(runtime, n, prefix=prefix)
     STATEMENTS.clear()
-    assert await Worker(runtime, SETTINGS).run_once() == n
+    assert await Worker(runtime, SETTINGS, outbox_handlers(), outbox_batch_handlers()).run_once() == n
     # asyncpg looks up an array type once per connection (the jit switch and typeinfo query): not ours.
     return [q for q in STATEMENTS if "typeinfo" not in q and "'jit'" not in q]
 

@@ -10,7 +10,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from haoban.db.pool import atomic
+from haoban.db.pool import unit_of_work
 from haoban.db.sql import Template, identifier
 from haoban.exchange import service as exchange
 from haoban.exchange.service import Pulled
@@ -45,7 +45,9 @@ async def test_a_balance_drained_between_facts_and_decision_gives_409_and_writes
 
     async def pull_then_drain(runtime: Runtime, **kwargs: Any) -> Pulled:
         pulled = await real_pull(runtime, **kwargs)
-        async with atomic(runtime.pool) as conn:  # another movement lands while the rules decide on the old balance
+        async with unit_of_work(
+            runtime.pool
+        ) as conn:  # another movement lands while the rules decide on the old balance
             await ledger.post_group(
                 conn,
                 kind="payout",

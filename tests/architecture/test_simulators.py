@@ -72,10 +72,10 @@ def test_no_simulator_is_left_in_a_production_package(graph: grimp.ImportGraph) 
 def test_the_check_fails_on_a_synthetic_violation() -> None:
     synthetic = grimp.ImportGraph()
     adapter = "haoban.simulators.bank.adapter"
-    for module in ("haoban", "haoban.app", "haoban.ledger.service", "haoban.sandbox.bank_routes", adapter):
+    for module in ("haoban", "haoban.app", "haoban.ledger.service", "haoban.simulators.bank.routes", adapter):
         synthetic.add_module(module)
     synthetic.add_import(importer="haoban.app", imported=adapter, line_number=3, line_contents="")
-    synthetic.add_import(importer="haoban.sandbox.bank_routes", imported=adapter, line_number=4, line_contents="")
+    synthetic.add_import(importer="haoban.simulators.bank.routes", imported=adapter, line_number=4, line_contents="")
     assert simulator_imports(synthetic) == []
 
     synthetic.add_import(importer="haoban.ledger.service", imported=adapter, line_number=7, line_contents="")

@@ -9,10 +9,10 @@ import asyncpg
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from haoban.simulators.fundcentre import repository as sandbox_repository
 from haoban.fundcentre.ports import DebitInstruction
 from haoban.kit.clock import FrozenClock
 from haoban.settings import Settings
+from haoban.simulators.fundcentre import repository as sandbox_repository
 from tests.applications.people import person
 
 Client = AsyncTestClient[Litestar]

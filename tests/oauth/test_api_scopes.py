@@ -20,7 +20,7 @@ from haoban.identity.stepup import StepUpRequired, require_recent_face
 from haoban.kit.clock import FrozenClock
 from haoban.kit.crypto import FieldCipher
 from haoban.oauth.guard import verify_delegated
-from haoban.runtime import build_runtime
+from haoban.root import build_runtime
 from haoban.settings import Settings
 from haoban.tokens import jwt as tokens_jwt
 from haoban.tokens.service import KeyRing

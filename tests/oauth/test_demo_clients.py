@@ -7,7 +7,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from haoban.kit.clock import FrozenClock
-from haoban.runtime import build_runtime
+from haoban.root import build_runtime
 from haoban.sandbox.demo import load_demo_oauth_clients
 from haoban.settings import Settings
 from tests.oauth import flows

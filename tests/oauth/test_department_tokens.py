@@ -15,7 +15,7 @@ from haoban.audit.schemas import Actor
 from haoban.kit.clock import FrozenClock
 from haoban.oauth.clients import ClientSpecError, create_client
 from haoban.oauth.scopes import INGEST_SCOPES
-from haoban.runtime import build_runtime
+from haoban.root import build_runtime
 from haoban.sandbox.demo import load_demo_oauth_clients
 from haoban.settings import Settings
 from tests.conftest import make_settings

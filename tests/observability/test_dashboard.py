@@ -10,13 +10,15 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from haoban.settings import Settings
+from tests.conftest import make_settings
 from tests.factories import bearer
 from tests.observability.test_metrics import METRICS_TOKEN
 
 
-@pytest.fixture(autouse=True)
-def metrics_token(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HAOBAN_METRICS_TOKEN", METRICS_TOKEN)
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return make_settings(db_url, HAOBAN_METRICS_TOKEN=METRICS_TOKEN)
 
 
 DASHBOARD = Path(__file__).parents[2] / "deploy" / "grafana-dashboard.json"

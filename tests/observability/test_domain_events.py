@@ -16,15 +16,16 @@ from haoban.kit.clock import FrozenClock
 from haoban.kit.events import listener_var
 from haoban.settings import Settings
 from tests.applications.people import apply, person
+from tests.conftest import make_settings
 from tests.observability.test_logging import json_logs, lines
 from tests.observability.test_metrics import METRICS_TOKEN, sample, scrape
 
 Client = AsyncTestClient[Litestar]
 
 
-@pytest.fixture(autouse=True)
-def env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HAOBAN_METRICS_TOKEN", METRICS_TOKEN)
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return make_settings(db_url, HAOBAN_METRICS_TOKEN=METRICS_TOKEN)
 
 
 async def test_paid_withdrawal_logs_submitted_decided_paid_and_counts_them(

@@ -12,6 +12,7 @@ from litestar.testing import AsyncTestClient
 from haoban.observability.metrics import BUCKETS, Metrics
 from haoban.runtime import Runtime
 from haoban.settings import Settings
+from tests.conftest import make_settings
 from tests.factories import bearer, citizen_with_tokens
 
 _SAMPLE = re.compile(r"^([a-z_]+)(?:\{(.*)\})? (\S+)$")
@@ -41,10 +42,10 @@ def sample(samples: Samples, name: str, **labels: str) -> float | None:
 METRICS_TOKEN = "metrics-token-for-tests-0123456789abcdef"
 
 
-@pytest.fixture(autouse=True)
-def metrics_token(monkeypatch: pytest.MonkeyPatch) -> None:
-    """/metrics is behind a token now (issue 13); the app reads it from the environment."""
-    monkeypatch.setenv("HAOBAN_METRICS_TOKEN", METRICS_TOKEN)
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    """/metrics is behind a token now (issue 13); the settings carry it."""
+    return make_settings(db_url, HAOBAN_METRICS_TOKEN=METRICS_TOKEN)
 
 
 async def scrape(client: AsyncTestClient[Litestar]) -> tuple[str, Samples]:

@@ -17,7 +17,7 @@ from haoban.kit.clock import FrozenClock
 from haoban.outbox import repository as outbox_repo
 from haoban.runtime import Runtime
 from haoban.settings import Settings
-from tests.conftest import with_database
+from tests.conftest import make_settings, with_database
 
 
 class LoadedEngine(ProcessPoolFaceEngine):
@@ -29,11 +29,8 @@ class LoadedEngine(ProcessPoolFaceEngine):
 
 
 @pytest.fixture
-async def loaded(
-    settings: Settings, db_url: str, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    monkeypatch.setenv("HAOBAN_OUTBOX_WORKER", "false")
-    monkeypatch.setenv("HAOBAN_READY_OUTBOX_LAG_S", "60")
+async def loaded(db_url: str, clock: FrozenClock) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    settings = make_settings(db_url, HAOBAN_OUTBOX_WORKER="false", HAOBAN_READY_OUTBOX_LAG_S="60")
     engine = LoadedEngine(settings)
     app = create_app(settings, database_url=db_url, clock=clock, face_engine=engine)
     try:

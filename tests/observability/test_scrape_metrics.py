@@ -23,10 +23,10 @@ from tests.conftest import make_settings
 from tests.observability.test_metrics import METRICS_TOKEN, parse, sample, scrape
 
 
-@pytest.fixture(autouse=True)
-def env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HAOBAN_METRICS_TOKEN", METRICS_TOKEN)
-    monkeypatch.setenv("HAOBAN_OUTBOX_WORKER", "false")  # the rows below must stay pending
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    # The outbox worker is off: the rows below must stay pending.
+    return make_settings(db_url, HAOBAN_METRICS_TOKEN=METRICS_TOKEN, HAOBAN_OUTBOX_WORKER="false")
 
 
 async def test_outbox_backlog_and_oldest_age_are_read_at_scrape_time(
@@ -54,7 +54,12 @@ async def test_process_metrics_are_exported(client: AsyncTestClient[Litestar]) -
 
 async def test_breaker_state_per_source(db_url: str, clock: FrozenClock) -> None:
     # Port 9 (discard) on loopback: nothing listens; the breaker is opened by hand below.
-    settings: Settings = make_settings(db_url, HAOBAN_SOURCE_ESTATE_URL="http://127.0.0.1:9")
+    settings: Settings = make_settings(
+        db_url,
+        HAOBAN_SOURCE_ESTATE_URL="http://127.0.0.1:9",
+        HAOBAN_METRICS_TOKEN=METRICS_TOKEN,
+        HAOBAN_OUTBOX_WORKER="false",
+    )
     app = create_app(settings, database_url=db_url, clock=clock)
     async with AsyncTestClient(app=app, base_url="http://haoban.test") as client:
         runtime: Runtime = app.state.runtime
@@ -72,14 +77,14 @@ async def test_breaker_state_per_source(db_url: str, clock: FrozenClock) -> None
 
 _WORKER = """
 from haoban.observability.metrics import Metrics
-m = Metrics()
+m = Metrics(multiprocess=True)
 m.observe(method="GET", route="/x", status=200, seconds=0.01)
 m.applications.labels("rent_withdrawal", "approved").inc()
 """
 
 _SCRAPER = """
 from haoban.observability.metrics import Metrics
-print(Metrics().render(), end="")
+print(Metrics(multiprocess=True).render(), end="")
 """
 
 

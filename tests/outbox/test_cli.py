@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from haoban.outbox.service import short_transaction
+from haoban.db.pool import unit_of_work
 from haoban.payouts import service as payouts
 from haoban.runtime import Runtime
 from tests.conftest import server_env
@@ -29,13 +29,13 @@ def _cli(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 async def test_worker_once_sends_queued_payouts(money_runtime: Runtime, db_url: str) -> None:
-    async with short_transaction(money_runtime.pool) as conn:
+    async with unit_of_work(money_runtime.pool) as conn:
         citizen_id = await funded_member(conn, 5_000)
     view = await request(money_runtime, citizen_id, 5_000)
     result = await asyncio.to_thread(_cli, db_url, "worker", "--once")
     assert result.returncode == 0, result.stderr
     assert "ran 1 outbox row(s)" in result.stdout
-    async with short_transaction(money_runtime.pool) as conn:
+    async with unit_of_work(money_runtime.pool) as conn:
         done = await payouts.get(conn, view.payout_id)
     assert done is not None
     assert done.status == "settled"

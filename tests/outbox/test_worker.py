@@ -9,15 +9,16 @@ from typing import Any
 
 import pytest
 
-from haoban.db.pool import create_pool
+from haoban.db.pool import create_pool, unit_of_work
 from haoban.kit.clock import FrozenClock
 from haoban.kit.settings_error import SettingsError
 from haoban.outbox import enqueue
 from haoban.outbox import repository as repo
-from haoban.outbox.service import get, short_transaction
+from haoban.outbox.service import get
 from haoban.outbox.settings import WorkerSettings, load_worker_settings
 from haoban.outbox.worker import Worker, backoff, running_worker
-from haoban.runtime import Runtime, build_runtime
+from haoban.root import build_runtime
+from haoban.runtime import Runtime
 from tests.conftest import make_settings
 
 SETTINGS = WorkerSettings(poll_ms=20, batch=5, lease_s=30, backoff_base_ms=1000, backoff_max_s=60)
@@ -29,12 +30,12 @@ async def runtime(db_url: str) -> AsyncIterator[Runtime]:
     settings = make_settings(db_url)
     clock = FrozenClock(datetime.now(UTC).replace(microsecond=0))
     rt = build_runtime(settings, database_url=db_url, clock=clock)
-    rt._pool = await create_pool(db_url, settings.database)
+    rt.attach_pool(await create_pool(db_url, settings.database))
     rt.outbox = SETTINGS
     try:
         yield rt
     finally:
-        await rt._pool.close()
+        await rt.pool.close()
 
 
 def _clock(runtime: Runtime) -> FrozenClock:
@@ -43,7 +44,7 @@ def _clock(runtime: Runtime) -> FrozenClock:
 
 
 async def _put(runtime: Runtime, kind: str, ref: str, payload: dict[str, Any] | None = None) -> None:
-    async with short_transaction(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         await enqueue(conn, kind=kind, ref=ref, payload=payload or {"ref": ref}, at=runtime.clock.now())
 
 
@@ -51,7 +52,7 @@ async def test_enqueue_is_idempotent_on_kind_and_ref(runtime: Runtime) -> None:
     await _put(runtime, "k", "1", {"n": 1})
     await _put(runtime, "k", "1", {"n": 2})
     await _put(runtime, "other", "1")
-    async with short_transaction(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         assert await conn.fetchval("SELECT count(*) FROM outbox") == 2
         row = await get(conn, kind="k", ref="1")
         assert row is not None
@@ -60,7 +61,7 @@ async def test_enqueue_is_idempotent_on_kind_and_ref(runtime: Runtime) -> None:
 
 async def test_an_enqueue_rolled_back_with_its_transaction_never_runs(runtime: Runtime) -> None:
     async def failing_use_case() -> None:
-        async with short_transaction(runtime.pool) as conn:
+        async with unit_of_work(runtime.pool) as conn:
             await enqueue(conn, kind="k", ref="gone", payload={}, at=runtime.clock.now())
             raise RuntimeError("the use case failed")
 
@@ -81,7 +82,7 @@ async def test_concurrent_claims_take_disjoint_rows(runtime: Runtime) -> None:
     now = runtime.clock.now()
 
     async def claim() -> list[str]:
-        async with short_transaction(runtime.pool) as conn:
+        async with unit_of_work(runtime.pool) as conn:
             items = await repo.claim_due(conn, now=now, lease_until=now + timedelta(seconds=30), limit=5)
             await asyncio.sleep(0.05)  # hold the locks while the others claim
             return [i.ref for i in items]
@@ -103,7 +104,7 @@ async def test_a_failing_handler_is_retried_with_backoff_and_its_error_kept(runt
     worker = Worker(runtime, SETTINGS, {"k": flaky})
     await _put(runtime, "k", "1")
     assert await worker.run_once() == 1
-    async with short_transaction(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         row = await get(conn, kind="k", ref="1")
     assert row is not None
     assert row.done_at is None
@@ -114,14 +115,14 @@ async def test_a_failing_handler_is_retried_with_backoff_and_its_error_kept(runt
     assert await worker.run_once() == 0  # not due yet
     _clock(runtime).advance(timedelta(seconds=1))
     assert await worker.run_once() == 1
-    async with short_transaction(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         row = await get(conn, kind="k", ref="1")
     assert row is not None
     assert row.attempts == 2
     assert timedelta(seconds=1) <= row.available_at - runtime.clock.now() <= timedelta(seconds=2)
     _clock(runtime).advance(timedelta(seconds=2))
     assert await worker.run_once() == 1
-    async with short_transaction(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         row = await get(conn, kind="k", ref="1")
     assert row is not None
     assert row.done_at is not None
@@ -148,7 +149,7 @@ async def test_a_batch_handler_gets_all_rows_of_its_kind_and_a_failure_retries_t
     assert await worker.run_once() == 4
     assert calls == [["0", "1", "2"]]
     assert singles == ["x"]
-    async with short_transaction(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         rows = [await get(conn, kind="many", ref=str(i)) for i in range(3)]
     for row in rows:
         assert row is not None
@@ -159,14 +160,14 @@ async def test_a_batch_handler_gets_all_rows_of_its_kind_and_a_failure_retries_t
     _clock(runtime).advance(timedelta(seconds=1))
     assert await worker.run_once() == 3
     assert calls == [["0", "1", "2"], ["0", "1", "2"]]
-    async with short_transaction(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         assert await conn.fetchval("SELECT count(*) FROM outbox WHERE done_at IS NULL") == 0
 
 
 async def test_a_crashed_workers_rows_come_back_after_the_lease(runtime: Runtime) -> None:
     await _put(runtime, "k", "1")
     now = runtime.clock.now()
-    async with short_transaction(runtime.pool) as conn:  # a worker claims it, then dies
+    async with unit_of_work(runtime.pool) as conn:  # a worker claims it, then dies
         assert len(await repo.claim_due(conn, now=now, lease_until=now + timedelta(seconds=30), limit=5)) == 1
     ran: list[str] = []
 
@@ -183,7 +184,7 @@ async def test_a_crashed_workers_rows_come_back_after_the_lease(runtime: Runtime
 async def test_an_unknown_kind_waits_for_its_handler(runtime: Runtime) -> None:
     await _put(runtime, "nobody.handles", "1")
     assert await Worker(runtime, SETTINGS, {}).run_once() == 1
-    async with short_transaction(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         row = await get(conn, kind="nobody.handles", ref="1")
     assert row is not None
     assert row.done_at is None
@@ -196,18 +197,11 @@ async def test_the_background_worker_runs_rows_and_stops(runtime: Runtime) -> No
     async def handler(rt: Runtime, payload: dict[str, Any]) -> None:
         done.set()
 
-    import haoban.outbox.worker as worker_module
-
-    original = worker_module._handlers
-    worker_module._handlers = lambda: {"k": handler}
-    try:
-        async with running_worker(runtime, SETTINGS) as worker:
-            assert worker is not None
-            await _put(runtime, "k", "1")
-            await asyncio.wait_for(done.wait(), timeout=5)
-    finally:
-        worker_module._handlers = original
-    async with running_worker(runtime, WorkerSettings(enabled=False)) as none:
+    async with running_worker(runtime, SETTINGS, {"k": handler}) as worker:
+        assert worker is not None
+        await _put(runtime, "k", "1")
+        await asyncio.wait_for(done.wait(), timeout=5)
+    async with running_worker(runtime, WorkerSettings(enabled=False), {"k": handler}) as none:
         assert none is None
 
 

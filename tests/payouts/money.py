@@ -13,15 +13,15 @@ import asyncpg
 import pytest
 
 from haoban.audit.schemas import Actor
-from haoban.db.pool import create_pool
+from haoban.db.pool import create_pool, unit_of_work
 from haoban.kit.clock import SystemClock
 from haoban.ledger import service as ledger
 from haoban.ledger.rules import CLEARING, CONTRIBUTIONS, SETTLEMENT
-from haoban.outbox.service import short_transaction
 from haoban.outbox.settings import WorkerSettings
 from haoban.payouts import service as payouts
 from haoban.payouts.schemas import BankFaults, PayoutView
-from haoban.runtime import Runtime, build_runtime
+from haoban.root import build_runtime
+from haoban.runtime import Runtime
 from haoban.simulators.bank.adapter import SandboxBank
 from haoban.simulators.bank.repository import set_faults
 from tests.conftest import make_settings
@@ -60,7 +60,7 @@ async def request(
     application_id: UUID | None = None,
 ) -> PayoutView:
     """A payout request committed in its own transaction, as an application would make it."""
-    async with short_transaction(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         return await payouts.request_payout(
             conn,
             application_id=application_id or uuid4(),
@@ -94,10 +94,11 @@ async def money_runtime(db_url: str) -> AsyncIterator[Runtime]:
     """A runtime with a pool, the sandbox bank and a fast outbox; the real system clock."""
     settings = make_settings(db_url)
     runtime = build_runtime(settings, database_url=db_url, clock=SystemClock())
-    runtime._pool = await create_pool(db_url, settings.database)
-    runtime.bank = SandboxBank(runtime._pool, runtime.clock)
+    pool = await create_pool(db_url, settings.database)
+    runtime.attach_pool(pool)
+    runtime.attach(bank=SandboxBank(pool, runtime.clock))
     runtime.outbox = FAST
     try:
         yield runtime
     finally:
-        await runtime._pool.close()
+        await pool.close()

@@ -6,11 +6,10 @@ import asyncio
 import contextlib
 from uuid import UUID, uuid4
 
-from haoban.db.pool import connect
+from haoban.db.pool import connect, unit_of_work
 from haoban.ledger.service import InsufficientFunds
-from haoban.outbox.service import short_transaction
-from haoban.outbox.worker import Worker
 from haoban.payouts import service as payouts
+from haoban.root import outbox_worker
 from haoban.runtime import Runtime
 from tests.payouts.money import (
     APPLICANT,
@@ -53,14 +52,14 @@ async def _withdraw(runtime: Runtime, url: str, citizen_id: UUID, amount: int, s
 
 
 async def test_twenty_concurrent_withdrawals_of_60_from_100_pay_once(money_runtime: Runtime, db_url: str) -> None:
-    async with short_transaction(money_runtime.pool) as conn:
+    async with unit_of_work(money_runtime.pool) as conn:
         citizen_id = await funded_member(conn, 100)
     start = asyncio.Event()
     tasks = [asyncio.create_task(_withdraw(money_runtime, db_url, citizen_id, 60, start)) for _ in range(20)]
     await asyncio.sleep(0.3)
     start.set()
     assert sum(await asyncio.gather(*tasks)) == 1
-    async with short_transaction(money_runtime.pool) as conn:
+    async with unit_of_work(money_runtime.pool) as conn:
         assert await conn.fetchval("SELECT balance_fen FROM ledger_accounts WHERE citizen_id = $1", citizen_id) == 40
         assert await conn.fetchval("SELECT count(*) FROM payouts") == 1
         assert await conn.fetchval("SELECT count(*) FROM outbox") == 1
@@ -83,7 +82,7 @@ async def _snapshot(url: str) -> tuple[int, int]:
 
 
 async def test_every_snapshot_conserves_money_while_payouts_run(money_runtime: Runtime, db_url: str) -> None:
-    async with short_transaction(money_runtime.pool) as conn:
+    async with unit_of_work(money_runtime.pool) as conn:
         members = [await funded_member(conn, 5_000) for _ in range(5)]
     await faults(money_runtime, latency_ms=5, failure_rate=0.2, timeout_rate=0.2)
     stop = asyncio.Event()
@@ -99,7 +98,7 @@ async def test_every_snapshot_conserves_money_while_payouts_run(money_runtime: R
             with contextlib.suppress(InsufficientFunds):
                 await request(money_runtime, citizen_id, 400 + i, card_no=CLOSED_CARD if i % 4 == 3 else CARD)
 
-    worker = Worker(money_runtime, money_runtime.outbox)
+    worker = outbox_worker(money_runtime)
 
     async def work() -> None:
         while not stop.is_set():
@@ -110,7 +109,7 @@ async def test_every_snapshot_conserves_money_while_payouts_run(money_runtime: R
     await asyncio.gather(*(spend(m) for m in members))
     await faults(money_runtime)
     for _ in range(200):
-        async with short_transaction(money_runtime.pool) as conn:
+        async with unit_of_work(money_runtime.pool) as conn:
             open_ = await conn.fetchval("SELECT count(*) FROM payouts WHERE status NOT IN ('settled', 'reversed')")
         if open_ == 0:
             break
@@ -121,6 +120,6 @@ async def test_every_snapshot_conserves_money_while_payouts_run(money_runtime: R
     assert len(snapshots) > 5
     assert all(total == 0 for total, _ in snapshots)
     assert all(lowest >= 0 for _, lowest in snapshots)
-    async with short_transaction(money_runtime.pool) as conn:
+    async with unit_of_work(money_runtime.pool) as conn:
         assert await conn.fetchval("SELECT count(*) FROM ledger_groups WHERE kind = 'reversal'") > 0
         await assert_ledger_consistent(conn)

@@ -13,7 +13,7 @@ from uuid import UUID
 
 import pytest
 
-from haoban.outbox.service import short_transaction
+from haoban.db.pool import unit_of_work
 from haoban.runtime import Runtime
 from tests.conftest import LiveServer, server_env
 from tests.payouts.money import CLOSED_CARD, assert_ledger_consistent, faults, funded_member, money_runtime, request
@@ -30,7 +30,7 @@ WORKER_ENV = {
 
 
 async def _counts(runtime: Runtime) -> dict[str, int]:
-    async with short_transaction(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         rows = await conn.fetch("SELECT status, count(*) AS n FROM payouts GROUP BY status")
     return {r["status"]: r["n"] for r in rows}
 
@@ -99,7 +99,7 @@ async def test_kill_9_with_payouts_in_flight_then_restart_and_reconcile(
 async def _crash_and_recover(
     money_runtime: Runtime, db_url: str, start: Callable[[], LiveServer | WorkerProcess]
 ) -> None:
-    async with short_transaction(money_runtime.pool) as conn:
+    async with unit_of_work(money_runtime.pool) as conn:
         citizen_id = await funded_member(conn, 10_000_000)
     ids: list[UUID] = []
     for i in range(40):
@@ -138,7 +138,7 @@ async def _crash_and_recover(
     assert "checked 0 open payout(s)" in final.stdout
 
     assert await _counts(money_runtime) == {"settled": 36, "reversed": 4}
-    async with short_transaction(money_runtime.pool) as conn:
+    async with unit_of_work(money_runtime.pool) as conn:
         assert (
             await conn.fetchval(
                 "SELECT count(*) FROM (SELECT payout_id FROM sandbox_bank.transfers GROUP BY payout_id"

@@ -83,13 +83,13 @@ class Haoban:
 
 
 @pytest.fixture
-async def haoban(db_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Haoban]:
+async def haoban(db_url: str) -> AsyncIterator[Haoban]:
     """The app on a free port with the HTTP bank at a simulator that calls it back."""
     sim_port, port = free_port(), free_port()
     base_url = f"http://127.0.0.1:{port}"
-    monkeypatch.setenv("HAOBAN_OUTBOX_WORKER", "false")
     settings = make_settings(
         db_url,
+        HAOBAN_OUTBOX_WORKER="false",
         HAOBAN_BANK_URL=f"http://127.0.0.1:{sim_port}",
         HAOBAN_BANK_SECRET=BANK_SECRET,
         HAOBAN_BANK_KEY_ID=BANK_KEY_ID,

@@ -8,8 +8,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from haoban.app import create_app
+from haoban.db.pool import unit_of_work
 from haoban.kit.clock import FrozenClock
-from haoban.outbox.service import short_transaction
 from haoban.runtime import Runtime
 from tests.conftest import make_settings
 from tests.payouts.money import CARD, money_runtime
@@ -46,7 +46,7 @@ async def test_transfers_received_by_a_card_are_listed(
     other = await client.get("/sandbox/bank/transfers", params={"card_no": "6222000000000001"})
     assert other.json() == {"transfers": []}
     assert (await client.get("/sandbox/bank/transfers", params={"card_no": "x"})).status_code == 422
-    async with short_transaction(money_runtime.pool) as conn:
+    async with unit_of_work(money_runtime.pool) as conn:
         assert await conn.fetchval("SELECT count(*) FROM sandbox_bank.transfers") == 1
 
 

@@ -13,12 +13,12 @@ import pytest
 
 from haoban.audit import service as audit
 from haoban.db.batch import Batch
+from haoban.db.pool import unit_of_work
 from haoban.db.sql import Cte, Template
 from haoban.ledger import service as ledger
 from haoban.ledger.rules import CLEARING, SETTLEMENT
 from haoban.ledger.service import AccountClosed
 from haoban.outbox import service as outbox
-from haoban.outbox.service import short_transaction
 from haoban.payouts import service as payouts
 from haoban.payouts import settlement
 from haoban.payouts.ports import BankTimeout, BankTransfer, BankUnavailable
@@ -84,7 +84,7 @@ class RecordingListener:
         audit.add_rows(b, prefix, rows, at=at)
 
     async def settled(self, runtime: Runtime) -> list[UUID]:
-        async with short_transaction(runtime.pool) as conn:
+        async with unit_of_work(runtime.pool) as conn:
             rows = await conn.fetch(
                 "SELECT subject_id FROM audit_events WHERE action = 'test.heard.settled' ORDER BY id"
             )
@@ -92,12 +92,12 @@ class RecordingListener:
 
 
 async def _member(runtime: Runtime, balance: int) -> UUID:
-    async with short_transaction(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         return await funded_member(conn, balance)
 
 
 async def _bank_rows(runtime: Runtime, payout_id: UUID) -> int:
-    async with short_transaction(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         count: int = await conn.fetchval("SELECT count(*) FROM sandbox_bank.transfers WHERE payout_id = $1", payout_id)
         return count
 
@@ -112,7 +112,7 @@ async def test_settle_within_pays_and_books_clearing_to_settlement(money_runtime
     assert await listener.settled(money_runtime) == [view.payout_id]
     assert listener.calls == []
     assert await _bank_rows(money_runtime, view.payout_id) == 1
-    async with short_transaction(money_runtime.pool) as conn:
+    async with unit_of_work(money_runtime.pool) as conn:
         assert await ledger.account_balance(conn, CLEARING) == 0
         assert await ledger.account_balance(conn, SETTLEMENT) == 30_000
         assert await ledger.member_balance(conn, citizen_id) == 50_000
@@ -133,7 +133,7 @@ async def test_a_closed_card_fails_permanently_and_the_money_comes_back(money_ru
     assert done.status == "reversed"
     assert done.failure_reason == "card_closed"
     assert listener.calls == [(view.payout_id, "reversed", "card_closed", True)]
-    async with short_transaction(money_runtime.pool) as conn:
+    async with unit_of_work(money_runtime.pool) as conn:
         assert await ledger.member_balance(conn, citizen_id) == 10_000
         assert await ledger.account_balance(conn, CLEARING) == 0
         events = await payouts.events(conn, view.payout_id)
@@ -152,7 +152,7 @@ async def test_retirement_closes_the_account_after_the_full_payout(money_runtime
     citizen_id = await _member(money_runtime, 7_777)
     view = await request(money_runtime, citizen_id, 7_777, close_account=True)
     assert (await payouts.settle_within(money_runtime, view.payout_id, 2.0)).status == "settled"
-    async with short_transaction(money_runtime.pool) as conn:
+    async with unit_of_work(money_runtime.pool) as conn:
         account = await ledger.member(conn, citizen_id)
         assert account is not None
         assert account.closed_at is not None
@@ -198,7 +198,7 @@ async def test_a_timeout_after_booking_is_settled_by_asking_not_by_sending_again
     assert not result.resent
     assert len(counting.transfers) == transfers_before  # looked up, never sent again
     assert await _bank_rows(money_runtime, view.payout_id) == 1
-    async with short_transaction(money_runtime.pool) as conn:
+    async with unit_of_work(money_runtime.pool) as conn:
         await assert_ledger_consistent(conn)
 
 
@@ -229,7 +229,7 @@ async def test_a_slow_bank_returns_sent_within_the_budget_and_finishes_later(mon
     assert early.status == "sent"
     for _ in range(100):
         await asyncio.sleep(0.05)
-        async with short_transaction(money_runtime.pool) as conn:
+        async with unit_of_work(money_runtime.pool) as conn:
             current = await payouts.get(conn, view.payout_id)
         if current is not None and current.status == "settled":
             break
@@ -244,7 +244,7 @@ async def test_without_a_bank_payouts_stay_requested(money_runtime: Runtime) -> 
     view = await request(money_runtime, citizen_id, 9_000)
     after = await payouts.settle_within(money_runtime, view.payout_id, 0.3)
     assert after.status == "requested"
-    async with short_transaction(money_runtime.pool) as conn:
+    async with unit_of_work(money_runtime.pool) as conn:
         row = await outbox.get(conn, kind="payout.send", ref=str(view.payout_id))
         assert row is not None
         assert row.done_at is None
@@ -275,7 +275,7 @@ async def test_an_answer_that_does_not_match_the_payout_never_settles_it(money_r
     view = await request(money_runtime, citizen_id, 9_000)
     with pytest.raises(settlement.BankMismatch):
         await settlement.attempt(money_runtime, view.payout_id)
-    async with short_transaction(money_runtime.pool) as conn:
+    async with unit_of_work(money_runtime.pool) as conn:
         current = await payouts.get(conn, view.payout_id)
         assert current is not None
         assert current.status == "sent"

@@ -7,12 +7,13 @@ from uuid import UUID
 
 import pytest
 
-from haoban.outbox.service import short_transaction
+from haoban.db.pool import unit_of_work
 from haoban.outbox.worker import Worker
 from haoban.payouts import service as payouts
 from haoban.payouts import settlement
 from haoban.payouts.ports import BankTimeout, BankUnavailable
 from haoban.payouts.reconcile import reconcile, summary
+from haoban.root import outbox_worker
 from haoban.runtime import Runtime
 from tests.payouts.money import (
     CLOSED_CARD,
@@ -27,12 +28,12 @@ __all__ = ["money_runtime"]
 
 
 async def _member(runtime: Runtime, balance: int) -> UUID:
-    async with short_transaction(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         return await funded_member(conn, balance)
 
 
 async def _statuses(runtime: Runtime, ids: list[UUID]) -> list[str]:
-    async with short_transaction(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         out: list[str] = []
         for payout_id in ids:
             found = await payouts.get(conn, payout_id)
@@ -42,7 +43,7 @@ async def _statuses(runtime: Runtime, ids: list[UUID]) -> list[str]:
 
 
 async def _assert_each_received_at_most_once(runtime: Runtime) -> None:
-    async with short_transaction(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         dupes = await conn.fetchval(
             "SELECT count(*) FROM (SELECT payout_id FROM sandbox_bank.transfers GROUP BY payout_id"
             " HAVING count(*) > 1) d"
@@ -71,13 +72,13 @@ async def test_the_worker_retries_refusals_and_timeouts_until_settled(money_runt
     ids = [(await request(money_runtime, citizen_id, 1_000 + i)).payout_id for i in range(30)]
     ids.append((await request(money_runtime, citizen_id, 500, card_no=CLOSED_CARD)).payout_id)
     await faults(money_runtime, latency_ms=10, failure_rate=0.3, timeout_rate=0.3)
-    worker = Worker(money_runtime, money_runtime.outbox)
+    worker = outbox_worker(money_runtime)
     await worker.run_once()
     await faults(money_runtime, latency_ms=10, failure_rate=0.2, timeout_rate=0.2)
     statuses = await _run_until_final(worker, money_runtime, ids)
     assert statuses.count("settled") == 30
     assert statuses[-1] == "reversed"
-    async with short_transaction(money_runtime.pool) as conn:
+    async with unit_of_work(money_runtime.pool) as conn:
         retried = await conn.fetchval("SELECT count(*) FROM outbox WHERE attempts > 1")
         assert retried > 0  # the faults did bite
         assert await conn.fetchval("SELECT count(*) FROM outbox WHERE done_at IS NULL") == 0

@@ -17,7 +17,7 @@ from uuid import UUID
 import msgspec
 
 from haoban.applications import repository as repo
-from haoban.db.pool import atomic
+from haoban.db.pool import unit_of_work
 from haoban.kit.errors import Conflict, FieldError, ValidationFailed
 from haoban.runtime import Runtime
 
@@ -54,7 +54,7 @@ def request_hash(service_code: str, inputs: dict[str, Any]) -> bytes:
 async def begin(runtime: Runtime, citizen_id: UUID, key: str, digest: bytes) -> Replay | Proceed:
     now = runtime.clock.now()
     ttl = timedelta(hours=runtime.settings.services.idempotency_ttl_h)
-    async with atomic(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         claimed = await repo.claim_key(
             conn,
             citizen_id=citizen_id,
@@ -86,15 +86,15 @@ async def begin(runtime: Runtime, citizen_id: UUID, key: str, digest: bytes) -> 
 
 
 async def finish(runtime: Runtime, citizen_id: UUID, key: str, *, status: int, body: bytes) -> None:
-    async with atomic(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         await repo.finish_key(conn, citizen_id, key, status=status, body=body)
 
 
 async def unlock(runtime: Runtime, citizen_id: UUID, key: str) -> None:
-    async with atomic(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         await repo.unlock_key(conn, citizen_id, key)
 
 
 async def release(runtime: Runtime, citizen_id: UUID, key: str) -> None:
-    async with atomic(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         await repo.release_key(conn, citizen_id, key)

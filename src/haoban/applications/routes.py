@@ -8,7 +8,6 @@ from uuid import UUID
 
 import msgspec
 from litestar import Response, Router, get, post
-from litestar.datastructures import State
 from litestar.params import Body, FromPath, HeaderParameter, QueryParameter
 
 from haoban.applications import repository as repo
@@ -78,11 +77,10 @@ IdempotencyKey = Annotated[
 )
 async def create_application(
     principal: CurrentPrincipal,
-    state: State,
+    runtime: Runtime,
     idempotency_key: IdempotencyKey,
     data: Annotated[ApplicationCreate, Body(examples=example("rent withdrawal", CREATE_EXAMPLE))],
 ) -> Response[ApplicationView]:
-    runtime: Runtime = state.runtime
     require_scope(principal, WRITE)
     if idempotency_key is not None and not submit.valid_key(idempotency_key):
         raise ValidationFailed(
@@ -165,9 +163,8 @@ async def get_application(principal: CurrentPrincipal, conn: Conn, application_i
     },
 )
 async def cancel_application(
-    principal: CurrentPrincipal, conn: Conn, state: State, application_id: FromPath[UUID]
+    principal: CurrentPrincipal, conn: Conn, runtime: Runtime, application_id: FromPath[UUID]
 ) -> ApplicationDetail:
-    runtime: Runtime = state.runtime
     require_scope(principal, WRITE)
     row = await service.owned(conn, application_id, principal.citizen_id)
     actor = Actor(type="citizen", id=str(principal.citizen_id))

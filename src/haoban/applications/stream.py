@@ -19,7 +19,6 @@ from uuid import UUID
 import asyncpg
 import msgspec
 from litestar import get
-from litestar.datastructures import State
 from litestar.params import HeaderParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
@@ -77,7 +76,7 @@ async def _messages(
 )
 async def stream_application_events(
     principal: CurrentPrincipal,
-    state: State,
+    runtime: Runtime,
     last_event_id: Annotated[
         str | None,
         HeaderParameter(
@@ -86,7 +85,6 @@ async def stream_application_events(
     ] = None,
 ) -> ServerSentEvent:
     require_scope(principal, READ)
-    runtime: Runtime = state.runtime
     pool = runtime.pool
     after = int(last_event_id) if last_event_id else await repo.last_status_change(pool, principal.citizen_id)
     return ServerSentEvent(

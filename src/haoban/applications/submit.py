@@ -35,7 +35,7 @@ from haoban.catalog import service as catalog
 from haoban.catalog.schemas import Service
 from haoban.citizens import service as citizens
 from haoban.db.batch import Batch, refused
-from haoban.db.pool import atomic, pooled
+from haoban.db.pool import unit_of_work
 from haoban.db.sql import Cte
 from haoban.exchange import service as exchange
 from haoban.exchange.records import BankCard, HousingFundRecord, IdentityRecord, SourceName
@@ -181,13 +181,13 @@ async def _run(
 
 
 async def _current_view(runtime: Runtime, principal: Principal, application_id: UUID) -> ApplicationView:
-    async with atomic(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         row = await service.owned(conn, application_id, principal.citizen_id)
         return await service.view(conn, row)
 
 
 async def _payout_id(runtime: Runtime, application_id: UUID) -> UUID | None:
-    async with atomic(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         view = await payouts.for_application(conn, application_id)
         return view.payout_id if view is not None and view.status in ("requested", "sent") else None
 
@@ -222,7 +222,7 @@ async def _authorise(
     grants = exchange.add_live_grants(b, "submit", cid, purpose, granted=granted)
     sealed = citizens.add_sealed_id_number(b, "submit", cid)
     balance = ledger.add_member_balance(b, "submit", cid)
-    async with pooled(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool, transaction=False) as conn:
         state = await repo.run_submission_state(
             b,
             conn,
@@ -344,7 +344,7 @@ async def _decide(
     if key is not None:
         repo.add_key_link(b, "app", principal.citizen_id, key, application_id, guard=guard)
     try:
-        async with pooled(runtime.pool) as conn:
+        async with unit_of_work(runtime.pool, transaction=False) as conn:
             try:
                 await b.fetchrow(conn)
             except asyncpg.UniqueViolationError:
@@ -416,7 +416,7 @@ async def _evaluate(
     elif service_def.pays_out and balance != source_balance:
         # The fund centre is the system of record: the mirror opens at, or moves to, the balance it just
         # answered (one short transaction, only when they differ: a first use, a deposit, a counter withdrawal).
-        async with atomic(runtime.pool) as conn:
+        async with unit_of_work(runtime.pool) as conn:
             balance = await ledger.sync_member_account(
                 conn,
                 citizen_id=principal.citizen_id,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from litestar import Router, get
-from litestar.datastructures import State
 
 from haoban.citizens import service
 from haoban.citizens.schemas import Me
 from haoban.deps import Conn
 from haoban.kit.openapi import example, problems, success
+from haoban.runtime import Runtime
 from haoban.tokens.guard import AUTH_DEPENDENCIES, AUTH_GUARDS, CurrentPrincipal
 
 _ME_EXAMPLE = {
@@ -38,8 +38,8 @@ _ME_EXAMPLE = {
         **problems(401),
     },
 )
-async def get_me(principal: CurrentPrincipal, conn: Conn, state: State) -> Me:
-    return await service.me(conn, state.runtime.vault, principal)
+async def get_me(principal: CurrentPrincipal, conn: Conn, runtime: Runtime) -> Me:
+    return await service.me(conn, runtime.vault, principal)
 
 
 router = Router(path="/v1", route_handlers=[get_me], guards=AUTH_GUARDS, dependencies=AUTH_DEPENDENCIES)

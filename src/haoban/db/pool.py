@@ -1,8 +1,8 @@
-"""The asyncpg pool and the per-request transaction."""
+"""The asyncpg pool and the one unit-of-work helper (a request's transaction, or background work's)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import cast
 
@@ -51,20 +51,28 @@ async def create_pool(url: str, settings: DatabaseSettings) -> asyncpg.Pool:
     )
 
 
-async def transaction(pool: asyncpg.Pool) -> AsyncGenerator[asyncpg.Connection, None]:
-    """One connection and one transaction; commit on success, roll back on error.
+@asynccontextmanager
+async def unit_of_work(pool: asyncpg.Pool, *, transaction: bool = True) -> AsyncIterator[asyncpg.Connection]:
+    """`async with unit_of_work(pool) as conn:` one pooled connection in one transaction.
 
-    Used as a Litestar generator dependency, so it finishes before the response
-    is sent: a failed commit becomes an error response, never a false 200.
+    Commits when the block ends, rolls back when it raises. `transaction=False`
+    gives the connection without one, so each statement commits on its own (one
+    statement that is atomic by itself, or reads that must not hold a snapshot).
+    A busy pool is a 503 with Retry-After, never a hang. The request's connection
+    (`haoban.deps.provide_conn`, a Litestar generator dependency) is this too.
     """
     try:
         proxy = await pool.acquire(timeout=ACQUIRE_TIMEOUT_S)
     except TimeoutError:
         raise Unavailable("the database is busy; retry shortly", headers={"Retry-After": "1"}) from None
+    # The proxy forwards every Connection method; type it as one.
+    conn = cast("asyncpg.Connection", proxy)
     try:
+        if not transaction:
+            yield conn
+            return
         async with proxy.transaction():
-            # The proxy forwards every Connection method; type it as one.
-            yield cast("asyncpg.Connection", proxy)
+            yield conn
     finally:
         await pool.release(proxy)
 
@@ -74,24 +82,3 @@ async def connect(url: str) -> asyncpg.Connection:
     conn = await asyncpg.connect(url, server_settings={"application_name": "haoban-cli", "timezone": "UTC"})
     await _init_connection(conn)
     return conn
-
-
-atomic = asynccontextmanager(transaction)
-"""`async with atomic(pool) as conn:` — the same unit of work outside Litestar's dependency machinery.
-
-Returning from inside `async for conn in transaction(pool)` would leave the
-generator suspended and its commit to the garbage collector; use this instead.
-"""
-
-
-@asynccontextmanager
-async def pooled(pool: asyncpg.Pool) -> AsyncGenerator[asyncpg.Connection, None]:
-    """One pooled connection without an explicit transaction (each statement commits on its own)."""
-    try:
-        proxy = await pool.acquire(timeout=ACQUIRE_TIMEOUT_S)
-    except TimeoutError:
-        raise Unavailable("the database is busy; retry shortly", headers={"Retry-After": "1"}) from None
-    try:
-        yield cast("asyncpg.Connection", proxy)
-    finally:
-        await pool.release(proxy)

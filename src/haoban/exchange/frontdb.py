@@ -111,3 +111,15 @@ def frontdb_sources(pool: asyncpg.Pool) -> Sources:
         marriage=FrontDbMarriage(pool),
         social_security=FrontDbSocialSecurity(pool),
     )
+
+
+# Record lookups by source, for the departments' stand-in (haoban.simulators.sources) serving these rows over HTTP.
+LOOKUPS: dict[str, Callable[[asyncpg.Pool, str], Awaitable[object]]] = {
+    "identity": repo.identity,
+    "household": repo.household,
+    "housing_fund": repo.housing_fund,
+    "estate": repo.properties_of,
+    "marriage": repo.marriage,
+    "social_security": repo.social_security,
+}
+identity_photo = repo.identity_photo

@@ -12,7 +12,6 @@ from typing import Literal
 
 import msgspec
 from litestar import Router, get
-from litestar.datastructures import State
 
 from haoban.exchange import service
 from haoban.exchange.records import SourceName
@@ -106,8 +105,7 @@ def summarise(data: SourceData) -> FundSummary:
         **problems(401, 403, codes={403: "insufficient_scope"}),
     },
 )
-async def housing_fund_summary(principal: CurrentPrincipal, state: State) -> FundSummary:
-    runtime: Runtime = state.runtime
+async def housing_fund_summary(principal: CurrentPrincipal, runtime: Runtime) -> FundSummary:
     require_scope(principal, SCOPE)
     pulled = await service.pull(
         runtime,

@@ -133,9 +133,8 @@ async def ingest_records(
     data: Annotated[IngestBatch, Body(examples=example("one housing fund account", _BATCH_EXAMPLE))],
     request: Request[Any, Any, Any],
     conn: Conn,
-    state: State,
+    runtime: Runtime,
 ) -> IngestResult:
-    runtime: Runtime = state.runtime
     writer = _writer(request)
     if writer.source != source:  # the guard resolved the same path parameter
         raise NotFound(f"No source {source!r}.")

@@ -6,7 +6,6 @@ from typing import Annotated, get_args
 from uuid import UUID
 
 from litestar import Router, delete, get, post
-from litestar.datastructures import State
 from litestar.params import Body, FromPath, QueryParameter
 
 from haoban.audit.schemas import Actor
@@ -53,7 +52,7 @@ def _parse_sources(raw: str | None) -> list[SourceName]:
 )
 async def linked_data(
     principal: CurrentPrincipal,
-    state: State,
+    runtime: Runtime,
     sources: Annotated[
         str | None,
         QueryParameter(
@@ -64,7 +63,6 @@ async def linked_data(
         ),
     ] = None,
 ) -> LinkedData:
-    runtime: Runtime = state.runtime
     pulled = await service.pull(
         runtime,
         citizen_id=principal.citizen_id,
@@ -105,8 +103,8 @@ async def data_access_log(
         **problems(401),
     },
 )
-async def list_consents(principal: CurrentPrincipal, conn: Conn, state: State) -> ConsentList:
-    return ConsentList(consents=await service.list_consents(conn, state.runtime, principal.citizen_id))
+async def list_consents(principal: CurrentPrincipal, conn: Conn, runtime: Runtime) -> ConsentList:
+    return ConsentList(consents=await service.list_consents(conn, runtime, principal.citizen_id))
 
 
 @post(
@@ -127,10 +125,10 @@ async def list_consents(principal: CurrentPrincipal, conn: Conn, state: State) -
 async def grant_consent(
     principal: CurrentPrincipal,
     conn: Conn,
-    state: State,
+    runtime: Runtime,
     data: Annotated[ConsentCreate, Body(examples=example("view my fund and estate data", CONSENT_CREATE_EXAMPLE))],
 ) -> Consent:
-    return await service.grant_consent(conn, state.runtime, principal.citizen_id, data)
+    return await service.grant_consent(conn, runtime, principal.citizen_id, data)
 
 
 @delete(
@@ -142,8 +140,8 @@ async def grant_consent(
     status_code=204,
     responses=problems(400, 401, 404),
 )
-async def revoke_consent(principal: CurrentPrincipal, conn: Conn, state: State, consent_id: FromPath[UUID]) -> None:
-    await service.revoke_consent(conn, state.runtime, principal.citizen_id, consent_id)
+async def revoke_consent(principal: CurrentPrincipal, conn: Conn, runtime: Runtime, consent_id: FromPath[UUID]) -> None:
+    await service.revoke_consent(conn, runtime, principal.citizen_id, consent_id)
 
 
 router = Router(

@@ -14,7 +14,7 @@ from haoban.audit import service as audit
 from haoban.audit.schemas import Actor
 from haoban.citizens import service as citizens
 from haoban.db.batch import Batch
-from haoban.db.pool import pooled, transaction
+from haoban.db.pool import unit_of_work
 from haoban.db.sql import Cte, Param
 from haoban.exchange import access_log, catalog, provenance
 from haoban.exchange import repository as repo
@@ -162,7 +162,7 @@ async def _log_pulls(
             )
         )
     if entries:
-        async with pooled(runtime.pool) as conn:
+        async with unit_of_work(runtime.pool, transaction=False) as conn:
             await repo.append(conn, entries)
 
 
@@ -186,7 +186,7 @@ async def pull(
     items = catalog.all_item_names(sources)
     now = runtime.clock.now()
     if authorised is None:
-        async for conn in transaction(runtime.pool):
+        async with unit_of_work(runtime.pool) as conn:
             grants = await repo.live_grants(conn, citizen_id, purpose)
             sealed = await citizens.sealed_id_number(conn, citizen_id)
         authorised = Authorised(grants=grants, sealed_id_number=sealed)

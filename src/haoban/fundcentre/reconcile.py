@@ -28,7 +28,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from haoban.db.pool import pooled
+from haoban.db.pool import unit_of_work
 from haoban.fundcentre.ports import FundCentre, PostedDebit
 from haoban.ledger import service as ledger
 from haoban.payouts import service as payouts
@@ -117,7 +117,7 @@ def compare(local: list[Instructed], remote: list[PostedDebit], since: datetime)
 async def reconcile(runtime: Runtime, *, since: datetime | None = None) -> Report:
     """One reconciliation over the window (default: the last 35 days) with the runtime's fund centre."""
     start = since or runtime.clock.now() - WINDOW
-    async with pooled(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool, transaction=False) as conn:
         return await reconcile_with(conn, runtime.fund_centre, since=start)
 
 

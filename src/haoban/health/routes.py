@@ -16,9 +16,8 @@ from typing import Literal
 
 import msgspec
 from litestar import Router, get
-from litestar.datastructures import State
 
-from haoban.db.pool import pooled
+from haoban.db.pool import unit_of_work
 from haoban.kit.errors import Unavailable
 from haoban.kit.openapi import PUBLIC, example, problems, success
 from haoban.outbox import service as outbox
@@ -62,7 +61,7 @@ async def live() -> Health:
 async def _database(runtime: Runtime) -> tuple[Check, Check, float | None]:
     """The database, and through it the outbox backlog."""
     try:
-        async with pooled(runtime.pool) as conn:
+        async with unit_of_work(runtime.pool, transaction=False) as conn:
             backlog = await outbox.backlog(conn)
     except Exception:  # any failure means not ready
         log.warning("readiness: the database did not answer", exc_info=True)
@@ -109,8 +108,7 @@ def _face(runtime: Runtime) -> Check:
         **problems(503),
     },
 )
-async def ready(state: State) -> Health:
-    runtime: Runtime = state.runtime
+async def ready(runtime: Runtime) -> Health:
     database, backlog, age = await _database(runtime)
     health = Health(status="ok", database=database, face_engine=_face(runtime), outbox=backlog, outbox_oldest_age_s=age)
     failing = [name for name in ("database", "face_engine", "outbox") if getattr(health, name) != "ok"]

@@ -70,8 +70,7 @@ _FACE_PROBLEMS = problems(400, 401, 413, 422, 423, 429, 503, codes=_FACE_CODES)
 T = TypeVar("T")
 
 
-def _address(request: Request[object, object, State]) -> str:
-    runtime: Runtime = request.app.state.runtime
+def _address(request: Request[object, object, State], runtime: Runtime) -> str:
     return request_address(request, runtime.settings.http.trusted_proxies)
 
 
@@ -112,9 +111,9 @@ async def create_challenge(
     client_id: ClientId,
     conn: Conn,
     request: Request[object, object, State],
-    state: State,
+    runtime: Runtime,
 ) -> Challenge:
-    return await service.create_challenge(conn, state.runtime, client_id, data, address=_address(request))
+    return await service.create_challenge(conn, runtime, client_id, data, address=_address(request, runtime))
 
 
 @post(
@@ -142,10 +141,9 @@ async def register(
     data: Annotated[RegisterRequest, Body(examples=example("register", REGISTER_EXAMPLE))],
     client_id: ClientId,
     request: Request[object, object, State],
-    state: State,
+    runtime: Runtime,
 ) -> Response[AuthTokens]:
-    runtime: Runtime = state.runtime
-    return _answer(request, await flows.register(runtime, client_id, data, address=_address(request)), 201)
+    return _answer(request, await flows.register(runtime, client_id, data, address=_address(request, runtime)), 201)
 
 
 @post(
@@ -162,9 +160,9 @@ async def face_login(
     data: Annotated[FaceLoginRequest, Body(examples=example("login", LOGIN_EXAMPLE))],
     client_id: ClientId,
     request: Request[object, object, State],
-    state: State,
+    runtime: Runtime,
 ) -> Response[AuthTokens]:
-    return _answer(request, await flows.login(state.runtime, client_id, data, address=_address(request)), 200)
+    return _answer(request, await flows.login(runtime, client_id, data, address=_address(request, runtime)), 200)
 
 
 @post(
@@ -185,9 +183,9 @@ async def step_up(  # noqa: PLR0917 (Litestar passes these by name)
     principal: CurrentPrincipal,
     conn: Conn,
     request: Request[object, object, State],
-    state: State,
+    runtime: Runtime,
 ) -> Response[AuthTokens]:
-    outcome = await flows.step_up(conn, state.runtime, principal, client_id, data, address=_address(request))
+    outcome = await flows.step_up(conn, runtime, principal, client_id, data, address=_address(request, runtime))
     return _answer(request, outcome, 200)
 
 
@@ -212,9 +210,9 @@ async def start_otp(
     data: Annotated[OtpStart, Body(examples=example("start", OTP_START_EXAMPLE))],
     conn: Conn,
     request: Request[object, object, State],
-    state: State,
+    runtime: Runtime,
 ) -> OtpStarted:
-    return await codes.start_otp(conn, state.runtime, data, address=_address(request))
+    return await codes.start_otp(conn, runtime, data, address=_address(request, runtime))
 
 
 @post(
@@ -237,9 +235,9 @@ async def verify_otp(
     data: Annotated[OtpVerify, Body(examples=example("verify", OTP_VERIFY_EXAMPLE))],
     conn: Conn,
     request: Request[object, object, State],
-    state: State,
+    runtime: Runtime,
 ) -> Response[AuthTokens]:
-    return _answer(request, await codes.verify_otp(conn, state.runtime, data, address=_address(request)), 200)
+    return _answer(request, await codes.verify_otp(conn, runtime, data, address=_address(request, runtime)), 200)
 
 
 @delete(
@@ -253,8 +251,8 @@ async def verify_otp(
     dependencies=AUTH_DEPENDENCIES,
     responses=problems(401, 404, codes={401: "step_up_required"}),
 )
-async def delete_face(principal: CurrentPrincipal, conn: Conn, state: State) -> None:
-    await flows.withdraw_face(conn, state.runtime, principal)
+async def delete_face(principal: CurrentPrincipal, conn: Conn, runtime: Runtime) -> None:
+    await flows.withdraw_face(conn, runtime, principal)
 
 
 @post(
@@ -280,8 +278,10 @@ async def delete_face(principal: CurrentPrincipal, conn: Conn, state: State) -> 
         **problems(401, 404, codes={401: "step_up_required"}),
     },
 )
-async def allow_face_reenrolment(principal: CurrentPrincipal, conn: Conn, state: State) -> Response[ReenrolmentAllowed]:
-    return Response(await flows.allow_reenrolment(conn, state.runtime, principal), status_code=201, headers=NO_STORE)
+async def allow_face_reenrolment(
+    principal: CurrentPrincipal, conn: Conn, runtime: Runtime
+) -> Response[ReenrolmentAllowed]:
+    return Response(await flows.allow_reenrolment(conn, runtime, principal), status_code=201, headers=NO_STORE)
 
 
 _PHONE_CODES = {401: "step_up_required", 422: "validation_failed", 429: "rate_limited", 503: "service_unavailable"}
@@ -312,9 +312,9 @@ async def start_phone_change(
     principal: CurrentPrincipal,
     conn: Conn,
     request: Request[object, object, State],
-    state: State,
+    runtime: Runtime,
 ) -> Response[PhoneChangeStarted]:
-    started = await codes.start_phone_change(conn, state.runtime, principal, data, address=_address(request))
+    started = await codes.start_phone_change(conn, runtime, principal, data, address=_address(request, runtime))
     return Response(started, status_code=202, headers=NO_STORE)
 
 
@@ -340,9 +340,9 @@ async def confirm_phone_change(
     principal: CurrentPrincipal,
     conn: Conn,
     request: Request[object, object, State],
-    state: State,
+    runtime: Runtime,
 ) -> Response[PhoneChanged]:
-    outcome = await codes.confirm_phone_change(conn, state.runtime, principal, data, address=_address(request))
+    outcome = await codes.confirm_phone_change(conn, runtime, principal, data, address=_address(request, runtime))
     return _answer(request, outcome, 200)
 
 

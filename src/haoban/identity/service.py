@@ -28,7 +28,7 @@ import numpy as np
 from haoban.audit import service as audit
 from haoban.audit.schemas import Actor
 from haoban.citizens import service as citizens
-from haoban.db.pool import transaction
+from haoban.db.pool import unit_of_work
 from haoban.exchange.ports import SourceUnavailable
 from haoban.identity import attestation, throttle
 from haoban.identity import repository as repo
@@ -245,7 +245,7 @@ async def registration_reference(runtime: Runtime, id_number: str, name: str) ->
 
 
 async def enrolled_reference(runtime: Runtime, index: bytes, expected: UUID | None = None) -> Reference:
-    async for conn in transaction(runtime.pool):
+    async with unit_of_work(runtime.pool) as conn:
         citizen_id = await citizens.find_by_id_number(conn, index)
         sealed = await repo.template_of(conn, citizen_id) if citizen_id is not None else None
     if citizen_id is None or (expected is not None and citizen_id != expected):
@@ -347,7 +347,7 @@ async def verify_face(
         events.emit("face_verified", code=exc.code, flow=attempt.purpose)
         raise
     outcome: AuthTokens | AppError = _uniform_failure()
-    async for conn in transaction(runtime.pool):
+    async with unit_of_work(runtime.pool) as conn:
         verdict, state, prior = await _settle(runtime, conn, attempt=attempt, index=index, result=result, ref=ref)
         if verdict == "success":
             outcome = await on_success(conn, ref)

@@ -74,12 +74,11 @@ async def upload_material(
     *,
     principal: CurrentPrincipal,
     conn: Conn,
-    state: State,
+    runtime: Runtime,
     request: Request[object, object, State],
     application_id: FromPath[UUID],
     code: Annotated[str, QueryParameter(name="code", pattern=r"^[a-z][a-z0-9_]*$", max_length=64)],
 ) -> Response[Uploaded]:
-    runtime: Runtime = state.runtime
     require_scope(principal, WRITE)
     outcome = await service.upload(
         conn,
@@ -135,7 +134,7 @@ async def list_materials(principal: CurrentPrincipal, conn: Conn, application_id
 async def accept_application(
     principal: CurrentPrincipal,
     conn: Conn,
-    state: State,
+    runtime: Runtime,
     application_id: FromPath[UUID],
     data: Annotated[
         AcceptanceCreate,
@@ -147,7 +146,6 @@ async def accept_application(
         ),
     ],
 ) -> Acceptance:
-    runtime: Runtime = state.runtime
     require_scope(principal, WRITE)
     if is_delegated(principal):
         raise Forbidden("Letters are signed in the citizen's own app.")

@@ -1,4 +1,4 @@
-"""SQL for mini-program bindings, binding tickets and the sandbox platform's codes."""
+"""SQL for mini-program bindings and binding tickets."""
 
 from __future__ import annotations
 
@@ -79,41 +79,3 @@ async def use_ticket(conn: asyncpg.Connection, ticket_hmac: bytes, citizen_id: U
         at,
         citizen_id,
     )
-
-
-# --- sandbox platform ----------------------------------------------------------
-
-
-async def insert_sandbox_code(
-    db: asyncpg.Pool | asyncpg.Connection,
-    *,
-    code_hmac: bytes,
-    identity: PlatformIdentity,
-    created_at: datetime,
-    expires_at: datetime,
-) -> None:
-    await db.execute(
-        "INSERT INTO sandbox_miniprogram_codes (code_hmac, platform, open_id, union_id, created_at, expires_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6)",
-        code_hmac,
-        identity.platform,
-        identity.open_id,
-        identity.union_id,
-        created_at,
-        expires_at,
-    )
-
-
-async def spend_sandbox_code(
-    db: asyncpg.Pool | asyncpg.Connection, *, code_hmac: bytes, platform: str, now: datetime
-) -> PlatformIdentity | None:
-    """Mark the code used if it is this platform's, unused and unexpired; one winner under concurrency."""
-    row = await db.fetchrow(
-        "UPDATE sandbox_miniprogram_codes SET used_at = $3"
-        " WHERE code_hmac = $1 AND platform = $2 AND used_at IS NULL AND expires_at > $3"
-        " RETURNING platform, open_id, union_id",
-        code_hmac,
-        platform,
-        now,
-    )
-    return PlatformIdentity(**dict(row)) if row else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Router, post
-from litestar.datastructures import CacheControlHeader, State
+from litestar.datastructures import CacheControlHeader
 from litestar.params import Body, FromPath
 
 from haoban.kit.errors import NotFound
@@ -92,9 +92,8 @@ async def miniprogram_login(
             )
         ),
     ],
-    state: State,
+    runtime: Runtime,
 ) -> MiniProgramLogin:
-    runtime: Runtime = state.runtime
     return await service.exchange_code(runtime, platform_named(platform), data.code, data.ticket_challenge)
 
 

@@ -28,7 +28,7 @@ import asyncpg
 
 from haoban.audit import service as audit
 from haoban.audit.schemas import Actor
-from haoban.db.pool import transaction
+from haoban.db.pool import unit_of_work
 from haoban.identity.service import issue_tokens
 from haoban.kit.crypto import keyed_hash
 from haoban.kit.errors import AppError, Conflict, NotFound, Unauthorized, Unavailable
@@ -120,12 +120,8 @@ async def exchange_code(runtime: Runtime, platform: str, code: str, ticket_chall
         raise _map(exc) from exc
     if identity.platform != platform:  # an adapter bug must not cross platforms
         raise PlatformError("The mini-program platform answered for another platform.")
-    result: MiniProgramLogin | None = None
-    async for conn in transaction(runtime.pool):
-        result = await _decide(conn, runtime, identity, ticket_challenge)
-    if result is None:  # unreachable: the loop body runs once
-        raise RuntimeError("no outcome")
-    return result
+    async with unit_of_work(runtime.pool) as conn:
+        return await _decide(conn, runtime, identity, ticket_challenge)
 
 
 async def _decide(

@@ -69,8 +69,7 @@ async def _calling_client(
     },
     cache=False,
 )
-async def openid_configuration(state: State) -> ProviderMetadata:
-    runtime: Runtime = state.runtime
+async def openid_configuration(runtime: Runtime) -> ProviderMetadata:
     return provider_metadata(runtime.settings.security.issuer)
 
 
@@ -87,8 +86,7 @@ async def openid_configuration(state: State) -> ProviderMetadata:
     },
     cache=False,
 )
-async def oauth_authorization_server(state: State) -> ProviderMetadata:
-    runtime: Runtime = state.runtime
+async def oauth_authorization_server(runtime: Runtime) -> ProviderMetadata:
     return provider_metadata(runtime.settings.security.issuer)
 
 
@@ -115,10 +113,9 @@ async def oauth_authorization_server(state: State) -> ProviderMetadata:
 async def push_authorization_request(
     data: Annotated[Form, Body(media_type=RequestEncodingType.URL_ENCODED, examples=example("PAR", examples.PAR_FORM))],
     conn: Conn,
-    state: State,
+    runtime: Runtime,
     request: Request[object, object, State],
 ) -> Response[ParResponse]:
-    runtime: Runtime = state.runtime
     params = single_valued(data)
     client = await _calling_client(conn, runtime, request, params)
     body = await par.push(
@@ -147,9 +144,8 @@ async def describe_authorization_request(
     client_id: Annotated[str, QueryParameter(name="client_id", min_length=3, max_length=64)],
     request_uri: Annotated[str, QueryParameter(name="request_uri", min_length=40, max_length=120)],
     conn: Conn,
-    state: State,
+    runtime: Runtime,
 ) -> AuthorizationView:
-    runtime: Runtime = state.runtime
     return await authorize.describe(
         conn,
         client_id=client_id,
@@ -181,9 +177,8 @@ async def decide_authorization(
     data: Annotated[AuthorizationDecision, Body(examples=example("approve", examples.DECISION))],
     principal: CurrentPrincipal,
     conn: Conn,
-    state: State,
+    runtime: Runtime,
 ) -> AuthorizationRedirect:
-    runtime: Runtime = state.runtime
     target = await authorize.decide(
         conn, principal=principal, runtime=runtime, request_uri=data.request_uri, approve=data.decision == "approve"
     )
@@ -221,9 +216,8 @@ async def withdraw_authorization(
     client_id: Annotated[str, PathParameter(min_length=3, max_length=64)],
     principal: CurrentPrincipal,
     conn: Conn,
-    state: State,
+    runtime: Runtime,
 ) -> None:
-    runtime: Runtime = state.runtime
     await authorize.withdraw(conn, runtime, principal=principal, client_id=client_id)
 
 
@@ -250,10 +244,9 @@ async def oauth_token(
         Form, Body(media_type=RequestEncodingType.URL_ENCODED, examples=example("code", examples.TOKEN_FORM))
     ],
     conn: Conn,
-    state: State,
+    runtime: Runtime,
     request: Request[object, object, State],
 ) -> Response[OAuthTokenResponse]:
-    runtime: Runtime = state.runtime
     params = single_valued(data)
     client = await _calling_client(conn, runtime, request, params)
     result = await token.exchange(conn, runtime, client, params)
@@ -283,10 +276,9 @@ async def oauth_revoke(
         Form, Body(media_type=RequestEncodingType.URL_ENCODED, examples=example("refresh token", examples.REVOKE_FORM))
     ],
     conn: Conn,
-    state: State,
+    runtime: Runtime,
     request: Request[object, object, State],
 ) -> Response[str]:
-    runtime: Runtime = state.runtime
     params = single_valued(data)
     client = await _calling_client(conn, runtime, request, params)
     if not params.get("token"):
@@ -321,10 +313,9 @@ async def oauth_introspect(
         Form, Body(media_type=RequestEncodingType.URL_ENCODED, examples=example("token", examples.INTROSPECT_FORM))
     ],
     conn: Conn,
-    state: State,
+    runtime: Runtime,
     request: Request[object, object, State],
 ) -> Response[Introspection]:
-    runtime: Runtime = state.runtime
     params = single_valued(data)
     client = await _calling_client(conn, runtime, request, params, require_confidential=True)
     if not params.get("token"):
@@ -349,8 +340,7 @@ async def oauth_introspect(
     responses={**success(200, UserInfo, "Claims", example("verified", examples.USERINFO)), **problems(401, 403)},
     cache=False,
 )
-async def oauth_userinfo(principal: CurrentPrincipal, state: State) -> Response[UserInfo]:
-    runtime: Runtime = state.runtime
+async def oauth_userinfo(principal: CurrentPrincipal, runtime: Runtime) -> Response[UserInfo]:
     info = await userinfo.userinfo(runtime, principal)
     return Response(info, status_code=200, headers=NO_STORE)
 
@@ -387,7 +377,7 @@ def _logged_out(outcome: logout.LogoutOutcome) -> Response[LoggedOut]:
 )
 async def end_session(
     conn: Conn,
-    state: State,
+    runtime: Runtime,
     *,
     id_token_hint: Annotated[str | None, QueryParameter(description="An ID token this provider issued")] = None,
     client_id: Annotated[str | None, QueryParameter(description="The client; must be the hint's audience")] = None,
@@ -399,7 +389,6 @@ async def end_session(
     ] = None,
     ui_locales: Annotated[str | None, QueryParameter(description="Ignored (no page is shown)")] = None,
 ) -> Response[LoggedOut]:
-    runtime: Runtime = state.runtime
     given = {
         "id_token_hint": id_token_hint,
         "client_id": client_id,
@@ -425,9 +414,8 @@ async def end_session_post(
         Form, Body(media_type=RequestEncodingType.URL_ENCODED, examples=example("logout", examples.LOGOUT_FORM))
     ],
     conn: Conn,
-    state: State,
+    runtime: Runtime,
 ) -> Response[LoggedOut]:
-    runtime: Runtime = state.runtime
     return _logged_out(await logout.end_session(conn, runtime, single_valued(data)))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from haoban.citizens import service as citizens
-from haoban.db.pool import transaction
+from haoban.db.pool import unit_of_work
 from haoban.identity.stepup import FACE_ACR
 from haoban.oauth import profile
 from haoban.oauth.idtoken import pairwise_sub
@@ -16,12 +16,10 @@ from haoban.tokens.schemas import Principal
 
 async def _verified(runtime: Runtime, principal: Principal) -> bool:
     """Face-verified at approval, and the account has an ID number bound."""
-    verified = False
-    async for conn in transaction(runtime.pool):
+    async with unit_of_work(runtime.pool) as conn:
         bound = await citizens.sealed_id_number(conn, principal.citizen_id) is not None
         grant = await tokens.get_family(conn, principal.session_id)  # how the citizen verified at approval
-        verified = bound and grant is not None and grant.acr == FACE_ACR
-    return verified
+    return bound and grant is not None and grant.acr == FACE_ACR
 
 
 async def userinfo(runtime: Runtime, principal: Principal) -> UserInfo:

@@ -13,7 +13,6 @@ Values read at scrape time (pool, breakers, payouts, outbox) are passed to
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator, Mapping
 from typing import NamedTuple
 
@@ -34,7 +33,6 @@ MEDIA_TYPE = "text/plain; version=0.0.4"  # Litestar appends "; charset=utf-8" t
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 UNMATCHED = "<unmatched>"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 # `_created` series double every counter and no dashboard here reads them.
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -56,15 +54,12 @@ class _Families(Collector):
         yield from self._families
 
 
-def multiprocess_dir() -> str | None:
-    return os.environ.get(MULTIPROC_ENV) or None
-
-
 class Metrics:
     """Request, pool and business metrics of one app."""
 
-    def __init__(self, *, multiprocess: bool | None = None) -> None:
-        self.multiprocess = multiprocess_dir() is not None if multiprocess is None else multiprocess
+    def __init__(self, *, multiprocess: bool = False) -> None:
+        """`multiprocess`: several workers share PROMETHEUS_MULTIPROC_DIR (`ObservabilitySettings.multiprocess_dir`)."""
+        self.multiprocess = multiprocess
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.requests = Counter(

@@ -49,8 +49,7 @@ def check_metrics_access(access: ObservabilitySettings, authorization: str | Non
     responses=problems(401, 404, codes={401: "unauthorized"}),
     media_type=MEDIA_TYPE,
 )
-async def metrics(request: Request[Any, Any, Any], state: State) -> str:
+async def metrics(request: Request[Any, Any, Any], state: State, runtime: Runtime) -> str:
     check_metrics_access(state.observability, request.headers.get("authorization"))
     registry: Metrics = state.metrics
-    runtime: Runtime = state.runtime
     return registry.render(pool_stats(runtime), await families(runtime))

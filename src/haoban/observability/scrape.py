@@ -13,7 +13,7 @@ from typing import Any
 
 from prometheus_client.core import Metric
 
-from haoban.db.pool import pooled
+from haoban.db.pool import unit_of_work
 from haoban.exchange.breaker import CircuitBreaker, State
 from haoban.kit.errors import Unavailable
 from haoban.observability.metrics import PoolStats, gauge
@@ -76,7 +76,7 @@ async def families(runtime: Runtime) -> list[Metric]:
     ]
     ok = 0.0
     try:
-        async with pooled(runtime.pool) as conn, conn.transaction(readonly=True):
+        async with unit_of_work(runtime.pool, transaction=False) as conn, conn.transaction(readonly=True):
             await conn.execute(f"SET LOCAL statement_timeout = {_TIMEOUT_S * 1000}")
             counts = {c.status: c.count for c in await payouts.open_counts(conn)}
             backlog = await outbox.backlog(conn)

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 
 from haoban.db.batch import Batch
-from haoban.db.pool import atomic
 from haoban.db.sql import Cte, Param
 from haoban.outbox import repository as repo
 from haoban.outbox.repository import OutboxRow
@@ -41,10 +40,6 @@ async def release(conn: asyncpg.Connection, *, kind: str, ref: str, available_at
 
 async def get(conn: asyncpg.Connection, *, kind: str, ref: str) -> OutboxRow | None:
     return await repo.get(conn, kind=kind, ref=ref)
-
-
-short_transaction = atomic
-"""One pooled connection in one transaction, for background work between bank calls (`db.pool.atomic`)."""
 
 
 async def backlog(conn: asyncpg.Connection) -> repo.Backlog:

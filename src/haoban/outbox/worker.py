@@ -6,7 +6,9 @@ after the lease; handlers therefore must be safe to run twice. Several workers
 (processes or `serve` workers) can run at once: `FOR UPDATE SKIP LOCKED` keeps
 them off each other's rows.
 
-Kinds with a batch handler (`wiring.batch_handlers()`, e.g. notifications) get
+The worker runs only the kinds it is handed: the composition root builds the
+table (`haoban.root.outbox_handlers`), so the outbox knows no other slice.
+Kinds with a batch handler (`root.outbox_batch_handlers()`, e.g. notifications) get
 all their claimed rows of a round in one call and are marked done with one
 statement; a failure reschedules every row of that call. Other kinds (the bank)
 run one row per call.
@@ -24,10 +26,10 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
-from haoban.db.pool import pooled
+from haoban.db.pool import unit_of_work
 from haoban.outbox import repository as repo
 from haoban.outbox.repository import OutboxItem
-from haoban.outbox.service import BatchHandler, Handler, short_transaction
+from haoban.outbox.service import BatchHandler, Handler
 from haoban.outbox.settings import WorkerSettings
 
 if TYPE_CHECKING:
@@ -42,18 +44,6 @@ def backoff(attempts: int, settings: WorkerSettings, *, jitter: float | None = N
     delay = min(settings.backoff_base_ms / 1000 * 2 ** min(max(attempts - 1, 0), 30), settings.backoff_max_s)
     factor = _rng.uniform(0.5, 1.0) if jitter is None else jitter
     return timedelta(seconds=delay * factor)
-
-
-def _handlers() -> dict[str, Handler]:
-    from haoban.outbox.wiring import handlers  # noqa: PLC0415 (wiring imports the domains)
-
-    return handlers()
-
-
-def _batch_handlers() -> dict[str, BatchHandler]:
-    from haoban.outbox.wiring import batch_handlers  # noqa: PLC0415 (wiring imports the domains)
-
-    return batch_handlers()
 
 
 async def run_item(
@@ -102,7 +92,7 @@ async def run_batch(
 async def claim_one(runtime: Runtime, *, kind: str, ref: str, settings: WorkerSettings) -> OutboxItem | None:
     """Claim one named row now (used to run a payout within the request instead of waiting for the worker)."""
     now = runtime.clock.now()
-    async with pooled(runtime.pool) as conn:  # one statement: its own transaction
+    async with unit_of_work(runtime.pool, transaction=False) as conn:  # one statement: its own transaction
         return await repo.claim_one(
             conn, kind=kind, ref=ref, now=now, lease_until=now + timedelta(seconds=settings.lease_s)
         )
@@ -113,22 +103,19 @@ class Worker:
         self,
         runtime: Runtime,
         settings: WorkerSettings,
-        handlers: Mapping[str, Handler] | None = None,
+        handlers: Mapping[str, Handler],
         batch_handlers: Mapping[str, BatchHandler] | None = None,
     ) -> None:
-        """Without `handlers`, every kind from `wiring`; with them, only those (plus any `batch_handlers`)."""
+        """Runs the kinds in `handlers`, and those in `batch_handlers` a round's rows at a time."""
         self.runtime = runtime
         self.settings = settings
-        self.handlers = dict(handlers) if handlers is not None else _handlers()
-        if batch_handlers is not None:
-            self.batch_handlers = dict(batch_handlers)
-        else:
-            self.batch_handlers = _batch_handlers() if handlers is None else {}
+        self.handlers = dict(handlers)
+        self.batch_handlers = dict(batch_handlers or {})
 
     async def run_once(self) -> int:
         """Claim one batch and run it; returns how many rows were claimed."""
         now = self.runtime.clock.now()
-        async with short_transaction(self.runtime.pool) as conn:
+        async with unit_of_work(self.runtime.pool) as conn:
             items = await repo.claim_due(
                 conn, now=now, lease_until=now + timedelta(seconds=self.settings.lease_s), limit=self.settings.batch
             )
@@ -174,12 +161,17 @@ class Worker:
 
 
 @asynccontextmanager
-async def running_worker(runtime: Runtime, settings: WorkerSettings) -> AsyncIterator[Worker | None]:
+async def running_worker(
+    runtime: Runtime,
+    settings: WorkerSettings,
+    handlers: Mapping[str, Handler],
+    batch_handlers: Mapping[str, BatchHandler] | None = None,
+) -> AsyncIterator[Worker | None]:
     """Run the worker in the background for the life of the block (the app lifespan)."""
     if not settings.enabled:
         yield None
         return
-    worker = Worker(runtime, settings)
+    worker = Worker(runtime, settings, handlers, batch_handlers)
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop), name="outbox-worker")
     try:

@@ -16,7 +16,6 @@ from uuid import UUID
 
 import msgspec
 from litestar import Request, Router, post
-from litestar.datastructures import State
 
 from haoban.audit.schemas import Actor
 from haoban.kit.errors import Conflict, NotFound, Unauthorized, ValidationFailed
@@ -80,8 +79,7 @@ _EXAMPLE_BODY = {
         **problems(401, 404, 409, 422, codes={401: "bank_signature_invalid", 409: "bank_mismatch"}),
     },
 )
-async def bank_callback(request: Request[Any, Any, Any], state: State) -> CallbackReceipt:
-    runtime: Runtime = state.runtime
+async def bank_callback(request: Request[Any, Any, Any], runtime: Runtime) -> CallbackReceipt:
     settings = runtime.settings.bank
     if not settings.base_url or not settings.secret:
         raise NotFound("No bank is configured here.")

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from haoban.audit.schemas import Actor
+from haoban.db.pool import unit_of_work
 from haoban.ledger import service as ledger
-from haoban.outbox.service import short_transaction
 from haoban.payouts import repository as repo
 from haoban.payouts.ports import BankTimeout, BankUnavailable
 from haoban.payouts.schemas import ReconcileReport
@@ -28,13 +28,13 @@ async def reconcile(runtime: Runtime, *, actor: Actor = WORKER) -> ReconcileRepo
     A payout that was `sent` is looked up first and transferred again (same
     payout id) only when the bank never got it; a `requested` one is sent.
     """
-    async with short_transaction(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         ids = await repo.open_ids(conn)
     results: list[Attempt | None] = []
     for start in range(0, len(ids), _CONCURRENCY):
         chunk = ids[start : start + _CONCURRENCY]
         results += await asyncio.gather(*(_one(runtime, payout_id, actor) for payout_id in chunk))
-    async with short_transaction(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         unbalanced = await ledger.unbalanced_groups(conn)
     done = [r for r in results if r is not None]
     return ReconcileReport(

@@ -20,7 +20,7 @@ import msgspec
 
 from haoban.audit.schemas import Actor
 from haoban.db.batch import Batch, refused
-from haoban.db.pool import pooled
+from haoban.db.pool import unit_of_work
 from haoban.db.sql import Cte, Template
 from haoban.kit.crypto import FieldCipher
 from haoban.kit.errors import Conflict, FieldError, ValidationFailed
@@ -243,7 +243,7 @@ async def events(conn: asyncpg.Connection, payout_id: UUID) -> list[PayoutEvent]
 
 
 async def _current(runtime: Runtime, payout_id: UUID) -> PayoutView:
-    async with pooled(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool, transaction=False) as conn:
         found = await get(conn, payout_id)
     if found is None:
         raise LookupError(f"no payout {payout_id}")
@@ -302,7 +302,7 @@ async def _send(runtime: Runtime, claim: Claim) -> str | None:
     except Exception as exc:  # noqa: BLE001 (any failure: the worker retries with backoff)
         retry_at = runtime.clock.now() + backoff(1, runtime.outbox)
         log.warning("payout %s: send failed (%s); the worker retries at %s", payout_id, type(exc).__name__, retry_at)
-        async with pooled(runtime.pool) as conn:
+        async with unit_of_work(runtime.pool, transaction=False) as conn:
             await outbox.release(
                 conn, kind=SEND_KIND, ref=str(payout_id), available_at=retry_at, error=f"{type(exc).__name__}: {exc}"
             )

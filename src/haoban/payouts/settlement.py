@@ -19,13 +19,12 @@ import msgspec
 
 from haoban.audit.schemas import Actor
 from haoban.db.batch import Batch
-from haoban.db.pool import pooled
+from haoban.db.pool import unit_of_work
 from haoban.kit import events
 from haoban.kit.masking import mask_ref
 from haoban.ledger import service as ledger
 from haoban.ledger.rules import CLEARING, SETTLEMENT, member_account, move
 from haoban.outbox import complete, enqueue
-from haoban.outbox.service import short_transaction
 from haoban.payouts import repository as repo
 from haoban.payouts.ports import BankTransfer, BankUnavailable
 from haoban.payouts.repository import PayoutRow
@@ -71,7 +70,7 @@ async def attempt(runtime: Runtime, payout_id: UUID, *, actor: Actor = WORKER) -
     if not getattr(bank, "configured", True):
         raise BankUnavailable("no bank is configured")
     now = runtime.clock.now()
-    async with short_transaction(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         before = await repo.start_attempt(conn, payout_id, now)
         if before is None:
             missing = await repo.get(conn, payout_id) is None
@@ -103,9 +102,9 @@ async def record_answer(
     """Apply a final answer from the bank (a transfer result, a status lookup or a callback)."""
     now = runtime.clock.now()
     if answer.status == "settled":
-        async with pooled(runtime.pool) as conn:
+        async with unit_of_work(runtime.pool, transaction=False) as conn:
             return await _settle(conn, runtime, answer, actor=actor, at=now)
-    async with short_transaction(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         row = await repo.get(conn, answer.payout_id, lock=True)
         if row is None:
             return "not_found"

@@ -20,7 +20,7 @@ import msgspec
 import yaml
 
 from haoban.db.migrations import MigrationError
-from haoban.db.pool import pooled
+from haoban.db.pool import unit_of_work
 from haoban.kit.errors import Unavailable
 from haoban.rules import repository as repo
 from haoban.rules.engine import CompiledRuleSet, compile_rule_set, document_sha256
@@ -118,7 +118,7 @@ class InEffect:
         hit = self._seen.get((service_code, on))
         if hit is not None and now - hit[0] < self._ttl_s:
             return hit[1]
-        async with pooled(pool) as conn:
+        async with unit_of_work(pool, transaction=False) as conn:
             found = await rule_set_for(conn, service_code, on)
         self._seen[(service_code, on)] = (now, found)
         return found

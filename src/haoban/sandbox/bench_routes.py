@@ -15,7 +15,6 @@ from uuid import UUID, uuid4
 
 import msgspec
 from litestar import Router, post
-from litestar.datastructures import State
 from litestar.params import Body
 
 from haoban.deps import Conn
@@ -59,9 +58,8 @@ async def raw_withdrawal(
         Body(examples=example("one yuan", {"citizen_id": _CITIZEN, "amount_fen": 100})),
     ],
     conn: Conn,
-    state: State,
+    runtime: Runtime,
 ) -> RawWithdrawal:
-    runtime: Runtime = state.runtime
     group_id = await ledger.post_group(
         conn,
         kind="payout",

@@ -10,7 +10,6 @@ from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
 from jwt.algorithms import ECAlgorithm
 from jwt.exceptions import InvalidKeyError
 from litestar import Response, Router, get, post
-from litestar.datastructures import State
 from litestar.params import Body, QueryParameter
 
 from haoban.citizens import service as citizens
@@ -65,9 +64,8 @@ async def tokens_for(
         ),
     ],
     conn: Conn,
-    state: State,
+    runtime: Runtime,
 ) -> Response[TokenPair]:
-    runtime: Runtime = state.runtime
     citizen_id = await citizens.find_by_id_number(conn, runtime.vault.index(data.id_number))
     if citizen_id is None:
         raise NotFound("No citizen account is registered with this ID number.")
@@ -89,7 +87,7 @@ async def register_client(
         Body(examples=example("demo app", {"client_id": "my-app", "name": "My app", "attestation": "optional"})),
     ],
     conn: Conn,
-    state: State,
+    runtime: Runtime,
 ) -> None:
     if data.attestation_jwk is not None:
         if why := jwk_problem(data.attestation_jwk):
@@ -98,7 +96,7 @@ async def register_client(
         raise ValidationFailed(
             errors=[FieldError(field="attestation_jwk", reason="an EC P-256 public JWK is required")]
         )
-    await register_app_client(conn, state.runtime, data)
+    await register_app_client(conn, runtime, data)
 
 
 def jwk_problem(jwk: dict[str, Any]) -> str | None:

@@ -47,9 +47,8 @@ async def set_source_fault(
     source: FromPath[SourceName],
     data: Annotated[SourceFault, Body(examples=example("slow, flaky", _FAULT))],
     conn: Conn,
-    state: State,
+    runtime: Runtime,
 ) -> SourceFault:
-    runtime: Runtime = state.runtime
     now = runtime.clock.now()
     await repo.set_source_fault(conn, source, data, now)
     await audit.record(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Router, post
-from litestar.datastructures import State
 from litestar.params import Body, FromPath
 
 from haoban.kit.errors import NotFound
@@ -42,9 +41,8 @@ SANDBOX_CODE_EXAMPLE = {
 async def mint_code(
     platform: FromPath[str],
     data: Annotated[SandboxCodeCreate, Body(examples=example("tester", {"open_id": "o6_bmjrPTlm6_2sgVt7hMZOPfL2M"}))],
-    state: State,
+    runtime: Runtime,
 ) -> SandboxCode:
-    runtime: Runtime = state.runtime
     port = runtime.miniprogram_platforms.get(platform_named(platform))
     if not isinstance(port, SandboxPlatform):
         raise NotFound("This platform is not the sandbox platform here.")

@@ -6,7 +6,6 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Response, Router, post
-from litestar.datastructures import State
 from litestar.params import Body, FromPath
 
 from haoban.deps import Conn
@@ -43,9 +42,8 @@ _PAIR_EXAMPLE = {
 async def create_citizen(
     data: Annotated[TestCitizenCreate, Body(examples=example("new test citizen", {}))],
     conn: Conn,
-    state: State,
+    runtime: Runtime,
 ) -> Response[TestCitizen]:
-    runtime: Runtime = state.runtime
     result = await service.create_test_citizen(conn, runtime, data)
     return Response(result, status_code=201 if result.created else 200)
 
@@ -67,9 +65,8 @@ async def mint_tokens(
     citizen_id: FromPath[UUID],
     data: Annotated[TestTokenCreate, Body(examples=example("openid scope", {"scope": ["openid", "profile"]}))],
     conn: Conn,
-    state: State,
+    runtime: Runtime,
 ) -> Response[TokenPair]:
-    runtime: Runtime = state.runtime
     pair = await service.mint_test_tokens(conn, runtime, citizen_id, data)
     return Response(pair, status_code=201, headers={"Cache-Control": "no-store"})
 

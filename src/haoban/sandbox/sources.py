@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Response, Router, post
-from litestar.datastructures import State
 from litestar.params import Body
 
 from haoban.deps import Conn
@@ -64,8 +63,7 @@ def _body(source: SourceName) -> Any:
     return Body(examples=example(f"a {source} record", RECORD_EXAMPLES[source]))
 
 
-async def _put(state: State, conn: Conn, source: SourceName, key: str, rec: SourceRecord) -> Response[Upserted]:
-    runtime: Runtime = state.runtime
+async def _put(runtime: Runtime, conn: Conn, source: SourceName, key: str, rec: SourceRecord) -> Response[Upserted]:
     created = await ingest.put(conn, source, rec, by="sandbox", actor=SANDBOX_ACTOR, now=runtime.clock.now())
     return Response(Upserted(source=source, key=key, created=created), status_code=201 if created else 200)
 
@@ -80,8 +78,10 @@ async def _put(state: State, conn: Conn, source: SourceName, key: str, rec: Sour
     responses=_responses("identity"),
     request_max_body_size=IDENTITY_MAX_BODY,
 )
-async def put_identity(data: Annotated[IdentityIn, _body("identity")], conn: Conn, state: State) -> Response[Upserted]:
-    return await _put(state, conn, "identity", data.id_number, data)
+async def put_identity(
+    data: Annotated[IdentityIn, _body("identity")], conn: Conn, runtime: Runtime
+) -> Response[Upserted]:
+    return await _put(runtime, conn, "identity", data.id_number, data)
 
 
 @post(
@@ -93,9 +93,9 @@ async def put_identity(data: Annotated[IdentityIn, _body("identity")], conn: Con
     responses=_responses("household"),
 )
 async def put_household(
-    data: Annotated[HouseholdIn, _body("household")], conn: Conn, state: State
+    data: Annotated[HouseholdIn, _body("household")], conn: Conn, runtime: Runtime
 ) -> Response[Upserted]:
-    return await _put(state, conn, "household", data.household_no, data)
+    return await _put(runtime, conn, "household", data.household_no, data)
 
 
 @post(
@@ -108,9 +108,9 @@ async def put_household(
     responses=_responses("housing_fund"),
 )
 async def put_fund_account(
-    data: Annotated[HousingFundIn, _body("housing_fund")], conn: Conn, state: State
+    data: Annotated[HousingFundIn, _body("housing_fund")], conn: Conn, runtime: Runtime
 ) -> Response[Upserted]:
-    return await _put(state, conn, "housing_fund", data.account_no, data)
+    return await _put(runtime, conn, "housing_fund", data.account_no, data)
 
 
 @post(
@@ -120,8 +120,10 @@ async def put_fund_account(
     description=_DESCRIPTION.format(what="property") + " Owners not listed are removed from the property.",
     responses=_responses("estate"),
 )
-async def put_property(data: Annotated[PropertyIn, _body("estate")], conn: Conn, state: State) -> Response[Upserted]:
-    return await _put(state, conn, "estate", data.certificate_no, data)
+async def put_property(
+    data: Annotated[PropertyIn, _body("estate")], conn: Conn, runtime: Runtime
+) -> Response[Upserted]:
+    return await _put(runtime, conn, "estate", data.certificate_no, data)
 
 
 @post(
@@ -132,8 +134,10 @@ async def put_property(data: Annotated[PropertyIn, _body("estate")], conn: Conn,
     + " `married` needs the spouse and `registered_on`; `unmarried` allows none of them.",
     responses=_responses("marriage"),
 )
-async def put_marriage(data: Annotated[MarriageIn, _body("marriage")], conn: Conn, state: State) -> Response[Upserted]:
-    return await _put(state, conn, "marriage", data.id_number, data)
+async def put_marriage(
+    data: Annotated[MarriageIn, _body("marriage")], conn: Conn, runtime: Runtime
+) -> Response[Upserted]:
+    return await _put(runtime, conn, "marriage", data.id_number, data)
 
 
 @post(
@@ -144,9 +148,9 @@ async def put_marriage(data: Annotated[MarriageIn, _body("marriage")], conn: Con
     responses=_responses("social_security"),
 )
 async def put_social_security(
-    data: Annotated[SocialSecurityIn, _body("social_security")], conn: Conn, state: State
+    data: Annotated[SocialSecurityIn, _body("social_security")], conn: Conn, runtime: Runtime
 ) -> Response[Upserted]:
-    return await _put(state, conn, "social_security", data.id_number, data)
+    return await _put(runtime, conn, "social_security", data.id_number, data)
 
 
 router = Router(

@@ -14,8 +14,8 @@ import asyncpg
 
 from haoban.kit.clock import Clock
 from haoban.kit.crypto import keyed_hash
-from haoban.miniprogram import repository as repo
 from haoban.miniprogram.ports import CodeRejected, Platform, PlatformIdentity, PlatformUnavailable
+from haoban.simulators import miniprogram_repository as repo
 
 CODE_TTL = timedelta(minutes=5)
 

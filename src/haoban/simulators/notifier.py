@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import asyncpg
 
 from haoban.kit.clock import Clock
-from haoban.notifications import repository as repo
+from haoban.notifications import service as repo
 from haoban.notifications.ports import Message, NotifierUnavailable
 
 

@@ -63,10 +63,9 @@ def _problem(request: Request[object, object, State], error: AppError) -> Respon
 async def staff_login(
     data: Annotated[StaffLogin, Body(examples=example("sign in", LOGIN_REQUEST))],
     conn: Conn,
-    state: State,
+    runtime: Runtime,
     request: Request[object, object, State],
 ) -> Response[StaffToken]:
-    runtime: Runtime = state.runtime
     address = request_address(request, runtime.settings.http.trusted_proxies)
     outcome = await service.login(conn, runtime, data, address=address)
     if isinstance(outcome, AppError):  # returned so the failure count commits
@@ -115,9 +114,8 @@ async def staff_queue(
     },
 )
 async def staff_get_application(
-    staff: CurrentStaff, conn: Conn, state: State, application_id: FromPath[UUID]
+    staff: CurrentStaff, conn: Conn, runtime: Runtime, application_id: FromPath[UUID]
 ) -> StaffApplication:
-    runtime: Runtime = state.runtime
     return await lane.application(conn, staff, application_id, now=runtime.clock.now())
 
 
@@ -145,12 +143,11 @@ async def staff_decide(
     *,
     staff: CurrentStaff,
     conn: Conn,
-    state: State,
+    runtime: Runtime,
     request: Request[object, object, State],
     application_id: FromPath[UUID],
     data: Annotated[DecisionCreate, Body(examples=example("approve", DECISION_REQUEST))],
 ) -> Response[DecisionResult]:
-    runtime: Runtime = state.runtime
     outcome = await lane.decide(
         conn,
         staff,

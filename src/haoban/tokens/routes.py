@@ -52,8 +52,7 @@ _JWKS_EXAMPLE = {
     responses={**success(200, Jwks, "The JSON Web Key Set", example("one active key", _JWKS_EXAMPLE)), **problems()},
     cache=False,
 )
-async def jwks(state: State) -> Jwks:
-    runtime: Runtime = state.runtime
+async def jwks(runtime: Runtime) -> Jwks:
     return Jwks(keys=await runtime.keyring.jwks(runtime.pool))
 
 
@@ -79,10 +78,9 @@ async def refresh(
         Body(examples=example("refresh", {"refresh_token": "hbr_x0m1Yf3kQ2bq8Jw7W2VZ0ZxRk7h0qB9Uu4n2b5cF1sE"})),
     ],
     conn: Conn,
-    state: State,
+    runtime: Runtime,
     request: Request[object, object, State],
 ) -> Response[TokenPair]:
-    runtime: Runtime = state.runtime
     result = await runtime.tokens.refresh(conn, data.refresh_token)
     if isinstance(result, InvalidGrant):
         # Returned, not raised: the reuse revocation must commit.
@@ -104,8 +102,7 @@ async def refresh(
     dependencies=AUTH_DEPENDENCIES,
     responses=problems(401),
 )
-async def logout(principal: CurrentPrincipal, conn: Conn, state: State) -> None:
-    runtime: Runtime = state.runtime
+async def logout(principal: CurrentPrincipal, conn: Conn, runtime: Runtime) -> None:
     await runtime.tokens.revoke_session(conn, principal, reason="logout")
 
 

@@ -13,7 +13,7 @@ import msgspec
 
 from haoban.audit import service as audit
 from haoban.audit.schemas import Actor
-from haoban.db.pool import atomic
+from haoban.db.pool import unit_of_work
 from haoban.kit.clock import Clock
 from haoban.kit.crypto import keyed_hash
 from haoban.kit.errors import AppError, InvalidToken
@@ -330,7 +330,7 @@ class TokenService:
         self, pool: asyncpg.Pool, principal: Principal, mismatched: list[str], now: datetime
     ) -> None:
         """A token naming a live session with other claims was signed with our key: record it."""
-        async with atomic(pool) as conn:
+        async with unit_of_work(pool) as conn:
             await audit.record(
                 conn,
                 actor=Actor(type="system", id="token-guard"),

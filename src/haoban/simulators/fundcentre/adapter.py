@@ -14,7 +14,7 @@ from uuid import UUID
 
 import asyncpg
 
-from haoban.db.pool import atomic
+from haoban.db.pool import unit_of_work
 from haoban.fundcentre.ports import DebitAnswer, DebitInstruction, FundCentreUnavailable, PostedDebit
 from haoban.kit.clock import Clock
 from haoban.simulators.fundcentre import repository as repo
@@ -41,7 +41,7 @@ class SandboxFundCentre:
 
     async def reverse(self, instruction_id: UUID, *, reason: str) -> DebitAnswer | None:
         try:
-            async with atomic(self._pool) as conn:
+            async with unit_of_work(self._pool) as conn:
                 return await repo.reverse(conn, instruction_id, self._clock.now())
         except _ERRORS as exc:
             raise FundCentreUnavailable(type(exc).__name__) from exc

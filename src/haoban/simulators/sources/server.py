@@ -35,20 +35,13 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.response import Response
 
 from haoban.db.pool import create_pool
-from haoban.exchange import frontdb_repository as repo
+from haoban.exchange.frontdb import LOOKUPS, identity_photo
 from haoban.exchange.http_source import NO_RECORD
 from haoban.settings import DatabaseSettings
 
 STALL_CAP_S = 120.0  # a stalled request answers 503 after this, so nothing hangs forever
 
-_LOOKUPS: dict[str, Callable[[asyncpg.Pool, str], Awaitable[Any]]] = {
-    "identity": repo.identity,
-    "household": repo.household,
-    "housing_fund": repo.housing_fund,
-    "estate": repo.properties_of,
-    "marriage": repo.marriage,
-    "social_security": repo.social_security,
-}
+_LOOKUPS = LOOKUPS
 
 
 class Control(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -153,7 +146,7 @@ def create_simulator(database_url: str, *, token: str | None = None) -> Litestar
     async def photo(id_number: str, request: Request[Any, Any, Any]) -> Response[bytes]:
         if (faulty := await sim.fault(request)) is not None:
             return faulty
-        if (image := await repo.identity_photo(sim.db(), id_number)) is None:
+        if (image := await identity_photo(sim.db(), id_number)) is None:
             return _problem(404, "no record")
         return Response(image, status_code=200, media_type="application/octet-stream")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Router, get, post
-from litestar.datastructures import State
 from litestar.params import Body, QueryParameter
 
 from haoban.kit.openapi import PUBLIC, example, problems, success
@@ -37,11 +36,10 @@ _FAULTS = {"latency_ms": 200, "failure_rate": 0.1, "timeout_rate": 0.05}
     },
 )
 async def transfers(
-    state: State,
+    runtime: Runtime,
     card_no: Annotated[str, QueryParameter(name="card_no", pattern=r"^\d{12,19}$")],
     limit: Annotated[int, QueryParameter(name="limit", ge=1, le=100)] = 20,
 ) -> SandboxTransfers:
-    runtime: Runtime = state.runtime
     return SandboxTransfers(transfers=await repo.for_card(runtime.pool, card_no, limit))
 
 
@@ -61,9 +59,8 @@ async def transfers(
     },
 )
 async def set_faults(
-    data: Annotated[BankFaults, Body(examples=example("slow, flaky bank", _FAULTS))], state: State
+    data: Annotated[BankFaults, Body(examples=example("slow, flaky bank", _FAULTS))], runtime: Runtime
 ) -> BankFaults:
-    runtime: Runtime = state.runtime
     await repo.set_faults(runtime.pool, data, runtime.clock.now())
     return await repo.faults(runtime.pool)
 

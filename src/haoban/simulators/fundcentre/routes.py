@@ -8,10 +8,9 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Router, post
-from litestar.datastructures import State
 from litestar.params import Body
 
-from haoban.db.pool import atomic
+from haoban.db.pool import unit_of_work
 from haoban.kit.errors import Conflict
 from haoban.kit.openapi import PUBLIC, example, problems, success
 from haoban.runtime import Runtime
@@ -61,12 +60,11 @@ _BODY = {"account_no": "ZZ2019000123", "amount_fen": 500000}
     },
 )
 async def counter_withdrawal(
-    data: Annotated[CounterWithdrawal, Body(examples=example("a counter withdrawal", _BODY))], state: State
+    data: Annotated[CounterWithdrawal, Body(examples=example("a counter withdrawal", _BODY))], runtime: Runtime
 ) -> CounterWithdrawn:
-    runtime: Runtime = state.runtime
     reference = f"CTR-{uuid.uuid4().hex[:12]}"
     now = runtime.clock.now()
-    async with atomic(runtime.pool) as conn:
+    async with unit_of_work(runtime.pool) as conn:
         balance = await repo.counter_withdrawal(
             conn,
             account_no=data.account_no,
