@@ -26,10 +26,10 @@ from haoban.cors import OnlyConfiguredOrigins, cors_config
 from haoban.db.pool import create_pool
 from haoban.deps import provide_conn, provide_runtime
 from haoban.docs.routes import router as docs_router
-from haoban.exchange.fund_routes import router as fund_router
-from haoban.exchange.ingest_routes import router as ingest_router
-from haoban.exchange.routes import router as exchange_router
-from haoban.exchange.wiring import open_sources
+from haoban.exchange.consent.routes import router as exchange_router
+from haoban.exchange.ingest.routes import router as ingest_router
+from haoban.exchange.sources.routes import router as fund_router
+from haoban.exchange.sources.wiring import open_sources
 from haoban.fundcentre.reconcile import running_reconciliation
 from haoban.fundcentre.wiring import open_fund_centre
 from haoban.health.routes import router as health_router

@@ -169,7 +169,7 @@ def cmd_oauth(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from haoban.exchange.service import verify_chain  # noqa: PLC0415
+    from haoban.exchange.consent.service import verify_chain  # noqa: PLC0415
 
     settings = _settings(args)
     url, _embedded = _database_url(settings)

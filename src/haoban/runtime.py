@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from haoban.citizens.vault import IdNumberVault
-from haoban.exchange.ports import Sources
+from haoban.exchange.sources.ports import Sources
 from haoban.fundcentre.ports import FundCentre, NoFundCentre
 from haoban.identity.face.engine import FaceEngine, ProcessPoolFaceEngine
 from haoban.kit.clock import Clock

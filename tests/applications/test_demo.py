@@ -7,7 +7,7 @@ import asyncpg
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from haoban.exchange import frontdb_repository as frontdb
+from haoban.exchange.sources import repository as frontdb
 from haoban.kit.clock import FrozenClock
 from haoban.root import build_runtime
 from haoban.sandbox.demo import DEMO_ACCOUNTS, DEMO_STAFF_PASSWORD, DEMO_STAFF_USERNAME, load_demo

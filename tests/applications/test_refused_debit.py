@@ -12,8 +12,8 @@ from litestar.testing import AsyncTestClient
 
 from haoban.db.pool import unit_of_work
 from haoban.db.sql import Template, identifier
-from haoban.exchange import service as exchange
-from haoban.exchange.service import Pulled
+from haoban.exchange.consent import service as exchange
+from haoban.exchange.consent.service import Pulled
 from haoban.kit.clock import FrozenClock
 from haoban.ledger import service as ledger
 from haoban.ledger.rules import CLEARING, member_account, move

@@ -12,8 +12,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from haoban.cli import main
-from haoban.exchange.catalog import SOURCES
-from haoban.exchange.service import verify_chain
+from haoban.exchange.consent.service import verify_chain
+from haoban.exchange.sources.items import SOURCES
 from tests.conftest import LiveServer, server_env
 from tests.exchange import seed
 from tests.exchange.test_linked_data import ALL_ITEMS, bound_citizen, consent

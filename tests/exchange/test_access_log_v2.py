@@ -17,10 +17,10 @@ import pytest
 
 from haoban.db import migrations
 from haoban.db.pool import connect
-from haoban.exchange import repository as repo
-from haoban.exchange.access_log import GENESIS, LogEntry, LogRow, chain_hash, content_hash, row_digest
-from haoban.exchange.catalog import SOURCES
-from haoban.exchange.service import verify_chain
+from haoban.exchange.consent import repository as repo
+from haoban.exchange.consent.access_log import GENESIS, LogEntry, LogRow, chain_hash, content_hash, row_digest
+from haoban.exchange.consent.service import verify_chain
+from haoban.exchange.sources.items import SOURCES
 from tests.conftest import LiveServer
 from tests.exchange.test_access_log import _pulling_citizen, _tamper
 

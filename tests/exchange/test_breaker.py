@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from haoban.exchange.breaker import CircuitBreaker
+from haoban.exchange.sources.breaker import CircuitBreaker
 from haoban.kit.clock import FrozenClock
 
 

@@ -15,9 +15,9 @@ import httpx
 import msgspec
 import pytest
 
-from haoban.exchange.frontdb import FrontDbIdentity, frontdb_sources
-from haoban.exchange.http_source import HttpEstate, HttpHousingFund, HttpSocialSecurity, HttpSourceSet, http_sources
-from haoban.exchange.ports import Sources, SourceUnavailable
+from haoban.exchange.sources.frontdb import FrontDbIdentity, frontdb_sources
+from haoban.exchange.sources.http import HttpEstate, HttpHousingFund, HttpSocialSecurity, HttpSourceSet, http_sources
+from haoban.exchange.sources.ports import Sources, SourceUnavailable
 from haoban.kit.clock import FrozenClock
 from haoban.kit.context import request_id_var
 from haoban.settings import SOURCE_NAMES, ExchangeSettings

@@ -11,7 +11,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from haoban.app import create_app
-from haoban.exchange import frontdb_repository as frontdb
+from haoban.exchange.sources import repository as frontdb
 from haoban.kit.clock import FrozenClock
 from tests.conftest import make_settings
 from tests.sandbox import bodies

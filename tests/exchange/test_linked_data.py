@@ -12,9 +12,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from haoban.exchange.catalog import ITEMS, SOURCES
-from haoban.exchange.ports import Fetched
-from haoban.exchange.records import PropertyRecord, SourceName
+from haoban.exchange.sources.items import ITEMS, SOURCES
+from haoban.exchange.sources.ports import Fetched
+from haoban.exchange.sources.records import PropertyRecord, SourceName
 from haoban.kit.masking import mask_id_number
 from tests.exchange import seed
 from tests.factories import bearer

@@ -10,9 +10,9 @@ import httpx
 import msgspec
 import pytest
 
-from haoban.exchange import vocab
-from haoban.exchange.http_source import HttpHousehold, HttpHousingFund, http_sources
-from haoban.exchange.ports import SourceUnavailable
+from haoban.exchange.sources import vocab
+from haoban.exchange.sources.http import HttpHousehold, HttpHousingFund, http_sources
+from haoban.exchange.sources.ports import SourceUnavailable
 from haoban.kit.clock import FrozenClock
 from haoban.settings import ExchangeSettings
 from tests.exchange.conftest import STRANGER

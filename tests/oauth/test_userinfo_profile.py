@@ -10,7 +10,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from haoban.exchange.ports import SourceUnavailable
+from haoban.exchange.sources.ports import SourceUnavailable
 from haoban.kit.clock import FrozenClock
 from haoban.settings import Settings
 from tests.exchange import seed

@@ -11,8 +11,8 @@ import msgspec
 import pytest
 
 from haoban.applications.submit import INPUTS
-from haoban.exchange.catalog import ITEMS
-from haoban.exchange.records import HouseholdRecord, HousingFundRecord, IdentityRecord, SocialSecurityRecord
+from haoban.exchange.sources.items import ITEMS
+from haoban.exchange.sources.records import HouseholdRecord, HousingFundRecord, IdentityRecord, SocialSecurityRecord
 from haoban.rules import declarations
 from haoban.rules.declarations import DeclarationError, Declarations, InputDecl, ServiceDecl, check
 from haoban.rules.explain import TEXTS

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 
-from haoban.exchange import places, provenance
-from haoban.exchange.records import BankCard, FundWithdrawal, HousingFundRecord, PropertyRecord
-from haoban.exchange.schemas import LinkedData, Purpose, SourceData
+from haoban.exchange.consent.schemas import LinkedData, Purpose, SourceData
+from haoban.exchange.sources import places, provenance
+from haoban.exchange.sources.records import BankCard, FundWithdrawal, HousingFundRecord, PropertyRecord
 from haoban.rules.engine import evaluate
 from haoban.rules.facts import SOURCES_FOR, OwnWithdrawal, build_facts, source_facts, today_of
 from tests.rules.factories import TODAY, rule_set

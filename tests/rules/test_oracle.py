@@ -25,8 +25,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from haoban.exchange import places, provenance
-from haoban.exchange.records import (
+from haoban.exchange.consent.schemas import LinkedData, Purpose, SourceData
+from haoban.exchange.sources import places, provenance
+from haoban.exchange.sources.records import (
     BankCard,
     FundWithdrawal,
     HouseholdMember,
@@ -36,7 +37,6 @@ from haoban.exchange.records import (
     PropertyRecord,
     SocialSecurityRecord,
 )
-from haoban.exchange.schemas import LinkedData, Purpose, SourceData
 from haoban.rules.engine import CompiledRuleSet, evaluate
 from haoban.rules.facts import WITHDRAWAL_KIND, OwnWithdrawal, build_facts
 from haoban.rules.registry import compiled, load_files

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 
 from haoban.db.sql import Template, identifier
-from haoban.exchange import frontdb_repository as frontdb
+from haoban.exchange.sources import repository as frontdb
 from haoban.kit.clock import FrozenClock
 from haoban.root import build_runtime
 from haoban.sandbox.demo import DEMO_ACCOUNTS, LI_SI, ZHANG_SAN, load_demo

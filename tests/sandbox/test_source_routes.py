@@ -10,9 +10,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from haoban.exchange import frontdb_repository as frontdb
-from haoban.exchange.ingest_schemas import RECORD_EXAMPLES
-from haoban.exchange.records import SourceName
+from haoban.exchange.ingest.schemas import RECORD_EXAMPLES
+from haoban.exchange.sources import repository as frontdb
+from haoban.exchange.sources.records import SourceName
 from haoban.kit.clock import FrozenClock
 from tests.sandbox import bodies
 

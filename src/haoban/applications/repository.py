@@ -17,7 +17,7 @@ from haoban.applications.schemas import ApplicationEvent, ApplicationRow, Status
 from haoban.audit import service as audit
 from haoban.db.batch import Batch
 from haoban.db.sql import COMMA, EMPTY, Cte, Param, Sql, Template, join
-from haoban.exchange.consent_rules import ConsentGrant
+from haoban.exchange.consent.rules import ConsentGrant
 from haoban.notifications import service as notifications
 from haoban.outbox import service as outbox
 

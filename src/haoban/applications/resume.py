@@ -14,9 +14,9 @@ from uuid import UUID
 
 import msgspec
 
-from haoban.exchange.records import HousingFundRecord
-from haoban.exchange.schemas import SourceData
-from haoban.exchange.service import Pulled
+from haoban.exchange.consent.schemas import SourceData
+from haoban.exchange.consent.service import Pulled
+from haoban.exchange.sources.records import HousingFundRecord
 
 
 def own_reference(instruction_id: UUID) -> str:

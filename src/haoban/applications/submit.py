@@ -37,10 +37,10 @@ from haoban.citizens import service as citizens
 from haoban.db.batch import Batch, refused
 from haoban.db.pool import unit_of_work
 from haoban.db.sql import Cte
-from haoban.exchange import service as exchange
-from haoban.exchange.records import BankCard, HousingFundRecord, IdentityRecord, SourceName
-from haoban.exchange.schemas import ConsentCreate, LinkedData, Purpose
-from haoban.exchange.service import Authorised, Pulled
+from haoban.exchange.consent import service as exchange
+from haoban.exchange.consent.schemas import ConsentCreate, LinkedData, Purpose
+from haoban.exchange.consent.service import Authorised, Pulled
+from haoban.exchange.sources.records import BankCard, HousingFundRecord, IdentityRecord, SourceName
 from haoban.fundcentre.ports import DebitInstruction, FundCentreUnavailable
 from haoban.identity.stepup import require_recent_face
 from haoban.kit import events

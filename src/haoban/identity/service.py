@@ -29,7 +29,7 @@ from haoban.audit import service as audit
 from haoban.audit.schemas import Actor
 from haoban.citizens import service as citizens
 from haoban.db.pool import unit_of_work
-from haoban.exchange.ports import SourceUnavailable
+from haoban.exchange.sources.ports import SourceUnavailable
 from haoban.identity import attestation, throttle
 from haoban.identity import repository as repo
 from haoban.identity.face.engine import Verification

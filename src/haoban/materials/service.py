@@ -22,8 +22,8 @@ from haoban.audit.schemas import Actor
 from haoban.catalog.schemas import Material as CatalogMaterial
 from haoban.catalog.schemas import Service
 from haoban.catalog.service import shared_items
-from haoban.exchange.schemas import ConsentCreate, Purpose
-from haoban.exchange.service import grant_consent
+from haoban.exchange.consent.schemas import ConsentCreate, Purpose
+from haoban.exchange.consent.service import grant_consent
 from haoban.kit.errors import AppError, Conflict, FieldError, NotFound, ValidationFailed
 from haoban.materials import files, letters, requirements
 from haoban.materials import repository as repo

@@ -14,9 +14,9 @@ from uuid import UUID
 
 import asyncpg
 
-from haoban.exchange import catalog
-from haoban.exchange import service as exchange
-from haoban.exchange.schemas import ConsentCreate, Purpose
+from haoban.exchange.consent import service as exchange
+from haoban.exchange.consent.schemas import ConsentCreate, Purpose
+from haoban.exchange.sources import items as catalog
 from haoban.kit.errors import Conflict
 from haoban.kit.masking import mask_name
 from haoban.oauth import repository as repo

@@ -14,7 +14,7 @@ from typing import Any
 from prometheus_client.core import Metric
 
 from haoban.db.pool import unit_of_work
-from haoban.exchange.breaker import CircuitBreaker, State
+from haoban.exchange.sources.breaker import CircuitBreaker, State
 from haoban.kit.errors import Unavailable
 from haoban.observability.metrics import PoolStats, gauge
 from haoban.outbox import service as outbox

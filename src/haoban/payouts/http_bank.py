@@ -31,7 +31,7 @@ from uuid import UUID
 import httpx
 import msgspec
 
-from haoban.exchange.breaker import CircuitBreaker
+from haoban.exchange.sources.breaker import CircuitBreaker
 from haoban.kit.clock import Clock
 from haoban.kit.tracing import traced_client
 from haoban.payouts import bank_signing

@@ -21,9 +21,9 @@ from typing import Annotated, Any, Literal
 import msgspec
 import yaml
 
-from haoban.exchange.catalog import ITEMS, SOURCES
-from haoban.exchange.records import SourceName
-from haoban.exchange.vocab import WITHDRAWAL_KINDS
+from haoban.exchange.sources.items import ITEMS, SOURCES
+from haoban.exchange.sources.records import SourceName
+from haoban.exchange.sources.vocab import WITHDRAWAL_KINDS
 from haoban.rules.schemas import RuleSetDoc
 
 SERVICES_DIR = Path(__file__).parent / "services"

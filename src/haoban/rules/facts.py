@@ -15,8 +15,8 @@ from typing import Any
 
 import msgspec
 
-from haoban.exchange.records import SourceName
-from haoban.exchange.schemas import LinkedData, SourceData
+from haoban.exchange.consent.schemas import LinkedData, SourceData
+from haoban.exchange.sources.records import SourceName
 from haoban.rules import declarations, retirement
 from haoban.rules.schemas import Fact
 

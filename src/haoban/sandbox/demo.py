@@ -1,7 +1,7 @@
 """Demo data, loaded through the sandbox use cases.
 
 `haoban serve --demo` runs `load_demo` at every start, so everything here is an
-idempotent upsert. The source records go through `haoban.exchange.ingest`, the
+idempotent upsert. The source records go through `haoban.exchange.ingest.service`, the
 same checks and writes as the sandbox routes and department ingestion.
 """
 
@@ -14,10 +14,10 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from haoban.exchange import ingest
-from haoban.exchange import service as exchange
-from haoban.exchange.catalog import SOURCES
-from haoban.exchange.ingest_schemas import (
+from haoban.exchange.consent import service as exchange
+from haoban.exchange.consent.schemas import ConsentCreate, Purpose
+from haoban.exchange.ingest import service as ingest
+from haoban.exchange.ingest.schemas import (
     BankCardIn,
     HouseholdIn,
     HousingFundIn,
@@ -28,8 +28,8 @@ from haoban.exchange.ingest_schemas import (
     SocialSecurityIn,
     SourceRecord,
 )
-from haoban.exchange.records import SourceName
-from haoban.exchange.schemas import ConsentCreate, Purpose
+from haoban.exchange.sources.items import SOURCES
+from haoban.exchange.sources.records import SourceName
 from haoban.identity.schemas import AppClientCreate
 from haoban.kit.idnumber import make
 from haoban.oauth.clients import create_client

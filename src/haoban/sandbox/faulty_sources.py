@@ -14,7 +14,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from haoban.exchange.ports import Sources, SourceUnavailable
+from haoban.exchange.sources.ports import Sources, SourceUnavailable
 from haoban.kit.refreshed import Refreshed
 from haoban.sandbox import knobs_repository as repo
 from haoban.sandbox.schemas import SourceFault

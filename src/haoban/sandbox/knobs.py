@@ -16,7 +16,7 @@ from litestar.params import Body, FromPath
 
 from haoban.audit import service as audit
 from haoban.deps import Conn
-from haoban.exchange.records import SourceName
+from haoban.exchange.sources.records import SourceName
 from haoban.kit.clock import OffsetClock
 from haoban.kit.openapi import PUBLIC, example, problems, success
 from haoban.runtime import Runtime

@@ -1,7 +1,7 @@
 """Sandbox routes that fill the front-end database, as a source department would.
 
 Each route upserts one record through the same use case as department
-ingestion (`haoban.exchange.ingest`), with `updated_by = "sandbox"`. 404 unless
+ingestion (`haoban.exchange.ingest.service`), with `updated_by = "sandbox"`. 404 unless
 sandbox mode is on.
 """
 
@@ -13,8 +13,8 @@ from litestar import Response, Router, post
 from litestar.params import Body
 
 from haoban.deps import Conn
-from haoban.exchange import ingest
-from haoban.exchange.ingest_schemas import (
+from haoban.exchange.ingest import service as ingest
+from haoban.exchange.ingest.schemas import (
     RECORD_EXAMPLES,
     HouseholdIn,
     HousingFundIn,
@@ -25,7 +25,7 @@ from haoban.exchange.ingest_schemas import (
     SourceRecord,
     Upserted,
 )
-from haoban.exchange.records import SourceName
+from haoban.exchange.sources.records import SourceName
 from haoban.kit.openapi import PUBLIC, example, problems, success
 from haoban.runtime import Runtime
 from haoban.sandbox.guard import sandbox_only

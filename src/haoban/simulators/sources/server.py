@@ -1,6 +1,6 @@
 """A stand-in for the departments' real-time APIs: the sandbox counterpart of `http_source.py`.
 
-It serves the wire format documented in `haoban.exchange.http_source` from the
+It serves the wire format documented in `haoban.exchange.sources.http` from the
 same `shared` tables the front-end database adapters read (through
 `frontdb_repository`), in its own process, over real HTTP:
 
@@ -35,8 +35,8 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.response import Response
 
 from haoban.db.pool import create_pool
-from haoban.exchange.frontdb import LOOKUPS, identity_photo
-from haoban.exchange.http_source import NO_RECORD
+from haoban.exchange.sources.frontdb import LOOKUPS, identity_photo
+from haoban.exchange.sources.http import NO_RECORD
 from haoban.settings import DatabaseSettings
 
 STALL_CAP_S = 120.0  # a stalled request answers 503 after this, so nothing hangs forever

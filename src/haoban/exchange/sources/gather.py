@@ -10,9 +10,9 @@ from typing import Any
 
 import msgspec
 
-from haoban.exchange import places
-from haoban.exchange.ports import Fetched, Sources, SourceUnavailable
-from haoban.exchange.records import MarriageRecord, PropertyRecord, SourceName
+from haoban.exchange.sources import places
+from haoban.exchange.sources.ports import Fetched, Sources, SourceUnavailable
+from haoban.exchange.sources.records import MarriageRecord, PropertyRecord, SourceName
 from haoban.kit.masking import mask_id_number
 
 log = logging.getLogger("haoban.exchange")

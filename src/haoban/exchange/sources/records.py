@@ -11,7 +11,7 @@ from typing import Literal
 
 import msgspec
 
-from haoban.exchange.vocab import Relation, WithdrawalKind
+from haoban.exchange.sources.vocab import Relation, WithdrawalKind
 
 SourceName = Literal["identity", "household", "housing_fund", "estate", "marriage", "social_security"]
 IdentityStatus = Literal["normal", "deceased", "cancelled"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import get_args
 
-from haoban.exchange.records import SourceName
+from haoban.exchange.sources.records import SourceName
 
 SOURCES: tuple[SourceName, ...] = get_args(SourceName)
 

@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from haoban.exchange.records import SourceName
+from haoban.exchange.sources.records import SourceName
 
 PurposeKind = Literal["self_view", "service", "application"]
 TrustLevel = Literal["A", "B", "C", "D"]

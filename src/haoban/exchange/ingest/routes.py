@@ -14,9 +14,9 @@ from litestar.params import Body, Parameter
 
 from haoban.audit.schemas import Actor
 from haoban.deps import Conn
-from haoban.exchange import ingest
-from haoban.exchange.ingest_schemas import RECORD_EXAMPLES, IngestBatch, IngestResult
-from haoban.exchange.records import SourceName
+from haoban.exchange.ingest import service as ingest
+from haoban.exchange.ingest.schemas import RECORD_EXAMPLES, IngestBatch, IngestResult
+from haoban.exchange.sources.records import SourceName
 from haoban.kit.errors import InvalidToken, NotFound, Unauthorized
 from haoban.kit.openapi import example, problems, success
 from haoban.oauth.machine import looks_like_jwt, verify_client_token

@@ -40,10 +40,10 @@ from urllib.parse import quote
 import httpx
 import msgspec
 
-from haoban.exchange import vocab
-from haoban.exchange.breaker import CircuitBreaker
-from haoban.exchange.ports import Fetched, Sources, SourceUnavailable
-from haoban.exchange.records import (
+from haoban.exchange.sources import vocab
+from haoban.exchange.sources.breaker import CircuitBreaker
+from haoban.exchange.sources.ports import Fetched, Sources, SourceUnavailable
+from haoban.exchange.sources.records import (
     HouseholdRecord,
     HousingFundRecord,
     IdentityRecord,

@@ -22,9 +22,8 @@ from PIL import Image, UnidentifiedImageError
 
 from haoban.audit import service as audit
 from haoban.audit.schemas import Actor
-from haoban.exchange import ingest_repository as repo
-from haoban.exchange import places, vocab
-from haoban.exchange.ingest_schemas import (
+from haoban.exchange.ingest import repository as repo
+from haoban.exchange.ingest.schemas import (
     HouseholdIn,
     HousingFundIn,
     IdentityIn,
@@ -34,7 +33,8 @@ from haoban.exchange.ingest_schemas import (
     SocialSecurityIn,
     SourceRecord,
 )
-from haoban.exchange.records import SourceName
+from haoban.exchange.sources import places, vocab
+from haoban.exchange.sources.records import SourceName
 from haoban.kit import idnumber
 from haoban.kit.errors import Conflict, FieldError, Forbidden, NotFound, Unauthorized, ValidationFailed
 from haoban.settings import SOURCE_NAMES, DepartmentCredential

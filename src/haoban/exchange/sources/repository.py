@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncpg
 import msgspec
 
-from haoban.exchange import vocab
-from haoban.exchange.records import (
+from haoban.exchange.sources import vocab
+from haoban.exchange.sources.records import (
     BankCard,
     FundWithdrawal,
     HouseholdMember,

@@ -16,12 +16,14 @@ from haoban.citizens import service as citizens
 from haoban.db.batch import Batch
 from haoban.db.pool import unit_of_work
 from haoban.db.sql import Cte, Param
-from haoban.exchange import access_log, catalog, provenance
-from haoban.exchange import repository as repo
-from haoban.exchange.consent_rules import ConsentGrant, missing_items
-from haoban.exchange.gather import Answer, gather
-from haoban.exchange.records import SourceName
-from haoban.exchange.schemas import AccessLogPage, Consent, ConsentCreate, LinkedData, Purpose, SourceData
+from haoban.exchange.consent import access_log
+from haoban.exchange.consent import repository as repo
+from haoban.exchange.consent.rules import ConsentGrant, missing_items
+from haoban.exchange.consent.schemas import AccessLogPage, Consent, ConsentCreate, LinkedData, Purpose, SourceData
+from haoban.exchange.sources import items as catalog
+from haoban.exchange.sources import provenance
+from haoban.exchange.sources.gather import Answer, gather
+from haoban.exchange.sources.records import SourceName
 from haoban.kit.context import request_id_var
 from haoban.kit.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from haoban.runtime import Runtime

@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 import msgspec
 
 from haoban.db.pool import create_pool
-from haoban.exchange.frontdb import frontdb_sources
-from haoban.exchange.ports import Sources
+from haoban.exchange.sources.frontdb import frontdb_sources
+from haoban.exchange.sources.ports import Sources
 from haoban.kit.clock import Clock
 from haoban.settings import DatabaseSettings, Settings
 
@@ -30,7 +30,7 @@ async def open_sources(settings: Settings, database_url: str, clock: Clock) -> A
         if not exchange.http_sources:
             yield sources
             return
-        from haoban.exchange.http_source import http_sources  # noqa: PLC0415
+        from haoban.exchange.sources.http import http_sources  # noqa: PLC0415
 
         async with http_sources(exchange, clock, tokens=exchange.http_tokens) as adapters:
             yield msgspec.structs.replace(sources, **adapters)

@@ -13,9 +13,9 @@ import msgspec
 from haoban.audit import service as audit
 from haoban.db.batch import Batch
 from haoban.db.sql import EMPTY, Cte, Param, Template
-from haoban.exchange.access_log import LogEntry, LogRow, content_hash
-from haoban.exchange.consent_rules import ConsentGrant
-from haoban.exchange.schemas import AccessLogEntry, Consent, Purpose, Requester
+from haoban.exchange.consent.access_log import LogEntry, LogRow, content_hash
+from haoban.exchange.consent.rules import ConsentGrant
+from haoban.exchange.consent.schemas import AccessLogEntry, Consent, Purpose, Requester
 
 
 def _consent(row: asyncpg.Record, now: datetime) -> Consent:

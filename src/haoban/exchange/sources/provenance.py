@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from haoban.exchange.catalog import AGENCIES, ITEMS
-from haoban.exchange.records import (
+from haoban.exchange.consent.schemas import SourceData, TrustLevel, linked_value, unavailable_value
+from haoban.exchange.sources.items import AGENCIES, ITEMS
+from haoban.exchange.sources.records import (
     HouseholdRecord,
     HousingFundRecord,
     IdentityRecord,
@@ -20,7 +21,6 @@ from haoban.exchange.records import (
     SocialSecurityRecord,
     SourceName,
 )
-from haoban.exchange.schemas import SourceData, TrustLevel, linked_value, unavailable_value
 from haoban.kit.masking import mask_card, mask_id_number
 from haoban.places import divisions
 

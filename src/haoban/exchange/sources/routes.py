@@ -13,9 +13,9 @@ from typing import Literal
 import msgspec
 from litestar import Router, get
 
-from haoban.exchange import service
-from haoban.exchange.records import SourceName
-from haoban.exchange.schemas import Purpose, SourceData, TrustLevel
+from haoban.exchange.consent import service
+from haoban.exchange.consent.schemas import Purpose, SourceData, TrustLevel
+from haoban.exchange.sources.records import SourceName
 from haoban.kit.openapi import example, problems, success
 from haoban.oauth.guard import SCOPED_GUARDS, is_delegated, requester
 from haoban.runtime import Runtime

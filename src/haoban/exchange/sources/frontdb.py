@@ -15,9 +15,9 @@ from typing import TypeVar
 import asyncpg
 import msgspec
 
-from haoban.exchange import frontdb_repository as repo
-from haoban.exchange.ports import Fetched, Sources, SourceUnavailable
-from haoban.exchange.records import (
+from haoban.exchange.sources import repository as repo
+from haoban.exchange.sources.ports import Fetched, Sources, SourceUnavailable
+from haoban.exchange.sources.records import (
     HouseholdRecord,
     HousingFundRecord,
     IdentityRecord,

@@ -11,7 +11,7 @@ from typing import Generic, Protocol, TypeVar
 
 import msgspec
 
-from haoban.exchange.records import (
+from haoban.exchange.sources.records import (
     HouseholdRecord,
     HousingFundRecord,
     IdentityRecord,

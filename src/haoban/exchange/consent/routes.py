@@ -10,11 +10,11 @@ from litestar.params import Body, FromPath, QueryParameter
 
 from haoban.audit.schemas import Actor
 from haoban.deps import Conn
-from haoban.exchange import service
-from haoban.exchange.catalog import SOURCES
-from haoban.exchange.examples import ACCESS_LOG_EXAMPLE, CONSENT_CREATE_EXAMPLE, CONSENT_EXAMPLE, LINKED_EXAMPLE
-from haoban.exchange.records import SourceName
-from haoban.exchange.schemas import AccessLogPage, Consent, ConsentCreate, ConsentList, LinkedData, Purpose
+from haoban.exchange.consent import service
+from haoban.exchange.consent.examples import ACCESS_LOG_EXAMPLE, CONSENT_CREATE_EXAMPLE, CONSENT_EXAMPLE, LINKED_EXAMPLE
+from haoban.exchange.consent.schemas import AccessLogPage, Consent, ConsentCreate, ConsentList, LinkedData, Purpose
+from haoban.exchange.sources.items import SOURCES
+from haoban.exchange.sources.records import SourceName
 from haoban.kit.errors import FieldError, ValidationFailed
 from haoban.kit.openapi import example, problems, success
 from haoban.runtime import Runtime

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from haoban.exchange.records import FundStatus, IdentityStatus, MaritalStatus, SourceName
+from haoban.exchange.sources.records import FundStatus, IdentityStatus, MaritalStatus, SourceName
 from haoban.kit.idnumber import IdNumberShape, make
 
 MAX_PHOTO_BYTES = 1_048_576

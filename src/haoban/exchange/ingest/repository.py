@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import asyncpg
 
-from haoban.exchange.ingest_schemas import (
+from haoban.exchange.ingest.schemas import (
     HouseholdIn,
     HousingFundIn,
     IdentityIn,

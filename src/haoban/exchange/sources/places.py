@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import msgspec
 
-from haoban.exchange.ingest_schemas import HouseholdIn, PropertyIn, SocialSecurityIn, SourceRecord
-from haoban.exchange.records import HouseholdRecord, PropertyRecord, SocialSecurityRecord
+from haoban.exchange.ingest.schemas import HouseholdIn, PropertyIn, SocialSecurityIn, SourceRecord
+from haoban.exchange.sources.records import HouseholdRecord, PropertyRecord, SocialSecurityRecord
 from haoban.kit.errors import FieldError
 from haoban.places import divisions
 

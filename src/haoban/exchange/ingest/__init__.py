@@ -1,0 +1,1 @@
+"""Department ingestion: source systems push their records into the front-end database."""

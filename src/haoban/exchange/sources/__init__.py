@@ -1,0 +1,1 @@
+"""Source systems: a typed port per department, the adapters (front-end database, HTTP), records, vocabularies."""
