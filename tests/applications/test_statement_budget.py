@@ -89,3 +89,28 @@ async def test_a_first_withdrawal_also_opens_the_member_account_in_its_own_trans
     assert len(begins) == 1  # opening the account: its insert and the opening group together
     opened = statements[begins[0] : begins[0] + 6]
     assert any("INSERT INTO ledger_accounts" in s for s in opened), opened
+
+
+async def test_the_list_costs_the_same_statements_for_one_application_as_for_several(
+    client: AsyncTestClient[Litestar],
+    db: asyncpg.Connection,
+    settings: Settings,
+    clock: FrozenClock,
+    statements: list[str],
+) -> None:
+    """A page reads its decisions and payouts in one query each, not two queries per row."""
+    renter = await person(client, db, settings, clock, seq=873)
+    assert (await apply(client, renter, "hpf.withdraw.rent")).json()["status"] == "paid"
+
+    async def listed() -> tuple[int, int]:
+        statements.clear()
+        response = await client.get("/v1/applications", headers=renter.headers)
+        assert response.status_code == 200, response.text
+        return len(response.json()["applications"]), len(statements)
+
+    one, cost_of_one = await listed()
+    for code in ("hpf.withdraw.loan_repayment", "hpf.withdraw.retirement"):
+        assert (await apply(client, renter, code)).status_code == 201
+    several, cost_of_several = await listed()
+    assert (one, several) == (1, 3)
+    assert cost_of_several == cost_of_one, "\n".join(statements)

@@ -130,7 +130,7 @@ async def list_applications(
     rows = rows[:limit]
     last = rows[-1] if more and rows else None
     return ApplicationPage(
-        applications=[await service.view(conn, r) for r in rows],
+        applications=await service.views(conn, rows),
         next_before=f"{last.created_at.isoformat()}~{last.id}" if last else None,
     )
 

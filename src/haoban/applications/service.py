@@ -311,6 +311,34 @@ async def view(conn: asyncpg.Connection, row: ApplicationRow) -> ApplicationView
     )
 
 
+async def views(conn: asyncpg.Connection, rows: list[ApplicationRow]) -> list[ApplicationView]:
+    """A page of views: its decisions and payouts in one query each, whatever the page size."""
+    stored = await decisions.get_decisions(conn, [r.decision_id for r in rows if r.decision_id is not None])
+    paid = await payouts.for_applications(conn, [r.id for r in rows])
+    return [
+        ApplicationView(
+            application_id=row.id,
+            service_code=row.service_code,
+            status=row.status,
+            status_reason=row.status_reason,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            decision=_stored_view(row.decision_id, stored, row.status_reason),
+            payout=payout_summary(paid.get(row.id)),
+        )
+        for row in rows
+    ]
+
+
+def _stored_view(
+    decision_id: UUID | None, stored: dict[UUID, StoredDecision], status_reason: str | None
+) -> DecisionView | None:
+    found = stored.get(decision_id) if decision_id is not None else None
+    if decision_id is None or found is None:
+        return None
+    return decision_view(decision_id, found.decision, found.facts, status_reason)
+
+
 async def detail(conn: asyncpg.Connection, row: ApplicationRow) -> ApplicationDetail:
     v = await view(conn, row)
     return ApplicationDetail(

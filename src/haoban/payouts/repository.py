@@ -55,6 +55,17 @@ async def for_application(conn: asyncpg.Connection, application_id: UUID) -> Pay
     return PayoutRow(**dict(row)) if row else None
 
 
+async def for_applications(conn: asyncpg.Connection, application_ids: list[UUID]) -> dict[UUID, PayoutRow]:
+    """The payouts of several applications in one query (a page of the citizen's list)."""
+    rows = await conn.fetch(
+        "SELECT id, application_id, citizen_id, amount_fen, status, bank_name, card_enc, card_masked,"
+        " account_name_enc, close_account, attempts, bank_ref, failure_reason FROM payouts"
+        " WHERE application_id = ANY($1::uuid[])",
+        application_ids,
+    )
+    return {r["application_id"]: PayoutRow(**dict(r)) for r in rows}
+
+
 async def open_ids(conn: asyncpg.Connection) -> list[UUID]:
     """Payouts that are not final yet, oldest first."""
     rows = await conn.fetch(

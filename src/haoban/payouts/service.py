@@ -233,6 +233,10 @@ async def for_application(conn: asyncpg.Connection, application_id: UUID) -> Pay
     return view(row) if row else None
 
 
+async def for_applications(conn: asyncpg.Connection, application_ids: list[UUID]) -> dict[UUID, PayoutView]:
+    return {a: view(row) for a, row in (await repo.for_applications(conn, application_ids)).items()}
+
+
 async def get(conn: asyncpg.Connection, payout_id: UUID) -> PayoutView | None:
     row = await repo.get(conn, payout_id)
     return view(row) if row else None

@@ -116,6 +116,16 @@ def add_decision(
     return b.cte(f"{prefix}_decision", b.sql(_INSERT_DECISION, values=values, source=source))
 
 
+async def get_decisions(conn: asyncpg.Connection, decision_ids: list[UUID]) -> dict[UUID, StoredDecision]:
+    """Several stored decisions in one query (a page of the citizen's list)."""
+    rows = await conn.fetch(
+        "SELECT id, application_id, service_code, rule_set_version, facts, decision, decided_at FROM decisions"
+        " WHERE id = ANY($1::uuid[])",
+        decision_ids,
+    )
+    return {r["id"]: _decision(r) for r in rows}
+
+
 async def get_decision(conn: asyncpg.Connection, decision_id: UUID) -> StoredDecision | None:
     row = await conn.fetchrow(
         "SELECT id, application_id, service_code, rule_set_version, facts, decision, decided_at FROM decisions"

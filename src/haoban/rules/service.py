@@ -5,6 +5,6 @@
 
 from __future__ import annotations
 
-from haoban.rules.repository import add_decision, get_decision
+from haoban.rules.repository import add_decision, get_decision, get_decisions
 
-__all__ = ["add_decision", "get_decision"]
+__all__ = ["add_decision", "get_decision", "get_decisions"]
