@@ -30,3 +30,6 @@ async def provide_conn(state: State) -> AsyncGenerator[asyncpg.Connection, None]
 
 Conn = NamedDependency[asyncpg.Connection]
 """The request's connection (inside its transaction)."""
+
+RuntimeDep = NamedDependency[Runtime]
+"""What the composition root built (declared, so Litestar does not infer it)."""

@@ -28,12 +28,11 @@ from haoban.applications.schemas import (
 )
 from haoban.applications.stream import stream_application_events
 from haoban.audit.schemas import Actor
-from haoban.deps import Conn
+from haoban.deps import Conn, RuntimeDep
 from haoban.kit.errors import FieldError, ValidationFailed
 from haoban.kit.openapi import example, problems, success
 from haoban.notifications import service as notifications
 from haoban.oauth.guard import SCOPED_GUARDS
-from haoban.runtime import Runtime
 from haoban.tokens.guard import AUTH_DEPENDENCIES, CurrentPrincipal, require_scope
 
 READ = "applications.read"
@@ -77,7 +76,7 @@ IdempotencyKey = Annotated[
 )
 async def create_application(
     principal: CurrentPrincipal,
-    runtime: Runtime,
+    runtime: RuntimeDep,
     idempotency_key: IdempotencyKey,
     data: Annotated[ApplicationCreate, Body(examples=example("rent withdrawal", CREATE_EXAMPLE))],
 ) -> Response[ApplicationView]:
@@ -163,7 +162,7 @@ async def get_application(principal: CurrentPrincipal, conn: Conn, application_i
     },
 )
 async def cancel_application(
-    principal: CurrentPrincipal, conn: Conn, runtime: Runtime, application_id: FromPath[UUID]
+    principal: CurrentPrincipal, conn: Conn, runtime: RuntimeDep, application_id: FromPath[UUID]
 ) -> ApplicationDetail:
     require_scope(principal, WRITE)
     row = await service.owned(conn, application_id, principal.citizen_id)

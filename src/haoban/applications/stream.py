@@ -23,8 +23,8 @@ from litestar.params import HeaderParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from haoban.applications import repository as repo
+from haoban.deps import RuntimeDep
 from haoban.kit.openapi import problems
-from haoban.runtime import Runtime
 from haoban.settings import ServicesSettings
 from haoban.tokens.guard import CurrentPrincipal, require_scope
 
@@ -76,7 +76,7 @@ async def _messages(
 )
 async def stream_application_events(
     principal: CurrentPrincipal,
-    runtime: Runtime,
+    runtime: RuntimeDep,
     last_event_id: Annotated[
         str | None,
         HeaderParameter(

@@ -6,9 +6,8 @@ from litestar import Router, get
 
 from haoban.citizens import service
 from haoban.citizens.schemas import Me
-from haoban.deps import Conn
+from haoban.deps import Conn, RuntimeDep
 from haoban.kit.openapi import example, problems, success
-from haoban.runtime import Runtime
 from haoban.tokens.guard import AUTH_DEPENDENCIES, AUTH_GUARDS, CurrentPrincipal
 
 _ME_EXAMPLE = {
@@ -38,7 +37,7 @@ _ME_EXAMPLE = {
         **problems(401),
     },
 )
-async def get_me(principal: CurrentPrincipal, conn: Conn, runtime: Runtime) -> Me:
+async def get_me(principal: CurrentPrincipal, conn: Conn, runtime: RuntimeDep) -> Me:
     return await service.me(conn, runtime.vault, principal)
 
 

@@ -18,10 +18,10 @@ import msgspec
 from litestar import Router, get
 
 from haoban.db.pool import unit_of_work
+from haoban.deps import RuntimeDep
 from haoban.kit.errors import Unavailable
 from haoban.kit.openapi import PUBLIC, example, problems, success
 from haoban.outbox import service as outbox
-from haoban.runtime import Runtime
 
 log = logging.getLogger(__name__)
 Check = Literal["ok", "down", "loading", "lagging"]
@@ -58,7 +58,7 @@ async def live() -> Health:
     return Health(status="ok")
 
 
-async def _database(runtime: Runtime) -> tuple[Check, Check, float | None]:
+async def _database(runtime: RuntimeDep) -> tuple[Check, Check, float | None]:
     """The database, and through it the outbox backlog."""
     try:
         async with unit_of_work(runtime.pool, transaction=False) as conn:
@@ -72,7 +72,7 @@ async def _database(runtime: Runtime) -> tuple[Check, Check, float | None]:
     return "ok", ("lagging" if age > runtime.outbox.ready_lag_s else "ok"), age
 
 
-def _face(runtime: Runtime) -> Check:
+def _face(runtime: RuntimeDep) -> Check:
     engine = runtime.face
     if engine.loaded:
         return "ok"
@@ -108,7 +108,7 @@ def _face(runtime: Runtime) -> Check:
         **problems(503),
     },
 )
-async def ready(runtime: Runtime) -> Health:
+async def ready(runtime: RuntimeDep) -> Health:
     database, backlog, age = await _database(runtime)
     health = Health(status="ok", database=database, face_engine=_face(runtime), outbox=backlog, outbox_oldest_age_s=age)
     failing = [name for name in ("database", "face_engine", "outbox") if getattr(health, name) != "ok"]

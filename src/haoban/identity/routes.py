@@ -8,7 +8,7 @@ from litestar import Request, Response, Router, delete, post
 from litestar.datastructures import State
 from litestar.params import Body, HeaderParameter
 
-from haoban.deps import Conn
+from haoban.deps import Conn, RuntimeDep
 from haoban.identity import codes, flows, service
 from haoban.identity.examples import (
     CHALLENGE_CREATE_EXAMPLE,
@@ -46,7 +46,6 @@ from haoban.kit.errors import AppError
 from haoban.kit.openapi import PUBLIC, example, problems, success
 from haoban.kit.problems import problem_response
 from haoban.limits.http import request_address
-from haoban.runtime import Runtime
 from haoban.tokens.guard import AUTH_DEPENDENCIES, AUTH_GUARDS, CurrentPrincipal
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -70,7 +69,7 @@ _FACE_PROBLEMS = problems(400, 401, 413, 422, 423, 429, 503, codes=_FACE_CODES)
 T = TypeVar("T")
 
 
-def _address(request: Request[object, object, State], runtime: Runtime) -> str:
+def _address(request: Request[object, object, State], runtime: RuntimeDep) -> str:
     return request_address(request, runtime.settings.http.trusted_proxies)
 
 
@@ -111,7 +110,7 @@ async def create_challenge(
     client_id: ClientId,
     conn: Conn,
     request: Request[object, object, State],
-    runtime: Runtime,
+    runtime: RuntimeDep,
 ) -> Challenge:
     return await service.create_challenge(conn, runtime, client_id, data, address=_address(request, runtime))
 
@@ -141,7 +140,7 @@ async def register(
     data: Annotated[RegisterRequest, Body(examples=example("register", REGISTER_EXAMPLE))],
     client_id: ClientId,
     request: Request[object, object, State],
-    runtime: Runtime,
+    runtime: RuntimeDep,
 ) -> Response[AuthTokens]:
     return _answer(request, await flows.register(runtime, client_id, data, address=_address(request, runtime)), 201)
 
@@ -160,7 +159,7 @@ async def face_login(
     data: Annotated[FaceLoginRequest, Body(examples=example("login", LOGIN_EXAMPLE))],
     client_id: ClientId,
     request: Request[object, object, State],
-    runtime: Runtime,
+    runtime: RuntimeDep,
 ) -> Response[AuthTokens]:
     return _answer(request, await flows.login(runtime, client_id, data, address=_address(request, runtime)), 200)
 
@@ -183,7 +182,7 @@ async def step_up(  # noqa: PLR0917 (Litestar passes these by name)
     principal: CurrentPrincipal,
     conn: Conn,
     request: Request[object, object, State],
-    runtime: Runtime,
+    runtime: RuntimeDep,
 ) -> Response[AuthTokens]:
     outcome = await flows.step_up(conn, runtime, principal, client_id, data, address=_address(request, runtime))
     return _answer(request, outcome, 200)
@@ -210,7 +209,7 @@ async def start_otp(
     data: Annotated[OtpStart, Body(examples=example("start", OTP_START_EXAMPLE))],
     conn: Conn,
     request: Request[object, object, State],
-    runtime: Runtime,
+    runtime: RuntimeDep,
 ) -> OtpStarted:
     return await codes.start_otp(conn, runtime, data, address=_address(request, runtime))
 
@@ -235,7 +234,7 @@ async def verify_otp(
     data: Annotated[OtpVerify, Body(examples=example("verify", OTP_VERIFY_EXAMPLE))],
     conn: Conn,
     request: Request[object, object, State],
-    runtime: Runtime,
+    runtime: RuntimeDep,
 ) -> Response[AuthTokens]:
     return _answer(request, await codes.verify_otp(conn, runtime, data, address=_address(request, runtime)), 200)
 
@@ -251,7 +250,7 @@ async def verify_otp(
     dependencies=AUTH_DEPENDENCIES,
     responses=problems(401, 404, codes={401: "step_up_required"}),
 )
-async def delete_face(principal: CurrentPrincipal, conn: Conn, runtime: Runtime) -> None:
+async def delete_face(principal: CurrentPrincipal, conn: Conn, runtime: RuntimeDep) -> None:
     await flows.withdraw_face(conn, runtime, principal)
 
 
@@ -279,7 +278,7 @@ async def delete_face(principal: CurrentPrincipal, conn: Conn, runtime: Runtime)
     },
 )
 async def allow_face_reenrolment(
-    principal: CurrentPrincipal, conn: Conn, runtime: Runtime
+    principal: CurrentPrincipal, conn: Conn, runtime: RuntimeDep
 ) -> Response[ReenrolmentAllowed]:
     return Response(await flows.allow_reenrolment(conn, runtime, principal), status_code=201, headers=NO_STORE)
 
@@ -312,7 +311,7 @@ async def start_phone_change(
     principal: CurrentPrincipal,
     conn: Conn,
     request: Request[object, object, State],
-    runtime: Runtime,
+    runtime: RuntimeDep,
 ) -> Response[PhoneChangeStarted]:
     started = await codes.start_phone_change(conn, runtime, principal, data, address=_address(request, runtime))
     return Response(started, status_code=202, headers=NO_STORE)
@@ -340,7 +339,7 @@ async def confirm_phone_change(
     principal: CurrentPrincipal,
     conn: Conn,
     request: Request[object, object, State],
-    runtime: Runtime,
+    runtime: RuntimeDep,
 ) -> Response[PhoneChanged]:
     outcome = await codes.confirm_phone_change(conn, runtime, principal, data, address=_address(request, runtime))
     return _answer(request, outcome, 200)

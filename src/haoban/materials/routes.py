@@ -11,7 +11,7 @@ from litestar.datastructures import State
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.params import Body, FromPath, QueryParameter
 
-from haoban.deps import Conn
+from haoban.deps import Conn, RuntimeDep
 from haoban.kit.errors import AppError, Forbidden
 from haoban.kit.openapi import PUBLIC, example, problems, success
 from haoban.kit.problems import problem_response
@@ -19,7 +19,6 @@ from haoban.materials import files, letters, service
 from haoban.materials.examples import ACCEPTANCE_EXAMPLE, LETTERS_EXAMPLE, STATUS_EXAMPLE, UPLOADED_EXAMPLE
 from haoban.materials.schemas import Acceptance, AcceptanceCreate, Letter, LetterList, MaterialsStatus, Uploaded
 from haoban.oauth.guard import SCOPED_GUARDS, is_delegated
-from haoban.runtime import Runtime
 from haoban.tokens.guard import AUTH_DEPENDENCIES, CurrentPrincipal, require_scope
 
 READ = "applications.read"
@@ -74,7 +73,7 @@ async def upload_material(
     *,
     principal: CurrentPrincipal,
     conn: Conn,
-    runtime: Runtime,
+    runtime: RuntimeDep,
     request: Request[object, object, State],
     application_id: FromPath[UUID],
     code: Annotated[str, QueryParameter(name="code", pattern=r"^[a-z][a-z0-9_]*$", max_length=64)],
@@ -134,7 +133,7 @@ async def list_materials(principal: CurrentPrincipal, conn: Conn, application_id
 async def accept_application(
     principal: CurrentPrincipal,
     conn: Conn,
-    runtime: Runtime,
+    runtime: RuntimeDep,
     application_id: FromPath[UUID],
     data: Annotated[
         AcceptanceCreate,

@@ -8,12 +8,12 @@ from litestar import Router, post
 from litestar.datastructures import CacheControlHeader
 from litestar.params import Body, FromPath
 
+from haoban.deps import RuntimeDep
 from haoban.kit.errors import NotFound
 from haoban.kit.openapi import PUBLIC, example, problems, success
 from haoban.miniprogram import service
 from haoban.miniprogram.ports import PLATFORMS, Platform
 from haoban.miniprogram.schemas import CodeExchange, MiniProgramLogin
-from haoban.runtime import Runtime
 
 SIGNED_IN_EXAMPLE = {
     "outcome": "signed_in",
@@ -92,7 +92,7 @@ async def miniprogram_login(
             )
         ),
     ],
-    runtime: Runtime,
+    runtime: RuntimeDep,
 ) -> MiniProgramLogin:
     return await service.exchange_code(runtime, platform_named(platform), data.code, data.ticket_challenge)
 

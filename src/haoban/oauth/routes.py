@@ -11,7 +11,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, PathParameter, QueryParameter
 from litestar.response import Redirect
 
-from haoban.deps import Conn
+from haoban.deps import Conn, RuntimeDep
 from haoban.kit.openapi import PUBLIC, example, problems, success
 from haoban.oauth import authorize, clients, examples, introspect, logout, par, revoke, token, userinfo
 from haoban.oauth.errors import EXCEPTION_HANDLERS, NO_STORE, InvalidRequest, OAuthError, oauth_response, single_valued
@@ -31,7 +31,6 @@ from haoban.oauth.schemas import (
     UserInfo,
 )
 from haoban.route_limits import par_limit, token_limit
-from haoban.runtime import Runtime
 from haoban.tokens.guard import AUTH_DEPENDENCIES, AUTH_GUARDS, CurrentPrincipal
 
 Form = dict[str, str | list[str]]
@@ -40,7 +39,7 @@ _OAUTH_400 = {400: "invalid_request", 401: "invalid_client"}
 
 async def _calling_client(
     conn: Conn,
-    runtime: Runtime,
+    runtime: RuntimeDep,
     request: Request[object, object, State],
     params: dict[str, str],
     *,
@@ -69,7 +68,7 @@ async def _calling_client(
     },
     cache=False,
 )
-async def openid_configuration(runtime: Runtime) -> ProviderMetadata:
+async def openid_configuration(runtime: RuntimeDep) -> ProviderMetadata:
     return provider_metadata(runtime.settings.security.issuer)
 
 
@@ -86,7 +85,7 @@ async def openid_configuration(runtime: Runtime) -> ProviderMetadata:
     },
     cache=False,
 )
-async def oauth_authorization_server(runtime: Runtime) -> ProviderMetadata:
+async def oauth_authorization_server(runtime: RuntimeDep) -> ProviderMetadata:
     return provider_metadata(runtime.settings.security.issuer)
 
 
@@ -113,7 +112,7 @@ async def oauth_authorization_server(runtime: Runtime) -> ProviderMetadata:
 async def push_authorization_request(
     data: Annotated[Form, Body(media_type=RequestEncodingType.URL_ENCODED, examples=example("PAR", examples.PAR_FORM))],
     conn: Conn,
-    runtime: Runtime,
+    runtime: RuntimeDep,
     request: Request[object, object, State],
 ) -> Response[ParResponse]:
     params = single_valued(data)
@@ -144,7 +143,7 @@ async def describe_authorization_request(
     client_id: Annotated[str, QueryParameter(name="client_id", min_length=3, max_length=64)],
     request_uri: Annotated[str, QueryParameter(name="request_uri", min_length=40, max_length=120)],
     conn: Conn,
-    runtime: Runtime,
+    runtime: RuntimeDep,
 ) -> AuthorizationView:
     return await authorize.describe(
         conn,
@@ -177,7 +176,7 @@ async def decide_authorization(
     data: Annotated[AuthorizationDecision, Body(examples=example("approve", examples.DECISION))],
     principal: CurrentPrincipal,
     conn: Conn,
-    runtime: Runtime,
+    runtime: RuntimeDep,
 ) -> AuthorizationRedirect:
     target = await authorize.decide(
         conn, principal=principal, runtime=runtime, request_uri=data.request_uri, approve=data.decision == "approve"
@@ -216,7 +215,7 @@ async def withdraw_authorization(
     client_id: Annotated[str, PathParameter(min_length=3, max_length=64)],
     principal: CurrentPrincipal,
     conn: Conn,
-    runtime: Runtime,
+    runtime: RuntimeDep,
 ) -> None:
     await authorize.withdraw(conn, runtime, principal=principal, client_id=client_id)
 
@@ -244,7 +243,7 @@ async def oauth_token(
         Form, Body(media_type=RequestEncodingType.URL_ENCODED, examples=example("code", examples.TOKEN_FORM))
     ],
     conn: Conn,
-    runtime: Runtime,
+    runtime: RuntimeDep,
     request: Request[object, object, State],
 ) -> Response[OAuthTokenResponse]:
     params = single_valued(data)
@@ -276,7 +275,7 @@ async def oauth_revoke(
         Form, Body(media_type=RequestEncodingType.URL_ENCODED, examples=example("refresh token", examples.REVOKE_FORM))
     ],
     conn: Conn,
-    runtime: Runtime,
+    runtime: RuntimeDep,
     request: Request[object, object, State],
 ) -> Response[str]:
     params = single_valued(data)
@@ -313,7 +312,7 @@ async def oauth_introspect(
         Form, Body(media_type=RequestEncodingType.URL_ENCODED, examples=example("token", examples.INTROSPECT_FORM))
     ],
     conn: Conn,
-    runtime: Runtime,
+    runtime: RuntimeDep,
     request: Request[object, object, State],
 ) -> Response[Introspection]:
     params = single_valued(data)
@@ -340,7 +339,7 @@ async def oauth_introspect(
     responses={**success(200, UserInfo, "Claims", example("verified", examples.USERINFO)), **problems(401, 403)},
     cache=False,
 )
-async def oauth_userinfo(principal: CurrentPrincipal, runtime: Runtime) -> Response[UserInfo]:
+async def oauth_userinfo(principal: CurrentPrincipal, runtime: RuntimeDep) -> Response[UserInfo]:
     info = await userinfo.userinfo(runtime, principal)
     return Response(info, status_code=200, headers=NO_STORE)
 
@@ -377,7 +376,7 @@ def _logged_out(outcome: logout.LogoutOutcome) -> Response[LoggedOut]:
 )
 async def end_session(
     conn: Conn,
-    runtime: Runtime,
+    runtime: RuntimeDep,
     *,
     id_token_hint: Annotated[str | None, QueryParameter(description="An ID token this provider issued")] = None,
     client_id: Annotated[str | None, QueryParameter(description="The client; must be the hint's audience")] = None,
@@ -414,7 +413,7 @@ async def end_session_post(
         Form, Body(media_type=RequestEncodingType.URL_ENCODED, examples=example("logout", examples.LOGOUT_FORM))
     ],
     conn: Conn,
-    runtime: Runtime,
+    runtime: RuntimeDep,
 ) -> Response[LoggedOut]:
     return _logged_out(await logout.end_session(conn, runtime, single_valued(data)))
 

@@ -14,12 +14,12 @@ from typing import Any
 from litestar import Request, get
 from litestar.datastructures import State
 
+from haoban.deps import RuntimeDep
 from haoban.kit.errors import NotFound, Unauthorized
 from haoban.kit.openapi import problems
 from haoban.observability.metrics import MEDIA_TYPE, Metrics
 from haoban.observability.scrape import families, pool_stats
 from haoban.observability.settings import ObservabilitySettings
-from haoban.runtime import Runtime
 
 
 def check_metrics_access(access: ObservabilitySettings, authorization: str | None) -> None:
@@ -49,7 +49,7 @@ def check_metrics_access(access: ObservabilitySettings, authorization: str | Non
     responses=problems(401, 404, codes={401: "unauthorized"}),
     media_type=MEDIA_TYPE,
 )
-async def metrics(request: Request[Any, Any, Any], state: State, runtime: Runtime) -> str:
+async def metrics(request: Request[Any, Any, Any], state: State, runtime: RuntimeDep) -> str:
     check_metrics_access(state.observability, request.headers.get("authorization"))
     registry: Metrics = state.metrics
     return registry.render(pool_stats(runtime), await families(runtime))

@@ -18,12 +18,12 @@ import msgspec
 from litestar import Request, Router, post
 
 from haoban.audit.schemas import Actor
+from haoban.deps import RuntimeDep
 from haoban.kit.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 from haoban.kit.openapi import PUBLIC, example, problems, success
 from haoban.payouts import bank_signing
 from haoban.payouts.http_bank import TransferRecord, to_bank_transfer
 from haoban.payouts.settlement import BankMismatch, record_answer
-from haoban.runtime import Runtime
 
 log = logging.getLogger("haoban.payouts.bank")
 
@@ -79,7 +79,7 @@ _EXAMPLE_BODY = {
         **problems(401, 404, 409, 422, codes={401: "bank_signature_invalid", 409: "bank_mismatch"}),
     },
 )
-async def bank_callback(request: Request[Any, Any, Any], runtime: Runtime) -> CallbackReceipt:
+async def bank_callback(request: Request[Any, Any, Any], runtime: RuntimeDep) -> CallbackReceipt:
     settings = runtime.settings.bank
     if not settings.base_url or not settings.secret:
         raise NotFound("No bank is configured here.")

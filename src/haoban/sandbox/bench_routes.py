@@ -17,11 +17,10 @@ import msgspec
 from litestar import Router, post
 from litestar.params import Body
 
-from haoban.deps import Conn
+from haoban.deps import Conn, RuntimeDep
 from haoban.kit.openapi import PUBLIC, example, problems, success
 from haoban.ledger import service as ledger
 from haoban.ledger.rules import CLEARING, member_account, move
-from haoban.runtime import Runtime
 from haoban.sandbox.guard import sandbox_only
 
 _CITIZEN = "7d0b6a52-3c1e-4f0a-9b8e-000000000001"
@@ -58,7 +57,7 @@ async def raw_withdrawal(
         Body(examples=example("one yuan", {"citizen_id": _CITIZEN, "amount_fen": 100})),
     ],
     conn: Conn,
-    runtime: Runtime,
+    runtime: RuntimeDep,
 ) -> RawWithdrawal:
     group_id = await ledger.post_group(
         conn,

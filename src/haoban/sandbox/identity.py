@@ -13,14 +13,13 @@ from litestar import Response, Router, get, post
 from litestar.params import Body, QueryParameter
 
 from haoban.citizens import service as citizens
-from haoban.deps import Conn
+from haoban.deps import Conn, RuntimeDep
 from haoban.identity import service as identity
 from haoban.identity.schemas import AppClientCreate, SandboxTokenRequest
 from haoban.kit.errors import FieldError, NotFound, ValidationFailed
 from haoban.kit.openapi import PUBLIC, example, problems, success
 from haoban.notifications import service as messages
 from haoban.notifications.service import SandboxMessage
-from haoban.runtime import Runtime
 from haoban.sandbox.guard import sandbox_only
 from haoban.sandbox.service import SANDBOX_ACTOR, sandbox_grant
 from haoban.tokens.schemas import TokenPair
@@ -64,7 +63,7 @@ async def tokens_for(
         ),
     ],
     conn: Conn,
-    runtime: Runtime,
+    runtime: RuntimeDep,
 ) -> Response[TokenPair]:
     citizen_id = await citizens.find_by_id_number(conn, runtime.vault.index(data.id_number))
     if citizen_id is None:
@@ -87,7 +86,7 @@ async def register_client(
         Body(examples=example("demo app", {"client_id": "my-app", "name": "My app", "attestation": "optional"})),
     ],
     conn: Conn,
-    runtime: Runtime,
+    runtime: RuntimeDep,
 ) -> None:
     if data.attestation_jwk is not None:
         if why := jwk_problem(data.attestation_jwk):
@@ -114,7 +113,7 @@ def jwk_problem(jwk: dict[str, Any]) -> str | None:
     return None
 
 
-async def register_app_client(conn: Conn, runtime: Runtime, data: AppClientCreate) -> None:
+async def register_app_client(conn: Conn, runtime: RuntimeDep, data: AppClientCreate) -> None:
     await identity.register_app_client(conn, data, at=runtime.clock.now())
 
 

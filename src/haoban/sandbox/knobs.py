@@ -15,11 +15,10 @@ from litestar.datastructures import State
 from litestar.params import Body, FromPath
 
 from haoban.audit import service as audit
-from haoban.deps import Conn
+from haoban.deps import Conn, RuntimeDep
 from haoban.exchange.sources.records import SourceName
 from haoban.kit.clock import OffsetClock
 from haoban.kit.openapi import PUBLIC, example, problems, success
-from haoban.runtime import Runtime
 from haoban.sandbox import knobs_repository as repo
 from haoban.sandbox.guard import sandbox_only
 from haoban.sandbox.schemas import ClockSet, SandboxClock, SourceFault
@@ -47,7 +46,7 @@ async def set_source_fault(
     source: FromPath[SourceName],
     data: Annotated[SourceFault, Body(examples=example("slow, flaky", _FAULT))],
     conn: Conn,
-    runtime: Runtime,
+    runtime: RuntimeDep,
 ) -> SourceFault:
     now = runtime.clock.now()
     await repo.set_source_fault(conn, source, data, now)

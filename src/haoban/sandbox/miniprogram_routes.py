@@ -7,11 +7,11 @@ from typing import Annotated
 from litestar import Router, post
 from litestar.params import Body, FromPath
 
+from haoban.deps import RuntimeDep
 from haoban.kit.errors import NotFound
 from haoban.kit.openapi import PUBLIC, example, problems, success
 from haoban.miniprogram.routes import platform_named
 from haoban.miniprogram.schemas import SandboxCode, SandboxCodeCreate
-from haoban.runtime import Runtime
 from haoban.sandbox.guard import sandbox_only
 from haoban.simulators.miniprogram import CODE_TTL, SandboxPlatform
 
@@ -41,7 +41,7 @@ SANDBOX_CODE_EXAMPLE = {
 async def mint_code(
     platform: FromPath[str],
     data: Annotated[SandboxCodeCreate, Body(examples=example("tester", {"open_id": "o6_bmjrPTlm6_2sgVt7hMZOPfL2M"}))],
-    runtime: Runtime,
+    runtime: RuntimeDep,
 ) -> SandboxCode:
     port = runtime.miniprogram_platforms.get(platform_named(platform))
     if not isinstance(port, SandboxPlatform):

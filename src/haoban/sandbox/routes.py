@@ -8,9 +8,8 @@ from uuid import UUID
 from litestar import Response, Router, post
 from litestar.params import Body, FromPath
 
-from haoban.deps import Conn
+from haoban.deps import Conn, RuntimeDep
 from haoban.kit.openapi import PUBLIC, example, problems, success
-from haoban.runtime import Runtime
 from haoban.sandbox import service
 from haoban.sandbox.guard import sandbox_only
 from haoban.sandbox.schemas import TestCitizen, TestCitizenCreate, TestTokenCreate
@@ -42,7 +41,7 @@ _PAIR_EXAMPLE = {
 async def create_citizen(
     data: Annotated[TestCitizenCreate, Body(examples=example("new test citizen", {}))],
     conn: Conn,
-    runtime: Runtime,
+    runtime: RuntimeDep,
 ) -> Response[TestCitizen]:
     result = await service.create_test_citizen(conn, runtime, data)
     return Response(result, status_code=201 if result.created else 200)
@@ -65,7 +64,7 @@ async def mint_tokens(
     citizen_id: FromPath[UUID],
     data: Annotated[TestTokenCreate, Body(examples=example("openid scope", {"scope": ["openid", "profile"]}))],
     conn: Conn,
-    runtime: Runtime,
+    runtime: RuntimeDep,
 ) -> Response[TokenPair]:
     pair = await service.mint_test_tokens(conn, runtime, citizen_id, data)
     return Response(pair, status_code=201, headers={"Cache-Control": "no-store"})

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from litestar import Response, Router, post
 from litestar.params import Body
 
-from haoban.deps import Conn
+from haoban.deps import Conn, RuntimeDep
 from haoban.exchange.ingest import service as ingest
 from haoban.exchange.ingest.schemas import (
     RECORD_EXAMPLES,
@@ -27,7 +27,6 @@ from haoban.exchange.ingest.schemas import (
 )
 from haoban.exchange.sources.records import SourceName
 from haoban.kit.openapi import PUBLIC, example, problems, success
-from haoban.runtime import Runtime
 from haoban.sandbox.guard import sandbox_only
 from haoban.sandbox.service import SANDBOX_ACTOR
 
@@ -63,7 +62,7 @@ def _body(source: SourceName) -> Any:
     return Body(examples=example(f"a {source} record", RECORD_EXAMPLES[source]))
 
 
-async def _put(runtime: Runtime, conn: Conn, source: SourceName, key: str, rec: SourceRecord) -> Response[Upserted]:
+async def _put(runtime: RuntimeDep, conn: Conn, source: SourceName, key: str, rec: SourceRecord) -> Response[Upserted]:
     created = await ingest.put(conn, source, rec, by="sandbox", actor=SANDBOX_ACTOR, now=runtime.clock.now())
     return Response(Upserted(source=source, key=key, created=created), status_code=201 if created else 200)
 
@@ -79,7 +78,7 @@ async def _put(runtime: Runtime, conn: Conn, source: SourceName, key: str, rec: 
     request_max_body_size=IDENTITY_MAX_BODY,
 )
 async def put_identity(
-    data: Annotated[IdentityIn, _body("identity")], conn: Conn, runtime: Runtime
+    data: Annotated[IdentityIn, _body("identity")], conn: Conn, runtime: RuntimeDep
 ) -> Response[Upserted]:
     return await _put(runtime, conn, "identity", data.id_number, data)
 
@@ -93,7 +92,7 @@ async def put_identity(
     responses=_responses("household"),
 )
 async def put_household(
-    data: Annotated[HouseholdIn, _body("household")], conn: Conn, runtime: Runtime
+    data: Annotated[HouseholdIn, _body("household")], conn: Conn, runtime: RuntimeDep
 ) -> Response[Upserted]:
     return await _put(runtime, conn, "household", data.household_no, data)
 
@@ -108,7 +107,7 @@ async def put_household(
     responses=_responses("housing_fund"),
 )
 async def put_fund_account(
-    data: Annotated[HousingFundIn, _body("housing_fund")], conn: Conn, runtime: Runtime
+    data: Annotated[HousingFundIn, _body("housing_fund")], conn: Conn, runtime: RuntimeDep
 ) -> Response[Upserted]:
     return await _put(runtime, conn, "housing_fund", data.account_no, data)
 
@@ -121,7 +120,7 @@ async def put_fund_account(
     responses=_responses("estate"),
 )
 async def put_property(
-    data: Annotated[PropertyIn, _body("estate")], conn: Conn, runtime: Runtime
+    data: Annotated[PropertyIn, _body("estate")], conn: Conn, runtime: RuntimeDep
 ) -> Response[Upserted]:
     return await _put(runtime, conn, "estate", data.certificate_no, data)
 
@@ -135,7 +134,7 @@ async def put_property(
     responses=_responses("marriage"),
 )
 async def put_marriage(
-    data: Annotated[MarriageIn, _body("marriage")], conn: Conn, runtime: Runtime
+    data: Annotated[MarriageIn, _body("marriage")], conn: Conn, runtime: RuntimeDep
 ) -> Response[Upserted]:
     return await _put(runtime, conn, "marriage", data.id_number, data)
 
@@ -148,7 +147,7 @@ async def put_marriage(
     responses=_responses("social_security"),
 )
 async def put_social_security(
-    data: Annotated[SocialSecurityIn, _body("social_security")], conn: Conn, runtime: Runtime
+    data: Annotated[SocialSecurityIn, _body("social_security")], conn: Conn, runtime: RuntimeDep
 ) -> Response[Upserted]:
     return await _put(runtime, conn, "social_security", data.id_number, data)
 

@@ -9,12 +9,11 @@ from litestar import Request, Response, Router, get, post
 from litestar.datastructures import State
 from litestar.params import Body, FromPath, QueryParameter
 
-from haoban.deps import Conn
+from haoban.deps import Conn, RuntimeDep
 from haoban.kit.errors import AppError
 from haoban.kit.openapi import PUBLIC, example, problems, success
 from haoban.kit.problems import Problem, problem_response
 from haoban.limits.http import request_address
-from haoban.runtime import Runtime
 from haoban.staff import lane, service
 from haoban.staff.examples import (
     APPLICATION_EXAMPLE,
@@ -63,7 +62,7 @@ def _problem(request: Request[object, object, State], error: AppError) -> Respon
 async def staff_login(
     data: Annotated[StaffLogin, Body(examples=example("sign in", LOGIN_REQUEST))],
     conn: Conn,
-    runtime: Runtime,
+    runtime: RuntimeDep,
     request: Request[object, object, State],
 ) -> Response[StaffToken]:
     address = request_address(request, runtime.settings.http.trusted_proxies)
@@ -114,7 +113,7 @@ async def staff_queue(
     },
 )
 async def staff_get_application(
-    staff: CurrentStaff, conn: Conn, runtime: Runtime, application_id: FromPath[UUID]
+    staff: CurrentStaff, conn: Conn, runtime: RuntimeDep, application_id: FromPath[UUID]
 ) -> StaffApplication:
     return await lane.application(conn, staff, application_id, now=runtime.clock.now())
 
@@ -143,7 +142,7 @@ async def staff_decide(
     *,
     staff: CurrentStaff,
     conn: Conn,
-    runtime: Runtime,
+    runtime: RuntimeDep,
     request: Request[object, object, State],
     application_id: FromPath[UUID],
     data: Annotated[DecisionCreate, Body(examples=example("approve", DECISION_REQUEST))],

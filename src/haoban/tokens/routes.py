@@ -8,10 +8,9 @@ from litestar import Request, Response, Router, get, post
 from litestar.datastructures import State
 from litestar.params import Body
 
-from haoban.deps import Conn
+from haoban.deps import Conn, RuntimeDep
 from haoban.kit.openapi import PUBLIC, example, problems, success
 from haoban.kit.problems import problem_response
-from haoban.runtime import Runtime
 from haoban.tokens.guard import AUTH_DEPENDENCIES, AUTH_GUARDS, CurrentPrincipal
 from haoban.tokens.schemas import Jwks, RefreshRequest, TokenPair
 from haoban.tokens.service import InvalidGrant
@@ -52,7 +51,7 @@ _JWKS_EXAMPLE = {
     responses={**success(200, Jwks, "The JSON Web Key Set", example("one active key", _JWKS_EXAMPLE)), **problems()},
     cache=False,
 )
-async def jwks(runtime: Runtime) -> Jwks:
+async def jwks(runtime: RuntimeDep) -> Jwks:
     return Jwks(keys=await runtime.keyring.jwks(runtime.pool))
 
 
@@ -78,7 +77,7 @@ async def refresh(
         Body(examples=example("refresh", {"refresh_token": "hbr_x0m1Yf3kQ2bq8Jw7W2VZ0ZxRk7h0qB9Uu4n2b5cF1sE"})),
     ],
     conn: Conn,
-    runtime: Runtime,
+    runtime: RuntimeDep,
     request: Request[object, object, State],
 ) -> Response[TokenPair]:
     result = await runtime.tokens.refresh(conn, data.refresh_token)
@@ -102,7 +101,7 @@ async def refresh(
     dependencies=AUTH_DEPENDENCIES,
     responses=problems(401),
 )
-async def logout(principal: CurrentPrincipal, conn: Conn, runtime: Runtime) -> None:
+async def logout(principal: CurrentPrincipal, conn: Conn, runtime: RuntimeDep) -> None:
     await runtime.tokens.revoke_session(conn, principal, reason="logout")
 
 

@@ -9,7 +9,7 @@ from litestar import Router, delete, get, post
 from litestar.params import Body, FromPath, QueryParameter
 
 from haoban.audit.schemas import Actor
-from haoban.deps import Conn
+from haoban.deps import Conn, RuntimeDep
 from haoban.exchange.consent import service
 from haoban.exchange.consent.examples import ACCESS_LOG_EXAMPLE, CONSENT_CREATE_EXAMPLE, CONSENT_EXAMPLE, LINKED_EXAMPLE
 from haoban.exchange.consent.schemas import AccessLogPage, Consent, ConsentCreate, ConsentList, LinkedData, Purpose
@@ -17,7 +17,6 @@ from haoban.exchange.sources.items import SOURCES
 from haoban.exchange.sources.records import SourceName
 from haoban.kit.errors import FieldError, ValidationFailed
 from haoban.kit.openapi import example, problems, success
-from haoban.runtime import Runtime
 from haoban.tokens.guard import AUTH_DEPENDENCIES, AUTH_GUARDS, CurrentPrincipal
 
 
@@ -52,7 +51,7 @@ def _parse_sources(raw: str | None) -> list[SourceName]:
 )
 async def linked_data(
     principal: CurrentPrincipal,
-    runtime: Runtime,
+    runtime: RuntimeDep,
     sources: Annotated[
         str | None,
         QueryParameter(
@@ -103,7 +102,7 @@ async def data_access_log(
         **problems(401),
     },
 )
-async def list_consents(principal: CurrentPrincipal, conn: Conn, runtime: Runtime) -> ConsentList:
+async def list_consents(principal: CurrentPrincipal, conn: Conn, runtime: RuntimeDep) -> ConsentList:
     return ConsentList(consents=await service.list_consents(conn, runtime, principal.citizen_id))
 
 
@@ -125,7 +124,7 @@ async def list_consents(principal: CurrentPrincipal, conn: Conn, runtime: Runtim
 async def grant_consent(
     principal: CurrentPrincipal,
     conn: Conn,
-    runtime: Runtime,
+    runtime: RuntimeDep,
     data: Annotated[ConsentCreate, Body(examples=example("view my fund and estate data", CONSENT_CREATE_EXAMPLE))],
 ) -> Consent:
     return await service.grant_consent(conn, runtime, principal.citizen_id, data)
@@ -140,7 +139,9 @@ async def grant_consent(
     status_code=204,
     responses=problems(400, 401, 404),
 )
-async def revoke_consent(principal: CurrentPrincipal, conn: Conn, runtime: Runtime, consent_id: FromPath[UUID]) -> None:
+async def revoke_consent(
+    principal: CurrentPrincipal, conn: Conn, runtime: RuntimeDep, consent_id: FromPath[UUID]
+) -> None:
     await service.revoke_consent(conn, runtime, principal.citizen_id, consent_id)
 
 

@@ -13,7 +13,7 @@ from litestar.openapi.spec import SecurityRequirement
 from litestar.params import Body, Parameter
 
 from haoban.audit.schemas import Actor
-from haoban.deps import Conn
+from haoban.deps import Conn, RuntimeDep
 from haoban.exchange.ingest import service as ingest
 from haoban.exchange.ingest.schemas import RECORD_EXAMPLES, IngestBatch, IngestResult
 from haoban.exchange.sources.records import SourceName
@@ -47,7 +47,7 @@ def _source(raw: str) -> SourceName:
     return name
 
 
-async def _oauth_writer(runtime: Runtime, token: str, raw_source: str) -> Writer:
+async def _oauth_writer(runtime: RuntimeDep, token: str, raw_source: str) -> Writer:
     try:
         client = await verify_client_token(runtime, token)
     except InvalidToken as exc:
@@ -133,7 +133,7 @@ async def ingest_records(
     data: Annotated[IngestBatch, Body(examples=example("one housing fund account", _BATCH_EXAMPLE))],
     request: Request[Any, Any, Any],
     conn: Conn,
-    runtime: Runtime,
+    runtime: RuntimeDep,
 ) -> IngestResult:
     writer = _writer(request)
     if writer.source != source:  # the guard resolved the same path parameter

@@ -13,12 +13,12 @@ from typing import Literal
 import msgspec
 from litestar import Router, get
 
+from haoban.deps import RuntimeDep
 from haoban.exchange.consent import service
 from haoban.exchange.consent.schemas import Purpose, SourceData, TrustLevel
 from haoban.exchange.sources.records import SourceName
 from haoban.kit.openapi import example, problems, success
 from haoban.oauth.guard import SCOPED_GUARDS, is_delegated, requester
-from haoban.runtime import Runtime
 from haoban.tokens.guard import AUTH_DEPENDENCIES, CurrentPrincipal, require_scope
 from haoban.tokens.schemas import Principal
 
@@ -105,7 +105,7 @@ def summarise(data: SourceData) -> FundSummary:
         **problems(401, 403, codes={403: "insufficient_scope"}),
     },
 )
-async def housing_fund_summary(principal: CurrentPrincipal, runtime: Runtime) -> FundSummary:
+async def housing_fund_summary(principal: CurrentPrincipal, runtime: RuntimeDep) -> FundSummary:
     require_scope(principal, SCOPE)
     pulled = await service.pull(
         runtime,

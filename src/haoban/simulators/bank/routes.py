@@ -7,9 +7,9 @@ from typing import Annotated
 from litestar import Router, get, post
 from litestar.params import Body, QueryParameter
 
+from haoban.deps import RuntimeDep
 from haoban.kit.openapi import PUBLIC, example, problems, success
 from haoban.payouts.schemas import BankFaults, SandboxTransfers
-from haoban.runtime import Runtime
 from haoban.sandbox.guard import sandbox_only
 from haoban.simulators.bank import repository as repo
 
@@ -36,7 +36,7 @@ _FAULTS = {"latency_ms": 200, "failure_rate": 0.1, "timeout_rate": 0.05}
     },
 )
 async def transfers(
-    runtime: Runtime,
+    runtime: RuntimeDep,
     card_no: Annotated[str, QueryParameter(name="card_no", pattern=r"^\d{12,19}$")],
     limit: Annotated[int, QueryParameter(name="limit", ge=1, le=100)] = 20,
 ) -> SandboxTransfers:
@@ -59,7 +59,7 @@ async def transfers(
     },
 )
 async def set_faults(
-    data: Annotated[BankFaults, Body(examples=example("slow, flaky bank", _FAULTS))], runtime: Runtime
+    data: Annotated[BankFaults, Body(examples=example("slow, flaky bank", _FAULTS))], runtime: RuntimeDep
 ) -> BankFaults:
     await repo.set_faults(runtime.pool, data, runtime.clock.now())
     return await repo.faults(runtime.pool)

@@ -11,9 +11,9 @@ from litestar import Router, post
 from litestar.params import Body
 
 from haoban.db.pool import unit_of_work
+from haoban.deps import RuntimeDep
 from haoban.kit.errors import Conflict
 from haoban.kit.openapi import PUBLIC, example, problems, success
-from haoban.runtime import Runtime
 from haoban.sandbox.guard import sandbox_only
 from haoban.simulators.fundcentre import repository as repo
 
@@ -60,7 +60,7 @@ _BODY = {"account_no": "ZZ2019000123", "amount_fen": 500000}
     },
 )
 async def counter_withdrawal(
-    data: Annotated[CounterWithdrawal, Body(examples=example("a counter withdrawal", _BODY))], runtime: Runtime
+    data: Annotated[CounterWithdrawal, Body(examples=example("a counter withdrawal", _BODY))], runtime: RuntimeDep
 ) -> CounterWithdrawn:
     reference = f"CTR-{uuid.uuid4().hex[:12]}"
     now = runtime.clock.now()
