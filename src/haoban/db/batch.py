@@ -38,7 +38,8 @@ class Batch:
         if cast not in CASTS:
             raise UnsafeSql(f"not an allowed cast: {cast!r}")
         self.args.append(value)
-        return Param(len(self.args), cast, self)
+        index = len(self.args)
+        return Param(index, cast, self, f"${index}::{cast}")
 
     def cte(self, name: str, sql: Sql, columns: Sequence[str] = ()) -> Cte:
         """Add CTE `name` yielding `columns`; a name this statement holds already is refused."""

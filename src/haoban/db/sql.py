@@ -14,6 +14,7 @@ Literal braces are written `{{` and `}}`, as in `str.format`.
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from collections.abc import Collection, Iterable
@@ -42,7 +43,9 @@ class UnsafeSql(ValueError):
     """A name, cast or slot that is not in the closed set a statement may be built from."""
 
 
+@functools.lru_cache(maxsize=4096)
 def checked_name(name: str) -> str:
+    """`name` when it is an SQL identifier (checked once per distinct name: the hot path reuses its names)."""
     if not IDENT.match(name):
         raise UnsafeSql(f"not an SQL identifier: {name!r}")
     return name
@@ -82,10 +85,7 @@ class Param:
     index: int
     cast: str
     owner: object = field(compare=False, repr=False)
-
-    @property
-    def text(self) -> str:
-        return f"${self.index}::{self.cast}"
+    text: str = field(compare=False, repr=False)  # `$index::cast`, written once by `Batch.arg`
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,19 +104,17 @@ Slot: TypeAlias = Cte | Param | Ident | Sql
 
 
 def _text(value: Slot, column: str | None, slot: str) -> str:
-    if column is not None:
-        if not isinstance(value, Cte):
-            raise UnsafeSql(f"slot {slot}.{column} takes a CTE handle, not {type(value).__name__}")
-        if column not in value.columns:
-            raise UnsafeSql(f"CTE {value.name} has no column {column} (it has {', '.join(value.columns) or 'none'})")
-        return f"{value.name}.{column}"
-    if isinstance(value, Cte):
-        return value.name
-    if isinstance(value, Ident):
-        return value.name
-    if isinstance(value, Param | Sql):
-        return value.text
-    raise UnsafeSql(f"slot {slot} takes a CTE, a parameter, an identifier or SQL, not {type(value).__name__}")
+    if column is None:
+        if isinstance(value, (Param, Sql)):
+            return value.text
+        if isinstance(value, (Cte, Ident)):
+            return value.name
+        raise UnsafeSql(f"slot {slot} takes a CTE, a parameter, an identifier or SQL, not {type(value).__name__}")
+    if not isinstance(value, Cte):
+        raise UnsafeSql(f"slot {slot}.{column} takes a CTE handle, not {type(value).__name__}")
+    if column not in value.columns:
+        raise UnsafeSql(f"CTE {value.name} has no column {column} (it has {', '.join(value.columns) or 'none'})")
+    return f"{value.name}.{column}"
 
 
 class Template:
@@ -139,16 +137,20 @@ class Template:
         self.slots = frozenset(p[1] for p in parts if p[1] is not None)
 
     def render(self, **values: Slot) -> Sql:
-        if missing := self.slots - values.keys():
-            raise UnsafeSql(f"unfilled slots: {', '.join(sorted(missing))}")
-        if extra := values.keys() - self.slots:
-            raise UnsafeSql(f"no such slots: {', '.join(sorted(extra))}")
+        if values.keys() != self.slots:
+            self._refuse_slots(values)
         out: list[str] = []
         for literal, slot, column in self._parts:
             out.append(literal)
             if slot is not None:
                 out.append(_text(values[slot], column, slot))
         return Sql("".join(out))
+
+    def _refuse_slots(self, values: dict[str, Slot]) -> None:
+        if missing := self.slots - values.keys():
+            raise UnsafeSql(f"unfilled slots: {', '.join(sorted(missing))}")
+        if extra := values.keys() - self.slots:
+            raise UnsafeSql(f"no such slots: {', '.join(sorted(extra))}")
 
 
 def join(separator: Sql, parts: Iterable[Param | Cte | Sql]) -> Sql:
