@@ -44,7 +44,7 @@ def _challenge(http: httpx.Client, purpose: str) -> str:
 
 def _face(http: httpx.Client, path: str, purpose: str, body: dict[str, object]) -> httpx.Response:
     """Send fresh frames; when the engine finds them too like an earlier capture, take new ones (as a phone would)."""
-    for attempt in range(4):
+    for attempt in range(10):
         if attempt:
             print(f"  {purpose}: the engine found the frames replayed; taking new ones")
         shots = _frames(secrets.randbelow(2**32))

@@ -49,6 +49,6 @@ def test_the_demo_script_runs_three_times_on_one_server(demo_server: str) -> Non
         assert "already registered; logging in instead" in out
     for out in outputs:
         assert "face login: 200 urn:haoban:loa:face" in out
-        # Fresh frames every run: the same frames would be refused on all four tries and the run would fail.
+        # Fresh frames every run: the same frames would be refused on all ten tries and the run would fail.
         # A set that happens to look like a stored one is retaken, as a phone would (how often is luck).
     assert "rent withdrawal: 201 paid" in first
