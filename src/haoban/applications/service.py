@@ -287,33 +287,15 @@ def decision_view(
     )
 
 
-async def _decision(
-    conn: asyncpg.Connection, decision_id: UUID | None, status_reason: str | None = None
-) -> DecisionView | None:
-    if decision_id is None:
-        return None
-    stored = await decisions.get_decision(conn, decision_id)
-    if stored is None:
-        return None
-    return decision_view(decision_id, stored.decision, stored.facts, status_reason)
-
-
 async def view(conn: asyncpg.Connection, row: ApplicationRow) -> ApplicationView:
-    return ApplicationView(
-        application_id=row.id,
-        service_code=row.service_code,
-        status=row.status,
-        status_reason=row.status_reason,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        decision=await _decision(conn, row.decision_id, row.status_reason),
-        payout=payout_summary(await payouts.for_application(conn, row.id)),
-    )
+    (one,) = await views(conn, [row])
+    return one
 
 
 async def views(conn: asyncpg.Connection, rows: list[ApplicationRow]) -> list[ApplicationView]:
     """A page of views: its decisions and payouts in one query each, whatever the page size."""
-    stored = await decisions.get_decisions(conn, [r.decision_id for r in rows if r.decision_id is not None])
+    decided = [r.decision_id for r in rows if r.decision_id is not None]
+    stored = await decisions.get_decisions(conn, decided) if decided else {}
     paid = await payouts.for_applications(conn, [r.id for r in rows])
     return [
         ApplicationView(

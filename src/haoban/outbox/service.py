@@ -8,13 +8,24 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
-from haoban.db.batch import Batch
-from haoban.db.sql import Cte, Param
 from haoban.outbox import repository as repo
-from haoban.outbox.repository import OutboxRow
+from haoban.outbox.repository import OutboxRow, add_complete, add_rows  # the CTE builders, for other slices' statements
 
 if TYPE_CHECKING:
     from haoban.runtime import Runtime
+
+__all__ = [
+    "BatchHandler",
+    "Handler",
+    "OutboxRow",
+    "add_complete",
+    "add_rows",
+    "backlog",
+    "complete",
+    "enqueue",
+    "get",
+    "release",
+]
 
 Handler = Callable[["Runtime", dict[str, Any]], Awaitable[None]]
 """Runs one outbox row after commit; raise to retry with backoff. Must be safe to run twice."""
@@ -45,22 +56,3 @@ async def get(conn: asyncpg.Connection, *, kind: str, ref: str) -> OutboxRow | N
 async def backlog(conn: asyncpg.Connection) -> repo.Backlog:
     """Pending side effects and the oldest one's age: what /metrics and readiness read."""
     return await repo.backlog(conn)
-
-
-def add_rows(
-    b: Batch,
-    prefix: str,
-    rows: Cte,
-    *,
-    kind: str,
-    at: datetime | Param,
-    available_at: datetime | Param | None = None,
-    attempts: int = 0,
-) -> Cte:
-    """`enqueue` as a CTE of a larger statement: one row of `kind` per row of `rows` (columns ref, payload, n)."""
-    return repo.add_rows(b, prefix, rows, kind=kind, at=at, available_at=available_at, attempts=attempts)
-
-
-def add_complete(b: Batch, prefix: str, refs: Cte, *, kind: str, at: datetime | Param) -> Cte:
-    """`complete` as a CTE of a larger statement, for the rows of `kind` named by `refs` (column ref)."""
-    return repo.add_complete(b, prefix, refs, kind=kind, at=at)

@@ -41,8 +41,6 @@ from haoban.settings import DatabaseSettings
 
 STALL_CAP_S = 120.0  # a stalled request answers 503 after this, so nothing hangs forever
 
-_LOOKUPS = LOOKUPS
-
 
 class Control(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     latency_ms: Annotated[int, msgspec.Meta(ge=0, le=600_000)] = 0
@@ -161,7 +159,7 @@ def create_simulator(database_url: str, *, token: str | None = None) -> Litestar
 
     return Litestar(
         route_handlers=[
-            *(_lookup(sim, name, query) for name, query in _LOOKUPS.items()),
+            *(_lookup(sim, name, query) for name, query in LOOKUPS.items()),
             photo,
             read_control,
             set_control,
