@@ -18,8 +18,9 @@ import functools
 import re
 import string
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
 from typing import LiteralString, TypeAlias
+
+import msgspec
 
 IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 CASTS = frozenset(
@@ -51,8 +52,9 @@ def checked_name(name: str) -> str:
     return name
 
 
-@dataclass(frozen=True, slots=True)
-class Sql:
+# The handles are frozen msgspec Structs compared by identity: a statement builds
+# a few hundred of them per request, and a Struct costs a tenth of a frozen dataclass.
+class Sql(msgspec.Struct, frozen=True, eq=False):
     """Trusted SQL text: a module-level constant or a rendered `Template`."""
 
     text: str
@@ -65,8 +67,7 @@ EMPTY = Sql("")
 COMMA = Sql(", ")
 
 
-@dataclass(frozen=True, slots=True)
-class Ident:
+class Ident(msgspec.Struct, frozen=True, eq=False):
     """A table or column name taken from an explicit tuple of allowed names (`identifier`)."""
 
     name: str
@@ -78,23 +79,21 @@ def identifier(name: str, allowed: Collection[str]) -> Ident:
     return Ident(checked_name(name))
 
 
-@dataclass(frozen=True, slots=True)
-class Param:
+class Param(msgspec.Struct, frozen=True, eq=False):
     """The placeholder `$index::cast` for a value a `Batch` holds."""
 
     index: int
     cast: str
-    owner: object = field(compare=False, repr=False)
-    text: str = field(compare=False, repr=False)  # `$index::cast`, written once by `Batch.arg`
+    owner: object
+    text: str  # `$index::cast`, written once by `Batch.arg`
 
 
-@dataclass(frozen=True, slots=True)
-class Cte:
+class Cte(msgspec.Struct, frozen=True, eq=False):
     """A CTE of one statement: its name and the columns it yields (none for a write without RETURNING)."""
 
     name: str
     columns: tuple[str, ...]
-    owner: object = field(compare=False, repr=False)
+    owner: object
 
     def has(self, *columns: str) -> bool:
         return all(c in self.columns for c in columns)
@@ -104,47 +103,47 @@ Slot: TypeAlias = Cte | Param | Ident | Sql
 
 
 def _text(value: Slot, column: str | None, slot: str) -> str:
+    kind = type(value)  # exact types: the slot kinds are final, and this runs a few hundred times a request
     if column is None:
-        if isinstance(value, (Param, Sql)):
-            return value.text
-        if isinstance(value, (Cte, Ident)):
-            return value.name
-        raise UnsafeSql(f"slot {slot} takes a CTE, a parameter, an identifier or SQL, not {type(value).__name__}")
-    if not isinstance(value, Cte):
-        raise UnsafeSql(f"slot {slot}.{column} takes a CTE handle, not {type(value).__name__}")
-    if column not in value.columns:
-        raise UnsafeSql(f"CTE {value.name} has no column {column} (it has {', '.join(value.columns) or 'none'})")
-    return f"{value.name}.{column}"
+        if kind is Param or kind is Sql:
+            return value.text  # type: ignore[union-attr]
+        if kind is Cte or kind is Ident:
+            return value.name  # type: ignore[union-attr]
+        raise UnsafeSql(f"slot {slot} takes a CTE, a parameter, an identifier or SQL, not {kind.__name__}")
+    if kind is not Cte:
+        raise UnsafeSql(f"slot {slot}.{column} takes a CTE handle, not {kind.__name__}")
+    if column not in value.columns:  # type: ignore[union-attr]
+        have = ", ".join(value.columns) or "none"  # type: ignore[union-attr]
+        raise UnsafeSql(f"CTE {value.name} has no column {column} (it has {have})")  # type: ignore[union-attr]
+    return f"{value.name}.{column}"  # type: ignore[union-attr]
 
 
 class Template:
     """A constant SQL text with `{slot}` and `{slot.column}` holes (parsed once, at import)."""
 
-    __slots__ = ("_parts", "slots")
+    __slots__ = ("_format", "_holes", "slots")
 
     def __init__(self, text: LiteralString) -> None:
-        parts: list[tuple[str, str | None, str | None]] = []
+        literals: list[str] = []
+        holes: list[tuple[str, str | None]] = []
         for literal, name, spec, conversion in string.Formatter().parse(text):
+            literals.append(literal.replace("{", "{{").replace("}", "}}"))
             if name is None:
-                parts.append((literal, None, None))
                 continue
             if spec or conversion:
                 raise UnsafeSql(f"slot {name} has a format spec or conversion")
             slot, _, column = name.partition(".")
             checked_name(slot)
-            parts.append((literal, slot, checked_name(column) if column else None))
-        self._parts = tuple(parts)
-        self.slots = frozenset(p[1] for p in parts if p[1] is not None)
+            holes.append((slot, checked_name(column) if column else None))
+            literals.append("{}")
+        self._format = "".join(literals)  # the literal text with a positional hole per slot
+        self._holes = tuple(holes)
+        self.slots = frozenset(slot for slot, _ in holes)
 
     def render(self, **values: Slot) -> Sql:
         if values.keys() != self.slots:
             self._refuse_slots(values)
-        out: list[str] = []
-        for literal, slot, column in self._parts:
-            out.append(literal)
-            if slot is not None:
-                out.append(_text(values[slot], column, slot))
-        return Sql("".join(out))
+        return Sql(self._format.format(*[_text(values[slot], column, slot) for slot, column in self._holes]))
 
     def _refuse_slots(self, values: dict[str, Slot]) -> None:
         if missing := self.slots - values.keys():
