@@ -83,7 +83,9 @@ async def citizen(client: Client) -> str:
     return str(created.json()["citizen_id"])
 
 
-async def face_token(db: asyncpg.Connection, settings: Settings, clock: Clock, citizen_id: str) -> str:
+async def face_token(
+    db: asyncpg.Connection, settings: Settings, clock: Clock, citizen_id: str, *, amr: tuple[str, ...] = ("face",)
+) -> str:
     """A first-party session as face login issues it (the face flow itself is tested in tests/identity)."""
     security = settings.security
     service = TokenService(settings=security, keyring=KeyRing(FieldCipher(security.field_keys), clock), clock=clock)
@@ -92,7 +94,7 @@ async def face_token(db: asyncpg.Connection, settings: Settings, clock: Clock, c
         client_id="haoban-app",
         scope=("openid", "profile"),
         acr=FACE_ACR,
-        amr=("face",),
+        amr=amr,
         auth_time=clock.now(),
     )
     async with db.transaction():

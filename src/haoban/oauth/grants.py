@@ -84,6 +84,7 @@ _REFUSALS: dict[RefreshRefusal, str] = {
     "unknown": "The refresh token is not recognised.",
     "ended": "The grant has ended; ask the citizen again.",
     "reused": "The refresh token was already used; the grant is revoked.",
+    "sandbox": "The grant was approved in a sandbox session, and the sandbox is off.",
 }
 
 
@@ -104,7 +105,6 @@ async def rotate(
         prefix=REFRESH_PREFIX,
         client_id=client_id,
         scope=scope,
-        refuse_sandbox=False,
     )
     if isinstance(outcome, RefreshRefused):
         if outcome.reason == "wider_scope":

@@ -79,7 +79,9 @@ async def verify_delegated(
         auth_time = datetime.fromtimestamp(int(claims["auth_time"]), UTC)
     except (jwt.PyJWTError, tokens_jwt.TokenRejected, ValueError, TypeError, OverflowError):
         raise InvalidToken("The access token is invalid or expired.") from None
-    citizen_id = await repo.live_grant_citizen(db, session_id, str(claims["client_id"]), now)
+    citizen_id = await repo.live_grant_citizen(
+        db, session_id, str(claims["client_id"]), now, sandbox=runtime.settings.sandbox
+    )
     if citizen_id is None:
         raise InvalidToken("The grant has been revoked.")
     principal = delegated_principal(claims, citizen_id=citizen_id, session_id=session_id, auth_time=auth_time)

@@ -225,16 +225,23 @@ async def revoke_client_families_by_id(conn: asyncpg.Connection, *, family_id: U
     return bool(status.endswith(" 1"))
 
 
-async def live_grant_citizen(pool: Executor, family_id: UUID, client_id: str, now: datetime) -> UUID | None:
-    """The citizen behind a delegated token while its grant is live, its client's, and the citizen active."""
+async def live_grant_citizen(
+    pool: Executor, family_id: UUID, client_id: str, now: datetime, *, sandbox: bool
+) -> UUID | None:
+    """The citizen behind a delegated token while its grant is live, its client's, and the citizen active.
+
+    A grant approved in a sandbox session (amr `sandbox`) is live only while the sandbox is on.
+    """
     value = await pool.fetchval(
         """
         SELECT f.citizen_id FROM token_families f JOIN citizens c ON c.id = f.citizen_id
         WHERE f.id = $1 AND f.client_id = $2 AND f.revoked_at IS NULL AND f.expires_at > $3 AND c.status = 'active'
+          AND ($4::boolean OR NOT 'sandbox' = ANY(f.amr))
         """,
         family_id,
         client_id,
         now,
+        sandbox,
     )
     return None if value is None else UUID(str(value))
 
