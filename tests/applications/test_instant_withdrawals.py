@@ -8,7 +8,7 @@ import asyncpg
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from haoban.applications.submit import local_today
+from haoban.applications.service import local_today
 from haoban.kit.clock import FrozenClock
 from haoban.settings import Settings
 from tests.applications import money

@@ -12,7 +12,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from haoban.app import create_app
-from haoban.applications.submit import local_today
+from haoban.applications.service import local_today
 from haoban.kit.clock import FrozenClock
 from tests.applications import money
 from tests.applications.people import apply, person

@@ -17,7 +17,7 @@ import pytest
 
 
 def slice_of(module: str) -> str:
-    """`haoban.staff.lane` -> `staff`; a top-level module such as `haoban.housekeeping` is its own slice."""
+    """`haoban.staff.service.lane` -> `staff`; a top-level module such as `haoban.housekeeping` is its own slice."""
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else parts[0]
 

@@ -10,7 +10,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from haoban.identity import service
+from haoban.identity.service import verification
 from haoban.identity.throttle import ThrottleState
 from haoban.kit.clock import FrozenClock
 from haoban.kit.events import listener_var
@@ -77,12 +77,12 @@ def test_face_lockout_is_announced_once_by_the_attempt_that_caused_it() -> None:
     seen: list[tuple[str, str]] = []
     token = listener_var.set(lambda event, fields: seen.append((event, fields["code"])))
     try:
-        ref = service.Reference(encoding=np.ones(128), citizen_id=None, refusal=None)
+        ref = verification.Reference(encoding=np.ones(128), citizen_id=None, refusal=None)
         now = datetime.now(UTC)
         before = ThrottleState(consecutive_failures=4)
         locked = ThrottleState(consecutive_failures=5, locked_until=now + timedelta(minutes=5))
-        service._announce("login", "failure", ref, locked, before)
-        service._announce("login", "locked", ref, locked, locked)
+        verification._announce("login", "failure", ref, locked, before)
+        verification._announce("login", "locked", ref, locked, locked)
     finally:
         listener_var.reset(token)
     assert seen == [

@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from haoban.applications.submit import INPUTS
+from haoban.applications.service import INPUTS
 from haoban.exchange.sources.items import ITEMS
 from haoban.exchange.sources.records import HouseholdRecord, HousingFundRecord, IdentityRecord, SocialSecurityRecord
 from haoban.rules import declarations

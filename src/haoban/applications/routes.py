@@ -10,8 +10,7 @@ import msgspec
 from litestar import Response, Router, get, post
 from litestar.params import Body, FromPath, HeaderParameter, QueryParameter
 
-from haoban.applications import repository as repo
-from haoban.applications import service, submit
+from haoban.applications import service
 from haoban.applications.examples import (
     CREATE_EXAMPLE,
     DETAIL_EXAMPLE,
@@ -81,11 +80,11 @@ async def create_application(
     data: Annotated[ApplicationCreate, Body(examples=example("rent withdrawal", CREATE_EXAMPLE))],
 ) -> Response[ApplicationView]:
     require_scope(principal, WRITE)
-    if idempotency_key is not None and not submit.valid_key(idempotency_key):
+    if idempotency_key is not None and not service.valid_key(idempotency_key):
         raise ValidationFailed(
             errors=[FieldError(field="Idempotency-Key", reason="1 to 255 printable ASCII characters", source="header")]
         )
-    status, body = await submit.submit(runtime, principal, data, idempotency_key)
+    status, body = await service.submit(runtime, principal, data, idempotency_key)
     # The stored answer is replayed as the same value (msgspec encodes it to the same bytes).
     return Response(content=msgspec.json.decode(body, type=ApplicationView), status_code=status)
 
@@ -124,7 +123,7 @@ async def list_applications(
     limit: Annotated[int, QueryParameter(name="limit", ge=1, le=100)] = 20,
 ) -> ApplicationPage:
     require_scope(principal, READ)
-    rows = await repo.page(conn, principal.citizen_id, before=_cursor(before), limit=limit + 1)
+    rows = await service.page(conn, principal.citizen_id, before=_cursor(before), limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     last = rows[-1] if more and rows else None

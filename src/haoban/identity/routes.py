@@ -9,7 +9,7 @@ from litestar.datastructures import State
 from litestar.params import Body, HeaderParameter
 
 from haoban.deps import Conn, RuntimeDep
-from haoban.identity import codes, flows, service
+from haoban.identity import codes, service
 from haoban.identity.examples import (
     CHALLENGE_CREATE_EXAMPLE,
     CHALLENGE_EXAMPLE,
@@ -142,7 +142,7 @@ async def register(
     request: Request[object, object, State],
     runtime: RuntimeDep,
 ) -> Response[AuthTokens]:
-    return _answer(request, await flows.register(runtime, client_id, data, address=_address(request, runtime)), 201)
+    return _answer(request, await service.register(runtime, client_id, data, address=_address(request, runtime)), 201)
 
 
 @post(
@@ -161,7 +161,7 @@ async def face_login(
     request: Request[object, object, State],
     runtime: RuntimeDep,
 ) -> Response[AuthTokens]:
-    return _answer(request, await flows.login(runtime, client_id, data, address=_address(request, runtime)), 200)
+    return _answer(request, await service.login(runtime, client_id, data, address=_address(request, runtime)), 200)
 
 
 @post(
@@ -184,7 +184,7 @@ async def step_up(  # noqa: PLR0917 (Litestar passes these by name)
     request: Request[object, object, State],
     runtime: RuntimeDep,
 ) -> Response[AuthTokens]:
-    outcome = await flows.step_up(conn, runtime, principal, client_id, data, address=_address(request, runtime))
+    outcome = await service.step_up(conn, runtime, principal, client_id, data, address=_address(request, runtime))
     return _answer(request, outcome, 200)
 
 
@@ -251,7 +251,7 @@ async def verify_otp(
     responses=problems(401, 404, codes={401: "step_up_required"}),
 )
 async def delete_face(principal: CurrentPrincipal, conn: Conn, runtime: RuntimeDep) -> None:
-    await flows.withdraw_face(conn, runtime, principal)
+    await service.withdraw_face(conn, runtime, principal)
 
 
 @post(
@@ -280,7 +280,7 @@ async def delete_face(principal: CurrentPrincipal, conn: Conn, runtime: RuntimeD
 async def allow_face_reenrolment(
     principal: CurrentPrincipal, conn: Conn, runtime: RuntimeDep
 ) -> Response[ReenrolmentAllowed]:
-    return Response(await flows.allow_reenrolment(conn, runtime, principal), status_code=201, headers=NO_STORE)
+    return Response(await service.allow_reenrolment(conn, runtime, principal), status_code=201, headers=NO_STORE)
 
 
 _PHONE_CODES = {401: "step_up_required", 422: "validation_failed", 429: "rate_limited", 503: "service_unavailable"}

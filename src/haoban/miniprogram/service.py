@@ -29,7 +29,7 @@ import asyncpg
 from haoban.audit import service as audit
 from haoban.audit.schemas import Actor
 from haoban.db.pool import unit_of_work
-from haoban.identity.service import issue_tokens
+from haoban.identity.service.verification import issue_tokens
 from haoban.kit.crypto import keyed_hash
 from haoban.kit.errors import AppError, Conflict, NotFound, Unauthorized, Unavailable
 from haoban.miniprogram import repository as repo

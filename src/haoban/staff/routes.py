@@ -14,7 +14,7 @@ from haoban.kit.errors import AppError
 from haoban.kit.openapi import PUBLIC, example, problems, success
 from haoban.kit.problems import Problem, problem_response
 from haoban.limits.http import request_address
-from haoban.staff import lane, service
+from haoban.staff import service
 from haoban.staff.examples import (
     APPLICATION_EXAMPLE,
     DECISION_EXAMPLE,
@@ -95,7 +95,7 @@ async def staff_queue(
     limit: Annotated[int, QueryParameter(name="limit", required=False)] = 20,
     after: Annotated[str | None, QueryParameter(name="after", max_length=200, required=False)] = None,
 ) -> QueuePage:
-    return await lane.queue(conn, staff, limit=limit, after=after)
+    return await service.queue(conn, staff, limit=limit, after=after)
 
 
 @get(
@@ -115,7 +115,7 @@ async def staff_queue(
 async def staff_get_application(
     staff: CurrentStaff, conn: Conn, runtime: RuntimeDep, application_id: FromPath[UUID]
 ) -> StaffApplication:
-    return await lane.application(conn, staff, application_id, now=runtime.clock.now())
+    return await service.application(conn, staff, application_id, now=runtime.clock.now())
 
 
 @post(
@@ -147,7 +147,7 @@ async def staff_decide(
     application_id: FromPath[UUID],
     data: Annotated[DecisionCreate, Body(examples=example("approve", DECISION_REQUEST))],
 ) -> Response[DecisionResult]:
-    outcome = await lane.decide(
+    outcome = await service.decide(
         conn,
         staff,
         application_id,

@@ -1,4 +1,4 @@
-"""The three face flows and withdrawing a face, built on `service.verify_face` (codes: identity/codes.py).
+"""The three face flows and withdrawing a face, built on `verification.verify_face` (codes: identity/codes.py).
 
 Account safety (docs/identity.md): registering an identity that has an account never
 replaces its face or phone; withdrawing the face needs the face level.
@@ -23,7 +23,7 @@ from haoban.identity.schemas import (
     RegisterRequest,
     StepUpRequest,
 )
-from haoban.identity.service import (
+from haoban.identity.service.verification import (
     FACE_MODEL,
     Attempt,
     Reference,
@@ -71,7 +71,7 @@ async def register(runtime: Runtime, client_id: str, data: RegisterRequest, *, a
         return await registration_reference(runtime, data.id_number, data.name)
 
     async def enrol(conn: asyncpg.Connection, ref: Reference) -> AuthTokens | AppError:
-        # Runs under the identity's throttle row lock (service._settle), so two registrations
+        # Runs under the identity's throttle row lock (verification._settle), so two registrations
         # of one identity are serialised and the second sees the first's account.
         now = runtime.clock.now()
         actor = Actor(type="client", id=client_id)

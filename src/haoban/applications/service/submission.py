@@ -23,13 +23,14 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import msgspec
 
-from haoban.applications import idempotency, lifecycle, manual_payout, resume, service
+from haoban.applications import idempotency, lifecycle, manual_payout, resume
 from haoban.applications import repository as repo
 from haoban.applications.schemas import (
     ApplicationCreate,
     ApplicationRow,
     ApplicationView,
 )
+from haoban.applications.service import reads, transitions
 from haoban.audit.schemas import Actor
 from haoban.catalog import service as catalog
 from haoban.catalog.schemas import Service
@@ -166,10 +167,10 @@ async def _run(
             # The answer is built from what this request already holds; only an odd outcome is re-read.
             payout = await payouts.send_claimed(runtime, decided.claim, budget)
             if payout.status == "settled":
-                summary = service.payout_summary(payout)
+                summary = reads.payout_summary(payout)
                 view = msgspec.structs.replace(view, status="paid", payout=summary, updated_at=runtime.clock.now())
             elif payout.status in ("requested", "sent"):
-                view = msgspec.structs.replace(view, payout=service.payout_summary(payout))
+                view = msgspec.structs.replace(view, payout=reads.payout_summary(payout))
             else:
                 view = await _current_view(runtime, principal, decided.application_id)
         return msgspec.json.encode(view)
@@ -182,8 +183,8 @@ async def _run(
 
 async def _current_view(runtime: Runtime, principal: Principal, application_id: UUID) -> ApplicationView:
     async with unit_of_work(runtime.pool) as conn:
-        row = await service.owned(conn, application_id, principal.citizen_id)
-        return await service.view(conn, row)
+        row = await reads.owned(conn, application_id, principal.citizen_id)
+        return await reads.view(conn, row)
 
 
 async def _payout_id(runtime: Runtime, application_id: UUID) -> UUID | None:
@@ -313,7 +314,7 @@ async def _decide(
         created_at=now,
         updated_at=now,
     )
-    moves = [service.Move(to=to, actor=actor, reason=reason)]
+    moves = [transitions.Move(to=to, actor=actor, reason=reason)]
     # Everything the decision writes is one statement: the decision, the application with its
     # steps, and for an approved withdrawal the member debit, the ledger group and the claimed payout.
     b = Batch()
@@ -331,7 +332,7 @@ async def _decide(
     )
     left_to_a_person = service_def.pays_out and to in ("pending_review", "pending_materials")
     payee = _payee(pulled) if left_to_a_person else None
-    after = service.add_new(
+    after = transitions.add_new(
         b,
         "app",
         row,
@@ -369,8 +370,8 @@ async def _decide(
         status_reason=after.status_reason,
         created_at=after.created_at,
         updated_at=after.updated_at,
-        decision=service.decision_view(decision_id, decision, facts, after.status_reason),
-        payout=service.payout_summary(claim.view if claim else None),
+        decision=reads.decision_view(decision_id, decision, facts, after.status_reason),
+        payout=reads.payout_summary(claim.view if claim else None),
     )
     return Decided(application_id=application_id, claim=claim, view=view)
 

@@ -1,4 +1,4 @@
-"""Face-verified identity: challenges, registration, login and step-up.
+"""Face verification: challenges, one attempt end to end, references and tokens (the flows: accounts.py).
 
 The order of checks is fixed and fails closed: the challenge, device
 attestation, the identity's throttle, the unusable-frame limits (per source

@@ -1,0 +1,85 @@
+"""Application use cases, one module per use case; callers import this package (`service.submit(...)`).
+
+- `submission`: submitting an application and the instant decision (facts, rules, payout);
+- `transitions`: status changes (audited, notified, on the outbox), the payout listener,
+  a reviewer's decision carried out;
+- `reads`: what the citizen sees of an application, and reads for other slices.
+"""
+
+from haoban.applications.service.reads import (
+    amount_on_approval,
+    decision_view,
+    detail,
+    find,
+    owned,
+    page,
+    payout_summary,
+    review_history,
+    review_queue,
+    view,
+    views,
+)
+from haoban.applications.service.submission import (
+    CHINA,
+    FUND_CENTRE,
+    INPUTS,
+    RULES,
+    TERMS_VERSION,
+    ApplicationExists,
+    DebitOutstanding,
+    local_today,
+    parse_inputs,
+    period_of,
+    sources_for,
+    submit,
+    valid_key,
+)
+from haoban.applications.service.transitions import (
+    NOTIFY_KIND,
+    InvalidTransition,
+    Move,
+    PayoutFinal,
+    add_new,
+    cancel,
+    decide_reviewed,
+    prune_keys,
+    record_tolerant_acceptance,
+    transition,
+)
+
+__all__ = [
+    "CHINA",
+    "FUND_CENTRE",
+    "INPUTS",
+    "NOTIFY_KIND",
+    "RULES",
+    "TERMS_VERSION",
+    "ApplicationExists",
+    "DebitOutstanding",
+    "InvalidTransition",
+    "Move",
+    "PayoutFinal",
+    "add_new",
+    "amount_on_approval",
+    "cancel",
+    "decide_reviewed",
+    "decision_view",
+    "detail",
+    "find",
+    "local_today",
+    "owned",
+    "page",
+    "parse_inputs",
+    "payout_summary",
+    "period_of",
+    "prune_keys",
+    "record_tolerant_acceptance",
+    "review_history",
+    "review_queue",
+    "sources_for",
+    "submit",
+    "transition",
+    "valid_key",
+    "view",
+    "views",
+]
