@@ -89,9 +89,31 @@ def find_cycle(graph: Mapping[str, Iterable[str]]) -> list[str] | None:
     return None
 
 
+def with_package_inits(graph: Mapping[str, Iterable[str]], top: str = "haoban") -> dict[str, set[str]]:
+    """`graph` plus the packages an import runs first: importing `a.b.c` runs `a.b`'s `__init__`.
+
+    Only the imported module's ancestors outside the importer's own packages count (those are
+    already running), and never the top package itself.
+    """
+    out: dict[str, set[str]] = {}
+    for module, imported in graph.items():
+        own = _ancestors(module) | {module}
+        edges = set(imported)
+        for target in imported:
+            edges.update(a for a in _ancestors(target) if a not in own and a != top)
+        out[module] = edges
+    return out
+
+
+def _ancestors(module: str) -> set[str]:
+    parts = module.split(".")
+    return {".".join(parts[:n]) for n in range(1, len(parts))}
+
+
 def haoban_graph() -> dict[str, set[str]]:
     graph = grimp.build_graph("haoban", include_external_packages=False)
-    return {module: set(graph.find_modules_directly_imported_by(module)) for module in graph.modules}
+    plain = {module: set(graph.find_modules_directly_imported_by(module)) for module in graph.modules}
+    return with_package_inits(plain)
 
 
 def test_there_is_no_import_cycle() -> None:
@@ -104,6 +126,15 @@ def test_the_cycle_check_finds_a_made_up_cycle() -> None:
     assert find_cycle(graph) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set(), "d": {"a", "c"}}) is None
     assert find_cycle({"a": {"a"}}) == ["a", "a"]
+
+
+def test_a_cycle_through_a_package_init_is_found() -> None:
+    # x.m imports y.p.q, which runs y.p's __init__ first; that imports y.p.r, which imports x.m.
+    graph = {"t.x.m": {"t.y.p.q"}, "t.y.p": {"t.y.p.r"}, "t.y.p.q": set(), "t.y.p.r": {"t.x.m"}}
+    assert find_cycle(graph) is None
+    assert find_cycle(with_package_inits(graph, top="t")) == ["t.x.m", "t.y.p", "t.y.p.r", "t.x.m"]
+    # A package's own modules importing their siblings is no cycle: the package is already running.
+    assert find_cycle(with_package_inits({"t.y.p": {"t.y.p.q"}, "t.y.p.q": {"t.y.p.r"}}, top="t")) is None
 
 
 # --- 2. only the root builds the runtime -----------------------------------------------------------------------

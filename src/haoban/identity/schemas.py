@@ -9,6 +9,7 @@ from uuid import UUID
 import msgspec
 
 from haoban.kit.idnumber import IdNumberShape
+from haoban.tokens.schemas import SessionGrant, TokenPair
 
 Purpose = Literal["register", "login", "step_up"]
 # A frame is base64 of a JPEG or PNG of at most 1 MB (base64 adds a third).
@@ -80,6 +81,19 @@ class AuthTokens(msgspec.Struct, frozen=True, kw_only=True):
     expires_in: int
     acr: str
     refresh_token_expires_at: datetime
+
+
+def auth_tokens(grant: SessionGrant, pair: TokenPair) -> AuthTokens:
+    """What a sign-in answers: the pair tokens issued for `grant` (face, code or mini-program login)."""
+    return AuthTokens(
+        citizen_id=grant.citizen_id,
+        access_token=pair.access_token,
+        refresh_token=pair.refresh_token,
+        token_type=pair.token_type,
+        expires_in=pair.expires_in,
+        acr=grant.acr,
+        refresh_token_expires_at=pair.refresh_token_expires_at,
+    )
 
 
 class OtpStart(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

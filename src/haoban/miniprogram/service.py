@@ -29,7 +29,7 @@ import asyncpg
 from haoban.audit import service as audit
 from haoban.audit.schemas import Actor
 from haoban.db.pool import unit_of_work
-from haoban.identity.service.verification import issue_tokens
+from haoban.identity.schemas import auth_tokens
 from haoban.kit.crypto import keyed_hash
 from haoban.kit.errors import AppError, Conflict, NotFound, Unauthorized, Unavailable
 from haoban.miniprogram import repository as repo
@@ -139,7 +139,7 @@ async def _decide(
             auth_time=now,
         )
         actor = Actor(type="client", id=client_id_for(identity.platform))
-        tokens = await issue_tokens(conn, runtime, grant, actor=actor)
+        tokens = auth_tokens(grant, await runtime.tokens.issue(conn, grant, actor=actor))
         return MiniProgramLogin(outcome="signed_in", tokens=tokens)
     ticket = TICKET_PREFIX + secrets.token_urlsafe(32)
     await repo.purge_tickets(conn, now - timedelta(days=1))

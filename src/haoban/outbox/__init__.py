@@ -1,5 +1,1 @@
-"""The transactional outbox: side effects written with the change, run after commit."""
-
-from haoban.outbox.service import Handler, complete, enqueue
-
-__all__ = ["Handler", "complete", "enqueue"]
+"""The transactional outbox: side effects written with the change, run after commit (see `service`)."""

@@ -24,7 +24,7 @@ from haoban.kit import events
 from haoban.kit.masking import mask_ref
 from haoban.ledger import service as ledger
 from haoban.ledger.rules import CLEARING, SETTLEMENT, member_account, move
-from haoban.outbox import complete, enqueue
+from haoban.outbox.service import complete, enqueue
 from haoban.payouts import repository as repo
 from haoban.payouts.ports import BankTransfer, BankUnavailable
 from haoban.payouts.repository import PayoutRow

@@ -35,7 +35,7 @@ from haoban.identity import repository as repo
 from haoban.identity.face.engine import Verification
 from haoban.identity.face.errors import FaceError
 from haoban.identity.face.features import Encoding, FrameHash, template_from_bytes
-from haoban.identity.schemas import AppClientCreate, AuthTokens, Challenge, ChallengeCreate, ChallengeRow
+from haoban.identity.schemas import AppClientCreate, AuthTokens, Challenge, ChallengeCreate, ChallengeRow, auth_tokens
 from haoban.identity.stepup import FACE_ACR
 from haoban.kit import events
 from haoban.kit.errors import AppError, FieldError, Unauthorized, ValidationFailed
@@ -305,16 +305,7 @@ async def issue_tokens(
     *,
     actor: Actor,
 ) -> AuthTokens:
-    pair = await runtime.tokens.issue(conn, grant, actor=actor)
-    return AuthTokens(
-        citizen_id=grant.citizen_id,
-        access_token=pair.access_token,
-        refresh_token=pair.refresh_token,
-        token_type=pair.token_type,
-        expires_in=pair.expires_in,
-        acr=grant.acr,
-        refresh_token_expires_at=pair.refresh_token_expires_at,
-    )
+    return auth_tokens(grant, await runtime.tokens.issue(conn, grant, actor=actor))
 
 
 async def issue_face_tokens(
