@@ -8,20 +8,19 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from haoban.applications.schemas import QueueRow, ReviewEvent
+from haoban.applications.schemas import Queued, ReviewEvent
 
 QUEUE_STATUSES = ["pending_review", "pending_materials"]
 
 
 async def queue(
     conn: asyncpg.Connection, *, departments: list[str], after: tuple[datetime, UUID] | None, limit: int
-) -> list[QueueRow]:
+) -> list[Queued]:
     """Applications waiting in these departments, oldest first (keyset on created_at, id)."""
     after_at, after_id = after if after is not None else (None, None)
     records = await conn.fetch(
-        "SELECT a.id, a.service_code, a.department, a.status, d.facts #>> '{identity.name,value}' AS name,"
-        " a.created_at, a.updated_at"
-        " FROM applications a LEFT JOIN decisions d ON d.id = a.decision_id"
+        "SELECT a.id, a.service_code, a.department, a.status, a.decision_id, a.created_at, a.updated_at"
+        " FROM applications a"
         " WHERE a.department = ANY($1::text[]) AND a.status = ANY($2::text[])"
         " AND ($3::timestamptz IS NULL OR (a.created_at, a.id) > ($3::timestamptz, $4::uuid))"
         " ORDER BY a.created_at, a.id LIMIT $5",
@@ -31,7 +30,7 @@ async def queue(
         after_id,
         limit,
     )
-    return [msgspec.convert(dict(r), QueueRow) for r in records]
+    return [msgspec.convert(dict(r), Queued) for r in records]
 
 
 async def history(conn: asyncpg.Connection, application_id: UUID) -> list[ReviewEvent]:

@@ -138,6 +138,18 @@ class NotificationPage(msgspec.Struct, frozen=True, kw_only=True):
     next_before: int | None
 
 
+class Queued(msgspec.Struct, frozen=True, kw_only=True):
+    """An application row waiting for a reviewer (the name comes from its decision, the rules slice's)."""
+
+    id: UUID
+    service_code: str
+    department: str
+    status: str
+    decision_id: UUID | None
+    created_at: datetime
+    updated_at: datetime
+
+
 class QueueRow(msgspec.Struct, frozen=True, kw_only=True):
     """An application waiting for a reviewer, with the applicant's name from its decision's facts."""
 

@@ -68,17 +68,13 @@ async def sealed_phone(conn: asyncpg.Connection, citizen_id: UUID) -> str | None
     return value
 
 
-async def profile(conn: asyncpg.Connection, citizen_id: UUID) -> tuple[Citizen, str | None, bool] | None:
-    """The account, its sealed ID number and whether a face is enrolled, in one query."""
-    row = await conn.fetchrow(
-        "SELECT c.id, c.status, c.created_at, c.id_number_enc, t.citizen_id IS NOT NULL AS face_enrolled"
-        " FROM citizens c LEFT JOIN face_templates t ON t.citizen_id = c.id WHERE c.id = $1",
-        citizen_id,
-    )
+async def profile(conn: asyncpg.Connection, citizen_id: UUID) -> tuple[Citizen, str | None] | None:
+    """The account and its sealed ID number."""
+    row = await conn.fetchrow("SELECT id, status, created_at, id_number_enc FROM citizens WHERE id = $1", citizen_id)
     if row is None:
         return None
     citizen = Citizen(id=row["id"], status=row["status"], created_at=row["created_at"])
-    return citizen, row["id_number_enc"], row["face_enrolled"]
+    return citizen, row["id_number_enc"]
 
 
 async def id_number_hmac(conn: asyncpg.Connection, citizen_id: UUID) -> bytes | None:

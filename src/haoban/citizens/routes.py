@@ -7,6 +7,7 @@ from litestar import Router, get
 from haoban.citizens import service
 from haoban.citizens.schemas import Me
 from haoban.deps import Conn, RuntimeDep
+from haoban.identity import service as identity
 from haoban.kit.openapi import example, problems, success
 from haoban.tokens.guard import AUTH_DEPENDENCIES, AUTH_GUARDS, CurrentPrincipal
 
@@ -38,7 +39,8 @@ _ME_EXAMPLE = {
     },
 )
 async def get_me(principal: CurrentPrincipal, conn: Conn, runtime: RuntimeDep) -> Me:
-    return await service.me(conn, runtime.vault, principal)
+    enrolled = await identity.face_enrolled(conn, principal.citizen_id)
+    return await service.me(conn, runtime.vault, principal, face_enrolled=enrolled)
 
 
 router = Router(path="/v1", route_handlers=[get_me], guards=AUTH_GUARDS, dependencies=AUTH_DEPENDENCIES)

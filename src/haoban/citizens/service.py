@@ -99,17 +99,18 @@ async def get_citizen(conn: asyncpg.Connection, citizen_id: UUID) -> Citizen:
     return citizen
 
 
-async def me(conn: asyncpg.Connection, vault: IdNumberVault, principal: Principal) -> Me:
+async def me(conn: asyncpg.Connection, vault: IdNumberVault, principal: Principal, *, face_enrolled: bool) -> Me:
+    """The signed-in citizen; whether a face is enrolled is identity's to say (the route asks it)."""
     found = await repo.profile(conn, principal.citizen_id)
     if found is None:
         raise NotFound("No such citizen.")
-    citizen, sealed, enrolled = found
+    citizen, sealed = found
     return Me(
         citizen_id=citizen.id,
         status=citizen.status,
         created_at=citizen.created_at,
         id_number_masked=mask_id_number(vault.open(citizen.id, sealed)) if sealed else None,
-        face_enrolled=enrolled,
+        face_enrolled=face_enrolled,
         session=SessionView(
             client_id=principal.client_id,
             scope=" ".join(principal.scope),

@@ -169,6 +169,10 @@ async def template_of(db: Executor, citizen_id: UUID) -> str | None:
     return value
 
 
+async def has_template(db: Executor, citizen_id: UUID) -> bool:
+    return bool(await db.fetchval("SELECT EXISTS (SELECT 1 FROM face_templates WHERE citizen_id = $1)", citizen_id))
+
+
 async def delete_template(conn: asyncpg.Connection, citizen_id: UUID) -> bool:
     status = await conn.execute("DELETE FROM face_templates WHERE citizen_id = $1", citizen_id)
     return bool(status.endswith(" 1"))

@@ -20,6 +20,7 @@ from haoban.oauth import repository as repo
 from haoban.oauth.errors import InvalidRequest
 from haoban.oauth.schemas import Approval, AuthorizationView
 from haoban.runtime import Runtime
+from haoban.tokens import service as tokens
 from haoban.tokens.schemas import Principal
 
 CODE_TTL_S = 60
@@ -124,7 +125,7 @@ async def withdraw(conn: asyncpg.Connection, runtime: Runtime, *, principal: Pri
     if await repo.get_client(conn, client_id) is None:  # first-party sessions are ended by logout, not here
         raise NotFound("No approval for this client.")
     removed = await repo.delete_approvals(conn, citizen_id=principal.citizen_id, client_id=client_id)
-    revoked = await repo.revoke_client_families(
+    revoked = await tokens.revoke_client_families(
         conn, citizen_id=principal.citizen_id, client_id=client_id, at=now, reason="approval_withdrawn"
     )
     consents = await profile.revoke_on_withdrawal(conn, runtime, citizen_id=principal.citizen_id, client_id=client_id)

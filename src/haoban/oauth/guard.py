@@ -23,11 +23,11 @@ from litestar.types import Guard
 
 from haoban.audit.schemas import Actor
 from haoban.kit.errors import InvalidToken, Unauthorized
-from haoban.oauth import repository as repo
 from haoban.oauth.grants import OAUTH_AUDIENCE
 from haoban.oauth.scopes import CITIZEN_SCOPES
 from haoban.runtime import Runtime
 from haoban.tokens import jwt as tokens_jwt
+from haoban.tokens import service as tokens
 from haoban.tokens.guard import AUTH_DEPENDENCIES
 from haoban.tokens.schemas import Principal
 
@@ -79,7 +79,7 @@ async def verify_delegated(
         auth_time = datetime.fromtimestamp(int(claims["auth_time"]), UTC)
     except (jwt.PyJWTError, tokens_jwt.TokenRejected, ValueError, TypeError, OverflowError):
         raise InvalidToken("The access token is invalid or expired.") from None
-    citizen_id = await repo.live_grant_citizen(
+    citizen_id = await tokens.live_grant_citizen(
         db, session_id, str(claims["client_id"]), now, sandbox=runtime.settings.sandbox
     )
     if citizen_id is None:

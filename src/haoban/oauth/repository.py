@@ -199,53 +199,6 @@ async def delete_approvals(conn: asyncpg.Connection, *, citizen_id: UUID, client
     return int(status.split()[-1])
 
 
-async def revoke_client_families(
-    conn: asyncpg.Connection, *, citizen_id: UUID, client_id: str, at: datetime, reason: str
-) -> int:
-    status = await conn.execute(
-        """
-        UPDATE token_families SET revoked_at = $3, revoke_reason = $4
-        WHERE citizen_id = $1 AND client_id = $2 AND revoked_at IS NULL
-        """,
-        citizen_id,
-        client_id,
-        at,
-        reason,
-    )
-    return int(status.split()[-1])
-
-
-async def revoke_client_families_by_id(conn: asyncpg.Connection, *, family_id: UUID, at: datetime, reason: str) -> bool:
-    status = await conn.execute(
-        "UPDATE token_families SET revoked_at = $2, revoke_reason = $3 WHERE id = $1 AND revoked_at IS NULL",
-        family_id,
-        at,
-        reason,
-    )
-    return bool(status.endswith(" 1"))
-
-
-async def live_grant_citizen(
-    pool: Executor, family_id: UUID, client_id: str, now: datetime, *, sandbox: bool
-) -> UUID | None:
-    """The citizen behind a delegated token while its grant is live, its client's, and the citizen active.
-
-    A grant approved in a sandbox session (amr `sandbox`) is live only while the sandbox is on.
-    """
-    value = await pool.fetchval(
-        """
-        SELECT f.citizen_id FROM token_families f JOIN citizens c ON c.id = f.citizen_id
-        WHERE f.id = $1 AND f.client_id = $2 AND f.revoked_at IS NULL AND f.expires_at > $3 AND c.status = 'active'
-          AND ($4::boolean OR NOT 'sandbox' = ANY(f.amr))
-        """,
-        family_id,
-        client_id,
-        now,
-        sandbox,
-    )
-    return None if value is None else UUID(str(value))
-
-
 # --- revoked client-credentials tokens ------------------------------------------
 
 

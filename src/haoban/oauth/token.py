@@ -32,6 +32,7 @@ from haoban.oauth.par import parse_scope
 from haoban.oauth.schemas import Client, OAuthTokenResponse
 from haoban.runtime import Runtime
 from haoban.tokens import jwt as tokens_jwt
+from haoban.tokens import service as tokens
 from haoban.tokens.schemas import SessionGrant
 
 VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
@@ -71,9 +72,7 @@ async def _authorization_code(
         raise InvalidGrant("The authorization code is not recognised.")
     if row.redeemed_at is not None:
         # RFC 6749 §4.1.2 / OAuth 2.1: refuse and revoke what the first redemption issued.
-        if row.family_id is not None and await repo.revoke_client_families_by_id(
-            conn, family_id=row.family_id, at=now, reason="code_reuse"
-        ):
+        if row.family_id is not None and await tokens.revoke_family(conn, row.family_id, at=now, reason="code_reuse"):
             await audit.record(
                 conn,
                 actor=Actor(type="client", id=client.client_id),

@@ -126,6 +126,15 @@ async def get_decisions(conn: asyncpg.Connection, decision_ids: list[UUID]) -> d
     return {r["id"]: _decision(r) for r in rows}
 
 
+async def applicant_names(conn: asyncpg.Connection, decision_ids: list[UUID]) -> dict[UUID, str | None]:
+    """The applicant's name as each decision's identity facts recorded it (a reviewer's queue page)."""
+    rows = await conn.fetch(
+        "SELECT id, facts #>> '{identity.name,value}' AS name FROM decisions WHERE id = ANY($1::uuid[])",
+        decision_ids,
+    )
+    return {r["id"]: r["name"] for r in rows}
+
+
 async def get_decision(conn: asyncpg.Connection, decision_id: UUID) -> StoredDecision | None:
     row = await conn.fetchrow(
         "SELECT id, application_id, service_code, rule_set_version, facts, decision, decided_at FROM decisions"

@@ -5,6 +5,6 @@
 
 from __future__ import annotations
 
-from haoban.rules.repository import add_decision, get_decision, get_decisions
+from haoban.rules.repository import add_decision, applicant_names, get_decision, get_decisions
 
-__all__ = ["add_decision", "get_decision", "get_decisions"]
+__all__ = ["add_decision", "applicant_names", "get_decision", "get_decisions"]

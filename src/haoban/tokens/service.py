@@ -374,3 +374,17 @@ async def locked_refresh(conn: asyncpg.Connection, token_hmac: bytes) -> Refresh
 async def revoke_family(conn: asyncpg.Connection, family_id: uuid.UUID, *, at: datetime, reason: str) -> bool:
     """End a family (its refresh and access tokens); False when it had already ended."""
     return await repo.revoke_family(conn, family_id, at=at, reason=reason)
+
+
+async def revoke_client_families(
+    conn: asyncpg.Connection, *, citizen_id: uuid.UUID, client_id: str, at: datetime, reason: str
+) -> int:
+    """End every live family a client holds for a citizen (an approval withdrawn); how many ended."""
+    return await repo.revoke_client_families(conn, citizen_id=citizen_id, client_id=client_id, at=at, reason=reason)
+
+
+async def live_grant_citizen(
+    db: asyncpg.Connection | asyncpg.Pool, family_id: uuid.UUID, client_id: str, now: datetime, *, sandbox: bool
+) -> uuid.UUID | None:
+    """The citizen behind a delegated grant while it is live (see the repository for what live means)."""
+    return await repo.live_grant_citizen(db, family_id, client_id, now, sandbox=sandbox)

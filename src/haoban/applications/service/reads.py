@@ -169,8 +169,25 @@ async def find(conn: asyncpg.Connection, application_id: UUID, *, for_update: bo
 async def review_queue(
     conn: asyncpg.Connection, *, departments: list[str], after: tuple[datetime, UUID] | None, limit: int
 ) -> list[QueueRow]:
-    """Applications waiting for a reviewer in these departments, oldest first (keyset on created_at, id)."""
-    return await review_repo.queue(conn, departments=departments, after=after, limit=limit)
+    """Applications waiting for a reviewer in these departments, oldest first (keyset on created_at, id).
+
+    The applicants' names come from their decisions' identity facts, in one query for the page.
+    """
+    rows = await review_repo.queue(conn, departments=departments, after=after, limit=limit)
+    decided = [r.decision_id for r in rows if r.decision_id is not None]
+    names = await decisions.applicant_names(conn, decided) if decided else {}
+    return [
+        QueueRow(
+            id=r.id,
+            service_code=r.service_code,
+            department=r.department,
+            status=r.status,
+            name=names.get(r.decision_id) if r.decision_id is not None else None,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+        )
+        for r in rows
+    ]
 
 
 async def review_history(conn: asyncpg.Connection, application_id: UUID) -> list[ReviewEvent]:

@@ -253,3 +253,8 @@ async def allow_reenrolment(conn: asyncpg.Connection, runtime: Runtime, principa
         details={"reset_id": str(reset_id), "expires_at": expires_at.isoformat()},
     )
     return ReenrolmentAllowed(expires_at=expires_at)
+
+
+async def face_enrolled(conn: asyncpg.Connection, citizen_id: uuid.UUID) -> bool:
+    """Whether the citizen has an enrolled face (the template itself never leaves this slice)."""
+    return await repo.has_template(conn, citizen_id)
