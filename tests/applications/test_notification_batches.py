@@ -15,8 +15,7 @@ from haoban.db.pool import create_pool, unit_of_work
 from haoban.kit.clock import FrozenClock
 from haoban.notifications import service as notifications
 from haoban.notifications.ports import Message, NotifierUnavailable
-from haoban.outbox import enqueue
-from haoban.outbox.service import get
+from haoban.outbox.service import enqueue, get
 from haoban.outbox.settings import WorkerSettings
 from haoban.outbox.worker import Worker
 from haoban.root import build_runtime, outbox_batch_handlers, outbox_handlers

@@ -12,9 +12,8 @@ import pytest
 from haoban.db.pool import create_pool, unit_of_work
 from haoban.kit.clock import FrozenClock
 from haoban.kit.settings_error import SettingsError
-from haoban.outbox import enqueue
 from haoban.outbox import repository as repo
-from haoban.outbox.service import get
+from haoban.outbox.service import enqueue, get
 from haoban.outbox.settings import WorkerSettings, load_worker_settings
 from haoban.outbox.worker import Worker, backoff, running_worker
 from haoban.root import build_runtime
