@@ -52,10 +52,9 @@ class Batch:
     def sql(self, template: Template, **values: Cte | Param | Ident | Sql) -> Sql:
         """`template` rendered with `values`, each handle and placeholder checked to be this statement's."""
         for slot, value in values.items():
-            kind = type(value)
-            if kind is Cte and self._ctes.get(value.name, (None,))[0] is not value:  # type: ignore[union-attr]
-                raise UnsafeSql(f"slot {slot}: CTE {value.name} is not part of this statement")  # type: ignore[union-attr]
-            if kind is Param and value.owner is not self:  # type: ignore[union-attr]
+            if isinstance(value, Cte) and self._ctes.get(value.name, (None,))[0] is not value:
+                raise UnsafeSql(f"slot {slot}: CTE {value.name} is not part of this statement")
+            if isinstance(value, Param) and value.owner is not self:
                 raise UnsafeSql(f"slot {slot}: the parameter is another statement's")
         return template.render(**values)
 

@@ -103,19 +103,17 @@ Slot: TypeAlias = Cte | Param | Ident | Sql
 
 
 def _text(value: Slot, column: str | None, slot: str) -> str:
-    kind = type(value)  # exact types: the slot kinds are final, and this runs a few hundred times a request
     if column is None:
-        if kind is Param or kind is Sql:
-            return value.text  # type: ignore[union-attr]
-        if kind is Cte or kind is Ident:
-            return value.name  # type: ignore[union-attr]
-        raise UnsafeSql(f"slot {slot} takes a CTE, a parameter, an identifier or SQL, not {kind.__name__}")
-    if kind is not Cte:
-        raise UnsafeSql(f"slot {slot}.{column} takes a CTE handle, not {kind.__name__}")
-    if column not in value.columns:  # type: ignore[union-attr]
-        have = ", ".join(value.columns) or "none"  # type: ignore[union-attr]
-        raise UnsafeSql(f"CTE {value.name} has no column {column} (it has {have})")  # type: ignore[union-attr]
-    return f"{value.name}.{column}"  # type: ignore[union-attr]
+        if isinstance(value, (Param, Sql)):
+            return value.text
+        if isinstance(value, (Cte, Ident)):
+            return value.name
+        raise UnsafeSql(f"slot {slot} takes a CTE, a parameter, an identifier or SQL, not {type(value).__name__}")
+    if not isinstance(value, Cte):
+        raise UnsafeSql(f"slot {slot}.{column} takes a CTE handle, not {type(value).__name__}")
+    if column not in value.columns:
+        raise UnsafeSql(f"CTE {value.name} has no column {column} (it has {', '.join(value.columns) or 'none'})")
+    return f"{value.name}.{column}"
 
 
 class Template:

@@ -82,7 +82,7 @@ async def register(runtime: Runtime, client_id: str, data: RegisterRequest, *, a
             # (or someone with the owner's face). A photo must not replace an enrolled face or the phone,
             # nor enrol one again after it was withdrawn or reset, unless staff reset face login.
             # An account that never had a face (made in the sandbox) gets its first one, like a new account.
-            enrolled = await repo.template_of(conn, existing) is not None
+            enrolled = await repo.has_template(conn, existing)
             had_face = enrolled or await audit.has_event(
                 conn, subject_type="citizen", subject_id=str(existing), action=CONSENT_GRANTED
             )
@@ -230,7 +230,7 @@ async def allow_reenrolment(conn: asyncpg.Connection, runtime: Runtime, principa
     """
     now = runtime.clock.now()
     require_recent_face(principal, now)
-    if await repo.template_of(conn, principal.citizen_id) is None:
+    if not await repo.has_template(conn, principal.citizen_id):
         raise NotFound("No face is enrolled.")
     reset_id = uuid.uuid4()
     expires_at = now + SELF_RESET_VALID
