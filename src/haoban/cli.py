@@ -409,7 +409,7 @@ def cmd_materials(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     url, _embedded = _database_url(settings)
-    print(run_materials(args, url=url))
+    print(run_materials(args, url=url, sandbox=settings.sandbox))
     return 0
 
 

@@ -12,12 +12,15 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from haoban import cli
+from haoban import cli, housekeeping
 from haoban.catalog.data import BY_CODE
 from haoban.db.pool import connect
 from haoban.kit.clock import FrozenClock
 from haoban.materials import letters, requirements, workdays
 from haoban.materials.service import expire_overdue
+from haoban.outbox.main import background_runtime
+from haoban.sandbox import knobs_repository as knobs_repo
+from haoban.settings import Settings
 from tests.conftest import server_env
 from tests.staff.factories import application, citizen, citizen_headers, jpeg, make_staff, staff_headers
 
@@ -288,6 +291,70 @@ def test_cli_expire_rejects_overdue_applications(
             await conn.close()
 
     assert asyncio.run(status()) == "materials_deadline_missed"
+
+
+async def test_the_sandbox_clock_moved_past_the_deadline_lets_housekeeping_reject(
+    client: AsyncTestClient[Litestar], db: asyncpg.Connection, clock: FrozenClock, settings: Settings, db_url: str
+) -> None:
+    app_id, _headers, body = await _tolerant(client, db, clock)
+    deadline_at = datetime.fromisoformat(body["notice"]["deadline_at"])
+    async with background_runtime(settings, db_url) as runtime:
+        assert await housekeeping.run_once(runtime) == (0, 0)
+    ahead = int((deadline_at - datetime.now(UTC)).total_seconds()) + 5
+    moved = await client.post("/sandbox/clock", json={"offset_s": ahead})
+    assert moved.status_code == 200, moved.text
+    # A chores process started after the move (a worker, another replica) reads the stored offset.
+    async with background_runtime(settings, db_url) as runtime:
+        assert await housekeeping.run_once(runtime) == (1, 0)
+    row = cast(
+        "asyncpg.Record", await db.fetchrow("SELECT status, status_reason FROM applications WHERE id = $1", app_id)
+    )
+    assert tuple(row) == ("rejected", "materials_deadline_missed")
+
+
+def test_cli_expire_reads_the_sandbox_clock(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], db_url: str
+) -> None:
+    deadline_at = datetime.now(UTC) + timedelta(days=3)
+
+    async def seed() -> UUID:
+        conn = await connect(db_url)
+        try:
+            citizen_id = await conn.fetchval("INSERT INTO citizens (created_at) VALUES (now()) RETURNING id")
+            app_id = await application(conn, citizen_id, at=datetime.now(UTC), status="pending_materials")
+            await conn.execute(
+                "INSERT INTO tolerant_notices (id, application_id, missing, deadline, deadline_at, text_zh, text_en,"
+                " issued_at) VALUES (gen_random_uuid(), $1, '[]', $2, $3, 'x', 'x', now())",
+                app_id,
+                deadline_at.date(),
+                deadline_at,
+            )
+            return app_id
+        finally:
+            await conn.close()
+
+    async def set_offset(offset_s: int) -> None:
+        conn = await connect(db_url)
+        try:
+            await knobs_repo.set_clock_offset(conn, offset_s, datetime.now(UTC))
+        finally:
+            await conn.close()
+
+    app_id = asyncio.run(seed())
+    for key, value in server_env(db_url).items():
+        monkeypatch.setenv(key, value)
+    assert cli.main(["materials", "expire"]) == 0
+    assert "rejected 0 application(s)" in capsys.readouterr().out
+    asyncio.run(set_offset(4 * 86400))
+    assert cli.main(["materials", "expire"]) == 0
+    out = capsys.readouterr().out
+    assert "sandbox clock: 345600 s ahead" in out
+    assert "rejected 1 application(s)" in out
+    assert str(app_id) in out
+    monkeypatch.setenv("HAOBAN_SANDBOX", "false")  # production never reads the sandbox offset
+    asyncio.run(set_offset(400 * 86400))
+    assert cli.main(["materials", "expire"]) == 0
+    assert "sandbox clock" not in capsys.readouterr().out
 
 
 async def test_the_letters_are_public(client: AsyncTestClient[Litestar]) -> None:

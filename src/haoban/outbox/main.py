@@ -10,14 +10,15 @@ import asyncio
 import logging
 import signal
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 
 from haoban.db.pool import create_pool
 from haoban.fundcentre.wiring import open_fund_centre
-from haoban.kit.clock import SystemClock
+from haoban.kit.clock import OffsetClock, SystemClock
 from haoban.payouts.wiring import open_bank
 from haoban.root import build_runtime, outbox_worker
 from haoban.runtime import Runtime
+from haoban.sandbox.knobs import following_clock
 from haoban.settings import Settings
 from haoban.simulators.notifier import SandboxNotifier
 
@@ -26,12 +27,16 @@ log = logging.getLogger(__name__)
 
 @asynccontextmanager
 async def background_runtime(settings: Settings, url: str) -> AsyncIterator[Runtime]:
-    """The parts of the runtime background work needs: pool, bank, fund centre, notifier, worker settings."""
-    runtime = build_runtime(settings, database_url=url, clock=SystemClock())
+    """The parts of the runtime background work needs: pool, bank, fund centre, notifier, worker settings.
+
+    In sandbox mode the clock follows the sandbox clock a tester moved, as `serve`'s does."""
+    sandbox_clock = OffsetClock(SystemClock()) if settings.sandbox else None
+    runtime = build_runtime(settings, database_url=url, clock=sandbox_clock or SystemClock())
     pool = await create_pool(url, settings.database)
     runtime.attach_pool(pool, notifier=SandboxNotifier(pool, runtime.clock) if settings.sandbox else None)
     try:
         async with (
+            following_clock(sandbox_clock, pool) if sandbox_clock else nullcontext(),
             open_bank(settings, pool, runtime.clock) as bank,
             open_fund_centre(settings, pool, runtime.clock) as centre,
         ):

@@ -14,6 +14,7 @@ from haoban.identity.stepup import FACE_ACR
 from haoban.kit import idnumber
 from haoban.kit.errors import FieldError, ValidationFailed
 from haoban.runtime import Runtime
+from haoban.sandbox import knobs_repository
 from haoban.sandbox.schemas import ALLOWED_SCOPES, TestCitizen, TestCitizenCreate, TestTokenCreate
 from haoban.tokens.schemas import SANDBOX_AMR, SessionGrant, TokenPair
 
@@ -61,3 +62,8 @@ async def mint_test_tokens(
     citizen = await citizens.get_citizen(conn, citizen_id)
     grant = sandbox_grant(citizen.id, tuple(dict.fromkeys(data.scope)), data.acr, runtime.clock.now())
     return await runtime.tokens.issue(conn, grant, actor=SANDBOX_ACTOR)
+
+
+async def clock_offset_s(conn: asyncpg.Connection) -> int:
+    """How many seconds ahead of the real time a tester moved the sandbox clock (0 when never moved)."""
+    return await knobs_repository.clock_offset(conn)

@@ -13,6 +13,7 @@ import os
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import TypeVar
 
 import asyncpg
@@ -146,11 +147,18 @@ def run_staff(args: argparse.Namespace, *, settings: Settings, url: str, actor: 
     return f"staff account {service.normalize_username(args.username)} created ({staff_id})"
 
 
-def run_materials(args: argparse.Namespace, *, url: str) -> str:
+def run_materials(args: argparse.Namespace, *, url: str, sandbox: bool = False) -> str:
+    """Reject what is past its deadline; in sandbox mode by the sandbox clock, as the server's chores would."""
     from haoban.materials.service import expire_overdue  # noqa: PLC0415
+    from haoban.sandbox.service import clock_offset_s  # noqa: PLC0415
 
-    now = SystemClock().now()
-    rejected = _run(url, lambda conn: expire_overdue(conn, now=now))
-    lines = [f"rejected {len(rejected)} application(s) past their supplement deadline"]
+    async def expire(conn: asyncpg.Connection) -> tuple[list[uuid.UUID], int]:
+        offset_s = await clock_offset_s(conn) if sandbox else 0
+        now = SystemClock().now() + timedelta(seconds=offset_s)
+        return await expire_overdue(conn, now=now), offset_s
+
+    rejected, offset_s = _run(url, expire)
+    lines = [f"sandbox clock: {offset_s} s ahead of the real time"] if offset_s else []
+    lines += [f"rejected {len(rejected)} application(s) past their supplement deadline"]
     lines += [f"  {application_id}" for application_id in rejected]
     return "\n".join(lines)
