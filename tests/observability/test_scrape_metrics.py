@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,10 +18,12 @@ from haoban.app import create_app
 from haoban.kit.clock import FrozenClock
 from haoban.observability.scrape import breakers
 from haoban.outbox import repository as outbox_repo
+from haoban.payouts import service as payouts
 from haoban.runtime import Runtime
 from haoban.settings import Settings
 from tests.conftest import make_settings
 from tests.observability.test_metrics import METRICS_TOKEN, parse, sample, scrape
+from tests.payouts.money import APPLICANT, CARD, funded_member, now
 
 
 @pytest.fixture
@@ -44,6 +47,29 @@ async def test_outbox_backlog_and_oldest_age_are_read_at_scrape_time(
     assert sample(samples, "haoban_outbox_oldest_age_seconds") == 90
     for status in ("requested", "sent", "failed"):
         assert sample(samples, "haoban_payouts_open", status=status) == 0
+
+
+async def test_an_open_payout_is_counted_by_its_status(
+    client: AsyncTestClient[Litestar], app: Litestar, db: asyncpg.Connection
+) -> None:
+    citizen_id = await funded_member(db, 50_000)
+    async with db.transaction():
+        await payouts.request_payout(
+            db,
+            application_id=uuid.uuid4(),
+            citizen_id=citizen_id,
+            amount_fen=20_000,
+            bank_name="中国工商银行",
+            card_no=CARD,
+            account_name="张三",
+            close_account=False,
+            actor=APPLICANT,
+            at=now(),
+            cipher=app.state.runtime.cipher,
+        )
+    _, samples = await scrape(client)
+    assert sample(samples, "haoban_payouts_open", status="requested") == 1
+    assert sample(samples, "haoban_payouts_open", status="sent") == 0
 
 
 async def test_process_metrics_are_exported(client: AsyncTestClient[Litestar]) -> None:
