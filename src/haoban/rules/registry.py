@@ -22,6 +22,7 @@ import yaml
 from haoban.db.migrations import MigrationError
 from haoban.db.pool import unit_of_work
 from haoban.kit.errors import Unavailable
+from haoban.places import divisions
 from haoban.rules import repository as repo
 from haoban.rules.engine import CompiledRuleSet, compile_rule_set, document_sha256
 from haoban.rules.schemas import RuleSetDoc, StoredDecision
@@ -57,12 +58,26 @@ def load_files(directory: Path = SETS_DIR) -> list[RuleSetDoc]:
             doc = msgspec.convert(yaml.safe_load(path.read_text(encoding="utf-8")), RuleSetDoc)
         except msgspec.ValidationError as exc:
             raise MigrationError(f"rule-set file {path.name}: {exc}") from None
+        _check_places(path, doc)
         compiled(doc)
         docs.append(doc)
     versions = [d.version for d in docs]
     if len(set(versions)) != len(versions):
         raise MigrationError("two rule-set files share a version")
     return docs
+
+
+def _check_places(path: Path, doc: RuleSetDoc) -> None:
+    """A `city_code` (or `*_city_code`) parameter is a city-level GB/T 2260 code: rules compare prefectures."""
+    for name, values in doc.parameters.items():
+        if name != "city_code" and not name.endswith("_city_code"):
+            continue
+        for v in values:
+            if not (isinstance(v.value, str) and divisions.is_city_code(v.value)):
+                raise MigrationError(
+                    f"rule-set file {path.name}: parameter {name} ({v.effective_from.isoformat()}) is {v.value!r}, "
+                    "not a city-level GB/T 2260 division code (e.g. 410100)"
+                )
 
 
 def compiled(doc: RuleSetDoc) -> CompiledRuleSet:
