@@ -43,11 +43,11 @@ async def test_sync_loads_every_file_once(db: asyncpg.Connection) -> None:
 
 async def test_a_changed_file_of_a_loaded_version_is_refused_by_name(db: asyncpg.Connection, tmp_path: Path) -> None:
     await _empty_rule_sets(db)
-    shutil.copy(SETS_DIR / "hpf_withdraw_rent_2026_1.yaml", tmp_path / "rent.yaml")
+    shutil.copy(SETS_DIR / "hpf_withdraw_rent_2026_2.yaml", tmp_path / "rent.yaml")
     assert await sync_rule_sets(db, directory=tmp_path, at=AT) == 1
     text = (tmp_path / "rent.yaml").read_text(encoding="utf-8")
     (tmp_path / "rent.yaml").write_text(text.replace("value: 2160000", "value: 9999999"), encoding="utf-8")
-    with pytest.raises(RuleSetChanged, match=r"hpf\.withdraw\.rent@2026\.1"):
+    with pytest.raises(RuleSetChanged, match=r"hpf\.withdraw\.rent@2026\.2"):
         await sync_rule_sets(db, directory=tmp_path, at=AT)
 
 
