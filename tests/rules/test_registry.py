@@ -10,6 +10,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from haoban.db.migrations import MigrationError
 from haoban.rules import registry
 from haoban.rules.engine import evaluate
 from haoban.rules.registry import (
@@ -43,11 +44,11 @@ async def test_sync_loads_every_file_once(db: asyncpg.Connection) -> None:
 
 async def test_a_changed_file_of_a_loaded_version_is_refused_by_name(db: asyncpg.Connection, tmp_path: Path) -> None:
     await _empty_rule_sets(db)
-    shutil.copy(SETS_DIR / "hpf_withdraw_rent_2026_1.yaml", tmp_path / "rent.yaml")
+    shutil.copy(SETS_DIR / "hpf_withdraw_rent_2026_2.yaml", tmp_path / "rent.yaml")
     assert await sync_rule_sets(db, directory=tmp_path, at=AT) == 1
     text = (tmp_path / "rent.yaml").read_text(encoding="utf-8")
     (tmp_path / "rent.yaml").write_text(text.replace("value: 2160000", "value: 9999999"), encoding="utf-8")
-    with pytest.raises(RuleSetChanged, match=r"hpf\.withdraw\.rent@2026\.1"):
+    with pytest.raises(RuleSetChanged, match=r"hpf\.withdraw\.rent@2026\.2"):
         await sync_rule_sets(db, directory=tmp_path, at=AT)
 
 
@@ -124,3 +125,39 @@ async def test_decisions_are_immutable(db: asyncpg.Connection) -> None:
         await db.execute("UPDATE decisions SET decision = '{}' WHERE id = $1", decision_id)
     with pytest.raises(asyncpg.PostgresError, match="append-only"):
         await db.execute("DELETE FROM decisions WHERE id = $1", decision_id)
+
+
+def test_the_shipped_city_codes_are_city_level_codes() -> None:
+    docs = registry.load_files()
+    cities = {v.value for d in docs for name, vs in d.parameters.items() if name == "city_code" for v in vs}
+    assert cities == {"410100"}
+
+
+def test_a_municipality_city_code_is_accepted(tmp_path: Path) -> None:
+    text = (SETS_DIR / "hpf_withdraw_leave_city_2026_1.yaml").read_text(encoding="utf-8")
+    (tmp_path / "leave.yaml").write_text(text.replace('value: "410100"', 'value: "110100"'), encoding="utf-8")
+    assert registry.load_files(tmp_path)[0].parameters["city_code"][0].value == "110100"
+
+
+@pytest.mark.parametrize(
+    ("value", "name"),
+    [
+        ('"410105"', "city_code"),  # a district of 郑州, not the city
+        ('"419999"', "city_code"),  # no such division
+        ('"郑州"', "city_code"),  # a name, not a code
+        ('"410000"', "city_code"),  # the province
+        ("410100", "city_code"),  # a number, not the code's text
+        ('"410105"', "spouse_city_code"),
+    ],
+)
+def test_a_place_parameter_that_is_not_a_city_code_is_refused_at_load(tmp_path: Path, value: str, name: str) -> None:
+    text = (SETS_DIR / "hpf_withdraw_leave_city_2026_1.yaml").read_text(encoding="utf-8")
+    # Added first, before the file's own city_code (a second city_code key would replace it).
+    added = f"parameters:\n  {name}:\n    - {{effective_from: 2025-01-01, value: {value}}}\n"
+    changed = text.replace("parameters:\n", added)
+    if name == "city_code":
+        changed = changed.replace('  city_code:\n    - {effective_from: 2025-01-01, value: "410100"}\n', "")
+    assert changed.count(f"{name}:") == 1
+    (tmp_path / "leave.yaml").write_text(changed, encoding="utf-8")
+    with pytest.raises(MigrationError, match=rf"leave\.yaml: parameter {name} "):
+        registry.load_files(tmp_path)

@@ -159,6 +159,13 @@ def _normalise_ids(value: Any, walk: Walk | None, where: list[str | int], errors
     return value
 
 
+def normalise_ids(raw: Any, target: Any) -> Any:
+    """`raw` (decoded JSON) with the ID numbers that `target` declares normalised, for values
+    decoded outside a request body (an ingestion batch's records); the caller checks them."""
+    walk = _id_walk(target)
+    return _normalise_ids(raw, walk, [], []) if walk is None or walk else raw
+
+
 _BYTE = re.compile(r"\(byte (\d+)\)")
 
 

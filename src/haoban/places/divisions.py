@@ -141,6 +141,15 @@ def by_code(code: str) -> Division | None:
     return _index().division(code) if known(code) else None
 
 
+def is_city_code(code: str) -> bool:
+    """A prefecture's code (410100), or a municipality's city code as `Division.city_code` gives it (110100)."""
+    if not _CODE.match(code):
+        return False
+    if code[:2] in _MUNICIPALITIES:
+        return code == code[:2] + "0100"
+    return known(code) and level_of(code) == "city"
+
+
 def resolve(text: str | None) -> Division | None:
     """The most specific division `text` names from its start, or None when it names none or is ambiguous."""
     if not text:
@@ -193,6 +202,7 @@ __all__ = [
     "DivisionCode",
     "by_code",
     "city_code_of",
+    "is_city_code",
     "known",
     "level_of",
     "resolve",

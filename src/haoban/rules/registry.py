@@ -22,7 +22,9 @@ import yaml
 from haoban.db.migrations import MigrationError
 from haoban.db.pool import unit_of_work
 from haoban.kit.errors import Unavailable
+from haoban.places import divisions
 from haoban.rules import repository as repo
+from haoban.rules.display_names import deciding, display_name_reads
 from haoban.rules.engine import CompiledRuleSet, compile_rule_set, document_sha256
 from haoban.rules.schemas import RuleSetDoc, StoredDecision
 
@@ -49,20 +51,41 @@ class NoRuleSet(Unavailable):
     code = "rule_set_missing"
 
 
-def load_files(directory: Path = SETS_DIR) -> list[RuleSetDoc]:
-    """Every rule-set file, parsed and checked (each one compiles)."""
+def load_files(directory: Path = SETS_DIR, *, today: date | None = None) -> list[RuleSetDoc]:
+    """Every rule-set file, parsed and checked (each one compiles; none that still decides reads a display name)."""
     docs: list[RuleSetDoc] = []
+    names: dict[str, str] = {}
     for path in sorted(directory.glob("*.yaml")):
         try:
             doc = msgspec.convert(yaml.safe_load(path.read_text(encoding="utf-8")), RuleSetDoc)
         except msgspec.ValidationError as exc:
             raise MigrationError(f"rule-set file {path.name}: {exc}") from None
+        _check_places(path, doc)
         compiled(doc)
         docs.append(doc)
+        names[doc.version] = path.name
     versions = [d.version for d in docs]
     if len(set(versions)) != len(versions):
         raise MigrationError("two rule-set files share a version")
+    for doc in deciding(docs, since=today or datetime.now(UTC).date()):
+        if reads := display_name_reads(doc):
+            raise MigrationError(
+                f"rule-set file {names[doc.version]}: reads display names (compare division codes): {', '.join(reads)}"
+            )
     return docs
+
+
+def _check_places(path: Path, doc: RuleSetDoc) -> None:
+    """A `city_code` (or `*_city_code`) parameter is a city-level GB/T 2260 code: rules compare prefectures."""
+    for name, values in doc.parameters.items():
+        if name != "city_code" and not name.endswith("_city_code"):
+            continue
+        for v in values:
+            if not (isinstance(v.value, str) and divisions.is_city_code(v.value)):
+                raise MigrationError(
+                    f"rule-set file {path.name}: parameter {name} ({v.effective_from.isoformat()}) is {v.value!r}, "
+                    "not a city-level GB/T 2260 division code (e.g. 410100)"
+                )
 
 
 def compiled(doc: RuleSetDoc) -> CompiledRuleSet:
@@ -78,7 +101,7 @@ async def sync_rule_sets(conn: asyncpg.Connection, *, directory: Path = SETS_DIR
     """Load new rule-set versions into `rule_sets`; returns how many were added. Idempotent."""
     at = at or datetime.now(UTC)
     added = 0
-    for doc in load_files(directory):
+    for doc in load_files(directory, today=at.date()):
         sha = document_sha256(doc)
         async with conn.transaction():
             stored = await repo.rule_set_sha(conn, doc.version)

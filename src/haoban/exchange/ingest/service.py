@@ -35,7 +35,7 @@ from haoban.exchange.ingest.schemas import (
 )
 from haoban.exchange.sources import places, vocab
 from haoban.exchange.sources.records import SourceName
-from haoban.kit import idnumber
+from haoban.kit import decoding, idnumber
 from haoban.kit.errors import Conflict, FieldError, Forbidden, NotFound, Unauthorized, ValidationFailed
 from haoban.settings import SOURCE_NAMES, DepartmentCredential
 
@@ -162,13 +162,15 @@ def _conversion_error(at: str, exc: msgspec.ValidationError) -> FieldError:
 
 
 def parse_batch(source: SourceName, raw: Sequence[dict[str, Any]]) -> list[SourceRecord]:
-    """Decode and check every record; raise one 422 listing all problems as `records[i]...`."""
+    """Decode and check every record; raise one 422 listing all problems as `records[i]...`.
+
+    ID numbers are normalised first, as in a request body (kit/decoding.py)."""
     record_type = RECORD_TYPES[source]
     records: list[SourceRecord] = []
     errors: list[FieldError] = []
     for i, item in enumerate(raw):
         try:
-            rec = msgspec.convert(item, record_type)
+            rec = msgspec.convert(decoding.normalise_ids(item, record_type), record_type)
         except msgspec.ValidationError as exc:
             errors.append(_conversion_error(f"records[{i}]", exc))
             continue
