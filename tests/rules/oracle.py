@@ -27,6 +27,13 @@ Policy text used (Zhengzhou, 2026):
   the applicant or spouse in the city; income per person at most 3,000 yuan a
   month; a household of 1 to 20; always decided by a person.
 
+Versions (each rule set's header): the oracle reads a version's parameters (caps, retained
+amount, the interval, the city) from its document, and what the version says beside them from
+`READINGS` below: whether places are matched by division code or by the certificate's city name
+(2025.1/2026.1, fixed by 2026.2), whether the spouse's homes count, whether a seized mortgaged home
+qualifies for loan repayment (2026.1 does not exclude it), and whether the retirement age is the
+gradual reform's (2026.2) or one age per sex in whole years (2026.1).
+
 Unknown facts never approve: a rule on an unknown fact sends the case to a person
 (review) or, for what the applicant declares, asks for materials; a rule that
 fails on known facts refuses, whatever else is unknown.
@@ -34,8 +41,9 @@ fails on known facts refuses, whatever else is unknown.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal
 
 Place = Literal["zhengzhou", "elsewhere", "unknown"]
@@ -48,6 +56,8 @@ class Home:
     mortgaged: bool = False
     seized: bool = False
     co_owned: bool = False
+    name: str = ""  # the city as the certificate writes it (read by the versions that match names)
+    first_owner: bool = True  # co-owned: the applicant is listed first
 
 
 @dataclass(frozen=True)
@@ -80,6 +90,8 @@ class Citizen:
     # public rental
     household_place: Place | None = "zhengzhou"  # None: the household registry did not answer
     social_place: Place | None = "zhengzhou"
+    household_name: str = "郑州"  # as the registry writes it
+    social_name: str = "郑州"
     income_fen: int | None = 250_000
     household_size: int | None = 3
 
@@ -89,6 +101,46 @@ class Verdict:
     outcome: Outcome
     amount_fen: int | None = None
     reasons: set[str] = field(default_factory=set)
+    passed: bool = False  # every rule held (public rental: reviewed all the same)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a version says beside its parameters."""
+
+    by_code: bool = True  # places by GB/T 2260 code; False: the certificate's city name is the city's
+    spouse: bool = True  # the spouse's homes count (household rule)
+    seized_qualifies: bool = False  # loan repayment: a seized mortgaged home still qualifies
+    gradual_age: bool = True  # retirement: the 2024 reform; False: one age per sex, in whole years
+
+
+READINGS: dict[str, Reading] = {
+    "hpf.withdraw.rent@2025.1": Reading(by_code=False, spouse=False),
+    "hpf.withdraw.rent@2026.1": Reading(by_code=False, spouse=False),
+    "hpf.withdraw.rent@2026.2": Reading(),
+    "hpf.withdraw.rent@2026.3": Reading(),
+    "hpf.withdraw.loan_repayment@2026.1": Reading(by_code=False, spouse=False, seized_qualifies=True),
+    "hpf.withdraw.loan_repayment@2026.2": Reading(),
+    "hpf.withdraw.loan_repayment@2026.3": Reading(),
+    "hpf.withdraw.retirement@2026.1": Reading(gradual_age=False),
+    "hpf.withdraw.retirement@2026.2": Reading(),
+    "hpf.withdraw.leave_city@2026.1": Reading(),
+    "housing.public_rental.apply@2026.1": Reading(by_code=False, spouse=False),
+    "housing.public_rental.apply@2026.2": Reading(),
+}
+
+
+@dataclass(frozen=True)
+class Version:
+    """One rule-set version on the decision day: its reading and that day's parameters."""
+
+    reading: Reading
+    params: Mapping[str, int | str]
+
+    def number(self, name: str) -> int:
+        value = self.params[name]
+        assert isinstance(value, int)
+        return value
 
 
 def _a_year_later(on: date) -> date:
@@ -103,8 +155,34 @@ def _within_12_months(earlier: Earlier, kind: str, today: date) -> bool:
     return earlier.kind == kind and today < _a_year_later(earlier.on)
 
 
-def _spouse_homes(c: Citizen) -> tuple[Home, ...] | None:
-    """The spouse's homes when known: none when not married, unknown when either registry is down."""
+def _months_later(on: date, months: int) -> date:
+    """The same day `months` later; the 1st of the next month when that month is shorter."""
+    index = on.year * 12 + on.month - 1 + months
+    year, month = divmod(index, 12)
+    try:
+        return date(year, month + 1, on.day)
+    except ValueError:
+        return date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1)
+
+
+def _next_allowed(on: date, v: Version) -> date:
+    """When a withdrawal on `on` stops blocking the next: the version's interval, in days or months."""
+    if "withdrawal_interval_months" in v.params:
+        return _months_later(on, v.number("withdrawal_interval_months"))
+    return on + timedelta(days=v.number("withdrawal_interval_days"))
+
+
+def _none_within(earlier: tuple[Earlier, ...] | None, kind: str, today: date, v: Version) -> bool | None:
+    if earlier is None:
+        return None
+    return not any(w.kind == kind and today < _next_allowed(w.on, v) for w in earlier)
+
+
+def _spouse_homes(c: Citizen, v: Version) -> tuple[Home, ...] | None:
+    """The spouse's homes when known: none when not married or the version ignores them, unknown when a
+    registry is down."""
+    if not v.reading.spouse:
+        return ()
     if not c.marriage_up or not c.estate_up:
         return None
     return c.spouse_homes if c.married else ()
@@ -120,71 +198,72 @@ def _decide(table: list[tuple[bool | None, str]], *, missing: Outcome = "review"
     return None
 
 
-def _no_home_in_city(homes: tuple[Home, ...] | None) -> bool | None:
+def _in_city(h: Home, v: Version) -> bool | None:
+    """By code: the place as it is (unknown when it named no division); by name: the certificate's text."""
+    if not v.reading.by_code:
+        return h.name == v.params["city"]
+    return {"zhengzhou": True, "elsewhere": False, "unknown": None}[h.place]
+
+
+def _no_home_in_city(homes: tuple[Home, ...] | None, v: Version) -> bool | None:
     if homes is None:
         return None
-    if any(h.place == "zhengzhou" for h in homes):
+    where = [_in_city(h, v) for h in homes]
+    if True in where:
         return False  # owned, co-owned or seized: still a home in the city
-    if any(h.place == "unknown" for h in homes):
+    if None in where:
         return None
     return True
 
 
 def _cap(balance: int, keep: int, cap: int) -> Verdict:
     amount = min(balance - keep, cap)
-    return Verdict("approve", amount) if amount > 0 else Verdict("reject", reasons={"balance_below_retained"})
+    if amount <= 0:
+        return Verdict("reject", reasons={"balance_below_retained"})
+    return Verdict("approve", amount, passed=True)
 
 
-def rent(c: Citizen) -> Verdict:
+def rent(c: Citizen, v: Version) -> Verdict:
     fund = c.fund_up
     earlier = (*c.fund_withdrawals, *c.own_withdrawals) if fund else None
     table = [
         (c.status != "sealed" if fund else None, "account_sealed"),
         (c.status != "closed" if fund else None, "account_closed"),
-        (c.contribution_months >= 3 if fund else None, "contribution_too_short"),
-        (_no_home_in_city(c.homes if c.estate_up else None), "owns_property_in_city"),
-        (_no_home_in_city(_spouse_homes(c)), "spouse_owns_property_in_city"),
+        (c.contribution_months >= v.number("min_contribution_months") if fund else None, "contribution_too_short"),
+        (_no_home_in_city(c.homes if c.estate_up else None, v), "owns_property_in_city"),
         (c.loan_outstanding_fen == 0 if fund else None, "fund_loan_outstanding"),
-        (
-            not any(_within_12_months(w, "rent", c.today) for w in earlier) if earlier is not None else None,
-            "withdrawn_within_period",
-        ),
+        (_none_within(earlier, "rent", c.today, v), "withdrawn_within_period"),
     ]
+    if v.reading.spouse:
+        table.append((_no_home_in_city(_spouse_homes(c, v), v), "spouse_owns_property_in_city"))
     stop = _decide(table)
     if stop is not None:
         return stop
-    cap = 2_160_000 if c.today >= date(2026, 7, 1) else 1_800_000
-    return _cap(c.balance_fen, 100_000, cap)
+    return _cap(c.balance_fen, v.number("retained_min_fen"), v.number("annual_cap_fen"))
 
 
-def loan_repayment(c: Citizen) -> Verdict:
+def loan_repayment(c: Citizen, v: Version) -> Verdict:
     fund = c.fund_up
-    spouse = _spouse_homes(c)
+    spouse = _spouse_homes(c, v)
     homes = (*c.homes, *spouse) if c.estate_up and spouse is not None else None
     qualifying: bool | None
     if homes is None:
         qualifying = None
-    elif any(h.place == "zhengzhou" and h.mortgaged and not h.seized for h in homes):
-        qualifying = True
-    elif any(h.place == "unknown" and h.mortgaged and not h.seized for h in homes):
-        qualifying = None  # it would qualify if it were in the city
     else:
-        qualifying = False
+        where = [_in_city(h, v) for h in homes if h.mortgaged and (v.reading.seized_qualifies or not h.seized)]
+        qualifying = True if True in where else None if None in where else False  # unknown: it might be in the city
     earlier = (*c.fund_withdrawals, *c.own_withdrawals) if fund else None
     table = [
         (c.status != "sealed" if fund else None, "account_sealed"),
         (c.status != "closed" if fund else None, "account_closed"),
-        (c.contribution_months >= 3 if fund else None, "contribution_too_short"),
+        (c.contribution_months >= v.number("min_contribution_months") if fund else None, "contribution_too_short"),
         (qualifying, "no_mortgaged_property_in_city"),
-        (
-            not any(_within_12_months(w, "loan_repayment", c.today) for w in earlier) if earlier is not None else None,
-            "withdrawn_within_period",
-        ),
+        (_none_within(earlier, "loan_repayment", c.today, v), "withdrawn_within_period"),
     ]
     stop = _decide(table)
     if stop is not None:
         return stop
-    return _cap(c.balance_fen, 100_000, 6_000_000)
+    return _cap(c.balance_fen, v.number("retained_min_fen"), v.number("loan_repayment_cap_fen"))
 
 
 def statutory_age(birth: date, sex: str) -> tuple[int, int]:
@@ -210,26 +289,30 @@ def due_date(birth: date, sex: str) -> date:
             day -= 1
 
 
-def retired_on(c: Citizen) -> bool:
-    return c.today >= due_date(c.birth, c.sex)
+def retired_on(c: Citizen, v: Version) -> bool:
+    if v.reading.gradual_age:
+        return c.today >= due_date(c.birth, c.sex)
+    age = c.today.year - c.birth.year - ((c.today.month, c.today.day) < (c.birth.month, c.birth.day))
+    return age >= v.number("retirement_age_male" if c.sex == "M" else "retirement_age_female")
 
 
-def retirement(c: Citizen) -> Verdict:
+def _whole_balance(c: Citizen) -> Verdict:
+    if c.balance_fen <= 0:
+        return Verdict("reject", reasons={"nothing_to_withdraw"})
+    return Verdict("approve", c.balance_fen, passed=True)
+
+
+def retirement(c: Citizen, v: Version) -> Verdict:
     fund = c.fund_up
     table = [
         (c.status != "sealed" if fund else None, "account_sealed"),
         (c.status != "closed" if fund else None, "account_closed"),
-        (retired_on(c) if c.identity_up else None, "retirement_age_not_reached"),
+        (retired_on(c, v) if c.identity_up else None, "retirement_age_not_reached"),
     ]
-    stop = _decide(table)
-    if stop is not None:
-        return stop
-    if c.balance_fen <= 0:
-        return Verdict("reject", reasons={"nothing_to_withdraw"})
-    return Verdict("approve", c.balance_fen)
+    return _decide(table) or _whole_balance(c)
 
 
-def leave_city(c: Citizen) -> Verdict:
+def leave_city(c: Citizen, v: Version) -> Verdict:
     fund = c.fund_up
     outside = None if c.household_place in (None, "unknown") else c.household_place != "zhengzhou"
     table = [
@@ -237,38 +320,40 @@ def leave_city(c: Citizen) -> Verdict:
         (c.status != "normal" if fund else None, "account_not_sealed"),
         (outside, "household_in_city"),
     ]
-    stop = _decide(table)
-    if stop is not None:
-        return stop
-    if c.balance_fen <= 0:
-        return Verdict("reject", reasons={"nothing_to_withdraw"})
-    return Verdict("approve", c.balance_fen)
+    return _decide(table) or _whole_balance(c)
 
 
-def public_rental(c: Citizen) -> Verdict:
-    places = (c.household_place, c.social_place)
-    resident: bool | None
-    if "zhengzhou" in places:
-        resident = True
-    elif None in places or "unknown" in places:
-        resident = None
+def _resident(c: Citizen, v: Version) -> bool | None:
+    """Household or social security in the city: either known in the city decides."""
+    answered = [(p, n) for p, n in ((c.household_place, c.household_name), (c.social_place, c.social_name)) if p]
+    if v.reading.by_code:
+        where = [{"zhengzhou": True, "elsewhere": False, "unknown": None}[p] for p, _ in answered]
     else:
-        resident = False
+        where = [n == v.params["city"] for _, n in answered]
+    if True in where:
+        return True
+    return None if None in where or len(answered) < 2 else False
+
+
+def public_rental(c: Citizen, v: Version) -> Verdict:
     table = [
-        (resident, "not_resident_in_city"),
-        (_no_home_in_city(c.homes if c.estate_up else None), "owns_property_in_city"),
-        (_no_home_in_city(_spouse_homes(c)), "spouse_owns_property_in_city"),
+        (_resident(c, v), "not_resident_in_city"),
+        (_no_home_in_city(c.homes if c.estate_up else None, v), "owns_property_in_city"),
     ]
+    if v.reading.spouse:
+        table.append((_no_home_in_city(_spouse_homes(c, v), v), "spouse_owns_property_in_city"))
+    income, size = c.income_fen, c.household_size
     declared = [
-        (0 <= c.income_fen <= 300_000 if c.income_fen is not None else None, "income_above_limit"),
-        (1 <= c.household_size <= 20 if c.household_size is not None else None, "household_size_invalid"),
+        (0 <= income <= v.number("income_limit_fen_per_person") if income is not None else None, "income_above_limit"),
+        (1 <= size <= v.number("max_household_size") if size is not None else None, "household_size_invalid"),
     ]
     failed = {r for holds, r in (*table, *declared) if holds is False}
     if failed:
         return Verdict("reject", reasons=failed)
     if any(holds is None for holds, _ in declared):
         return Verdict("need_materials")
-    return Verdict("review")  # unknown registry facts or all passing: a person decides
+    # unknown registry facts or all passing: a person decides
+    return Verdict("review", passed=all(holds for holds, _ in table))
 
 
 ORACLES = {
