@@ -1856,6 +1856,7 @@ export interface components {
          *         "bank_name": "中国建设银行",
          *         "card_no": "6217000000000000123"
          *       },
+         *       "city": "郑州市",
          *       "contribution_months": 36,
          *       "employer": "郑州某科技有限公司",
          *       "id_number": "410105199012090029",
@@ -1877,7 +1878,14 @@ export interface components {
             /** @description Integer fen (1 yuan = 100 fen) */
             balance_fen: number;
             bank_card: components["schemas"]["BankCardIn"];
+            /** @example 郑州 */
+            city?: string | null;
             contribution_months: number;
+            /**
+             * @description GB/T 2260 administrative division code; resolved from the names when left out
+             * @example 410105
+             */
+            division_code?: string | null;
             employer?: string | null;
             /**
              * @description 18-character resident ID number (GB 11643); the check digit is verified
@@ -1938,6 +1946,7 @@ export interface components {
          *             "bank_name": "中国建设银行",
          *             "card_no": "6217000000000000123"
          *           },
+         *           "city": "郑州市",
          *           "contribution_months": 36,
          *           "employer": "郑州某科技有限公司",
          *           "id_number": "410105199012090029",

@@ -105,3 +105,15 @@ async def test_a_place_that_names_no_division_is_refused_naming_the_field(
     batch = await client.post("/sandbox/social-security", json=bodies.social(bodies.person(620), city="火星"))
     assert batch.status_code == 422
     assert bodies.fields(batch.json()) == ["city"]
+    fund = await client.post("/sandbox/housing-fund/accounts", json=bodies.fund(bodies.person(621), city="火星"))
+    assert fund.status_code == 422
+    assert bodies.fields(fund.json()) == ["city"]
+
+
+async def test_the_sandbox_fund_account_is_stored_with_its_city_code(client: Client, db: asyncpg.Connection) -> None:
+    response = await client.post("/sandbox/housing-fund/accounts", json=bodies.fund(bodies.person(622), city="郑州"))
+    assert response.status_code == 201, response.text
+    sql = "SELECT city, division_code FROM shared.hpf_accounts WHERE id_number = $1"
+    row = await db.fetchrow(sql, bodies.person(622))
+    assert row is not None
+    assert (row["city"], row["division_code"]) == ("郑州", "410100")

@@ -45,9 +45,9 @@ async def everything(db: asyncpg.Connection, id_number: str, spouse: str, co_own
     )
     await db.execute(
         "INSERT INTO shared.hpf_accounts (account_no, id_number, status, balance_fen, monthly_deposit_fen,"
-        " contribution_months, employer, bank_name, card_no, loan_outstanding_fen, updated_at, updated_by)"
+        " contribution_months, employer, bank_name, card_no, loan_outstanding_fen, updated_at, updated_by, city)"
         " VALUES ('HPF-001', $1, 'normal', 3650000, 120000, 36, '郑州某科技公司', '中国工商银行',"
-        " '6222021234567890123', 0, $2, 'test')",
+        " '6222021234567890123', 0, $2, 'test', '郑州市')",
         id_number,
         NOW,
     )

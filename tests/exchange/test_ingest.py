@@ -171,3 +171,38 @@ class TestBatches:
             "housing_fund",
         )
         assert row["details"] == {"by": "hpf-center", "created": 2, "records": 2}
+
+
+class TestFundCentreCity:
+    """Issue 12: the fund account carries the fund centre's city with its GB/T 2260 code."""
+
+    async def test_a_city_without_a_code_is_stored_with_its_code(
+        self, ingest_client: Client, db: asyncpg.Connection
+    ) -> None:
+        records = [bodies.fund(bodies.person(1), "ZZ0001", city="郑州市"), bodies.fund(bodies.person(2), "ZZ0002")]
+        response = await ingest_client.post("/v1/ingest/housing_fund", json={"records": records}, headers=HPF)
+        assert response.status_code == 200, response.text
+        rows = await fund_rows(db)
+        assert [(r["city"], r["division_code"]) for r in rows] == [("郑州市", "410100"), (None, None)]
+        record = await frontdb.housing_fund(db, bodies.person(1))
+        assert record is not None
+        assert (record.city, record.division_code) == ("郑州市", "410100")
+
+    @pytest.mark.parametrize(
+        ("place", "field"),
+        [
+            ({"city": "火星"}, "records[1].city"),
+            ({"city": "郑东新区"}, "records[1].city"),  # a development zone, not a division
+            ({"city": "河南省"}, "records[1].city"),  # a province is not a city
+            ({"city": "郑州市", "division_code": "419999"}, "records[1].division_code"),
+        ],
+    )
+    async def test_an_unresolvable_city_is_422_naming_the_field_and_writes_nothing(
+        self, ingest_client: Client, db: asyncpg.Connection, place: dict[str, str], field: str
+    ) -> None:
+        good = bodies.fund(bodies.person(1), "ZZ0001", city="郑州")
+        records = [good, bodies.fund(bodies.person(2), "ZZ0002", **place)]
+        response = await ingest_client.post("/v1/ingest/housing_fund", json={"records": records}, headers=HPF)
+        problem = assert_problem(response, 422, "validation_failed")
+        assert [e["field"] for e in problem["errors"]] == [field]
+        assert await fund_rows(db) == []

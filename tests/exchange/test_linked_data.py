@@ -67,6 +67,12 @@ async def test_every_item_carries_provenance(client: AsyncTestClient[Litestar], 
     fund = sources["housing_fund"]["items"]
     assert fund["balance_fen"]["value"] == 3_650_000
     assert fund["bank_card"]["value"]["card_no"] == "**** 0123"
+    # written without a code (straight into the front-end database): resolved when read
+    assert (fund["city"]["value"], fund["division_code"]["value"], fund["city_code"]["value"]) == (
+        "郑州市",
+        "410100",
+        "410100",
+    )
     members = sources["household"]["items"]["members"]["value"]
     assert {m["id_number"] for m in members} == {me, mask_id_number(spouse)}
     prop = sources["estate"]["items"]["properties"]["value"][0]

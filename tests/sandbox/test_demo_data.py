@@ -37,6 +37,7 @@ async def test_demo_citizens_have_records_in_every_source(
     assert zhang_fund.balance_fen > 0
     assert zhang_fund.contribution_months >= 3
     assert zhang_fund.bank_card.card_no
+    assert (zhang_fund.city, zhang_fund.division_code) == ("郑州市", "410100")  # the fund centre's city
     assert await frontdb.properties_of(db, ZHANG_SAN) == []
 
     li = await frontdb.identity(db, LI_SI)

@@ -135,6 +135,7 @@ def demo_records() -> list[tuple[SourceName, SourceRecord]]:
                 contribution_months=36,
                 bank_card=BankCardIn(bank_name="中国建设银行", card_no="6217000000000000123"),
                 employer="郑州某科技有限公司",
+                city="郑州市",  # the fund centre's city: 410100
                 withdrawals=[],
             ),
         ),
@@ -149,6 +150,7 @@ def demo_records() -> list[tuple[SourceName, SourceRecord]]:
                 contribution_months=300,
                 bank_card=BankCardIn(bank_name="中国工商银行", card_no="6222000000000004567"),
                 employer=None,
+                city="郑州市",
                 withdrawals=[],
             ),
         ),

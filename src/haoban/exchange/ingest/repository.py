@@ -99,13 +99,14 @@ async def upsert_fund_account(conn: asyncpg.Connection, rec: HousingFundIn, at: 
     inserted: bool = await conn.fetchval(
         "INSERT INTO shared.hpf_accounts"
         " (account_no, id_number, status, balance_fen, monthly_deposit_fen, contribution_months, employer,"
-        "  bank_name, card_no, loan_outstanding_fen, updated_at, updated_by)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        "  bank_name, card_no, loan_outstanding_fen, updated_at, updated_by, city, division_code)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
         " ON CONFLICT (account_no) DO UPDATE SET id_number = EXCLUDED.id_number, status = EXCLUDED.status,"
         " balance_fen = EXCLUDED.balance_fen, monthly_deposit_fen = EXCLUDED.monthly_deposit_fen,"
         " contribution_months = EXCLUDED.contribution_months, employer = EXCLUDED.employer,"
         " bank_name = EXCLUDED.bank_name, card_no = EXCLUDED.card_no,"
         " loan_outstanding_fen = EXCLUDED.loan_outstanding_fen,"
+        " city = EXCLUDED.city, division_code = EXCLUDED.division_code,"
         " updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by RETURNING (xmax = 0) AS inserted",
         rec.account_no,
         rec.id_number,
@@ -119,6 +120,8 @@ async def upsert_fund_account(conn: asyncpg.Connection, rec: HousingFundIn, at: 
         rec.loan_outstanding_fen,
         at,
         by,
+        rec.city,
+        rec.division_code,
     )
     if rec.withdrawals is not None:
         refs = [w.reference for w in rec.withdrawals]

@@ -89,7 +89,10 @@ class WithdrawalIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
 class HousingFundIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """公积金 account. `withdrawals`, when given, replaces the account's withdrawal
-    history; when left out the stored history is kept."""
+    history; when left out the stored history is kept.
+
+    `city` is the fund centre's city; its `division_code` is resolved from it when left out,
+    and a city that resolves to no division is refused naming the field."""
 
     id_number: IdNumberShape
     account_no: Code
@@ -101,6 +104,8 @@ class HousingFundIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     employer: Text | None = None
     loan_outstanding_fen: Fen = 0
     withdrawals: Annotated[list[WithdrawalIn], msgspec.Meta(max_length=500)] | None = None
+    city: City | None = None
+    division_code: DivisionCode | None = None
 
 
 class PropertyIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -198,6 +203,7 @@ RECORD_EXAMPLES: dict[SourceName, dict[str, Any]] = {
         "contribution_months": 36,
         "bank_card": {"bank_name": "中国建设银行", "card_no": "6217000000000000123"},
         "employer": "郑州某科技有限公司",
+        "city": "郑州市",
         "loan_outstanding_fen": 0,
         "withdrawals": [
             {"withdrawn_on": "2025-03-10", "kind": "rent", "amount_fen": 1_200_000, "reference": "WD-2025-0001"}

@@ -97,6 +97,9 @@ def _values(source: SourceName, record: Record, subject_id_number: str) -> dict[
                 {"withdrawn_on": w.withdrawn_on, "kind": w.kind, "amount_fen": w.amount_fen} for w in record.withdrawals
             ],
             "loan_outstanding_fen": record.loan_outstanding_fen,
+            "city": record.city,
+            "division_code": record.division_code,
+            "city_code": divisions.city_code_or_none(record.division_code),
         }
     if isinstance(record, list):
         return {"properties": [_property(p, subject_id_number) for p in record], "spouse_properties": None}

@@ -78,6 +78,8 @@ class HousingFundRecord(msgspec.Struct, frozen=True, kw_only=True):
     withdrawals: list[FundWithdrawal]
     loan_outstanding_fen: int
     updated_at: datetime
+    city: str | None = None  # the fund centre's city (郑州市)
+    division_code: str | None = None  # GB/T 2260; None when the account names no place
 
 
 class PropertyRecord(msgspec.Struct, frozen=True, kw_only=True):

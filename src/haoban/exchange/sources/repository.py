@@ -68,7 +68,7 @@ async def housing_fund(db: Executor, id_number: str) -> HousingFundRecord | None
     """The account and its withdrawals, in one read."""
     row = await db.fetchrow(
         "SELECT a.account_no, a.status, a.balance_fen, a.monthly_deposit_fen, a.contribution_months, a.employer,"
-        " a.bank_name, a.card_no, a.loan_outstanding_fen, a.updated_at,"
+        " a.bank_name, a.card_no, a.loan_outstanding_fen, a.updated_at, a.city, a.division_code,"
         " coalesce((SELECT jsonb_agg(jsonb_build_object('withdrawn_on', w.withdrawn_on, 'kind', w.kind,"
         " 'amount_fen', w.amount_fen, 'reference', w.reference) ORDER BY w.withdrawn_on DESC, w.reference)"
         " FROM shared.hpf_withdrawals w WHERE w.account_no = a.account_no), '[]') AS withdrawals"
@@ -92,6 +92,8 @@ async def housing_fund(db: Executor, id_number: str) -> HousingFundRecord | None
         ),
         loan_outstanding_fen=row["loan_outstanding_fen"],
         updated_at=row["updated_at"],
+        city=row["city"],
+        division_code=row["division_code"],
     )
 
 
