@@ -21,9 +21,14 @@ Client = AsyncTestClient[Litestar]
 
 HPF_SECRET = "some-long-secret-123"
 POLICE_SECRET = "another-long-secret-456"
-CREDENTIALS = f"hpf-center:housing_fund:{HPF_SECRET},police:identity+household:{POLICE_SECRET}"
+ESTATE_SECRET = "estate-registry-secret-789"
+CREDENTIALS = (
+    f"hpf-center:housing_fund:{HPF_SECRET},police:identity+household:{POLICE_SECRET},"
+    f"estate-registry:estate:{ESTATE_SECRET}"
+)
 HPF = {"Authorization": f"Bearer {HPF_SECRET}"}
 POLICE = {"Authorization": f"Bearer {POLICE_SECRET}"}
+ESTATE = {"Authorization": f"Bearer {ESTATE_SECRET}"}
 
 
 @pytest.fixture
@@ -206,3 +211,29 @@ class TestFundCentreCity:
         problem = assert_problem(response, 422, "validation_failed")
         assert [e["field"] for e in problem["errors"]] == [field]
         assert await fund_rows(db) == []
+
+
+class TestEstatePlaces:
+    """Issue 12: a property whose place names no city is refused by field, never stored as "elsewhere"."""
+
+    async def estate_rows(self, db: asyncpg.Connection) -> list[asyncpg.Record]:
+        return await db.fetch("SELECT certificate_no, city, division_code FROM shared.estate_properties")
+
+    async def test_an_unresolvable_city_is_422_naming_it_and_writes_nothing(
+        self, ingest_client: Client, db: asyncpg.Connection
+    ) -> None:
+        owner = bodies.person(1)
+        bad = bodies.estate("豫(2026)火星不动产权第0000001号", owner, city="火星", address="火星基地 1 号")
+        response = await ingest_client.post("/v1/ingest/estate", json={"records": [bad]}, headers=ESTATE)
+        problem = assert_problem(response, 422, "validation_failed")
+        assert [e["field"] for e in problem["errors"]] == ["records[0].city"]
+        assert await self.estate_rows(db) == []
+
+    async def test_a_full_place_name_is_stored_with_its_code(
+        self, ingest_client: Client, db: asyncpg.Connection
+    ) -> None:
+        owner = bodies.person(1)
+        good = bodies.estate("豫(2026)郑州市不动产权第0000002号", owner, city="郑州市")
+        response = await ingest_client.post("/v1/ingest/estate", json={"records": [good]}, headers=ESTATE)
+        assert response.status_code == 200, response.text
+        assert [tuple(r)[1:] for r in await self.estate_rows(db)] == [("郑州市", "410100")]
