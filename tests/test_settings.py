@@ -117,3 +117,16 @@ def test_slice_settings_default_when_unset() -> None:
 def test_a_bad_slice_setting_is_named_at_load(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name if name != "HAOBAN_ALIPAY_APP_ID" else "HAOBAN_ALIPAY_PRIVATE_KEY"):
         load_settings(server_env(URL, **{name: value}))
+
+
+def test_reconciliation_runs_a_minute_after_start_then_daily_and_is_set_in_seconds() -> None:
+    default = load_settings(server_env(URL)).fund_centre
+    assert (default.reconcile_first_s, default.reconcile_every_s) == (60, 86_400)
+    tuned = load_settings(
+        server_env(URL, HAOBAN_FUND_CENTRE_RECONCILE_S="3600", HAOBAN_FUND_CENTRE_RECONCILE_FIRST_S="5")
+    ).fund_centre
+    assert (tuned.reconcile_first_s, tuned.reconcile_every_s) == (5, 3600)
+    with pytest.raises(SettingsError, match="HAOBAN_FUND_CENTRE_RECONCILE_FIRST_S"):
+        load_settings(server_env(URL, HAOBAN_FUND_CENTRE_RECONCILE_FIRST_S="-1"))
+    with pytest.raises(SettingsError, match="HAOBAN_FUND_CENTRE_RECONCILE_S"):  # the old name in hours is refused
+        load_settings(server_env(URL, HAOBAN_FUND_CENTRE_RECONCILE_H="24"))

@@ -174,7 +174,11 @@ def create_app(
                     following_clock(sandbox_clock, pool) if sandbox_clock else contextlib.nullcontext(),
                     running_worker(runtime, runtime.outbox, outbox_handlers(), outbox_batch_handlers()),
                     running_housekeeping(runtime, settings.services.housekeeping_s),
-                    running_reconciliation(runtime, settings.fund_centre.reconcile_h),
+                    running_reconciliation(
+                        runtime,
+                        every_s=settings.fund_centre.reconcile_every_s,
+                        first_s=settings.fund_centre.reconcile_first_s,
+                    ),
                 ):
                     yield
         finally:

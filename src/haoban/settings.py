@@ -113,10 +113,14 @@ class FundCentreSettings(msgspec.Struct, frozen=True, kw_only=True):
     base_url: str | None = None
     token: str = ""
     timeout_ms: int = 2000
-    reconcile_h: int = 24  # how often `serve` reconciles the ledger mirror with the fund centre (0: off)
+    reconcile_every_s: int = 86_400  # how often `serve` reconciles the ledger mirror with the fund centre (0: off)
+    reconcile_first_s: int = 60  # the first run, this long after start (so a restart never skips a day)
 
     def __repr__(self) -> str:
-        return f"FundCentreSettings(base_url={self.base_url!r}, token=***, reconcile_h={self.reconcile_h})"
+        return (
+            f"FundCentreSettings(base_url={self.base_url!r}, token=***,"
+            f" reconcile_every_s={self.reconcile_every_s}, reconcile_first_s={self.reconcile_first_s})"
+        )
 
 
 class ServicesSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -368,11 +372,14 @@ def _fund_centre(env: Mapping[str, str], secret_env: Mapping[str, str]) -> FundC
         raise SettingsError("HAOBAN_FUND_CENTRE_URL must be an http(s) URL")
     if (url is None) != (not token):
         raise SettingsError("HAOBAN_FUND_CENTRE_URL and HAOBAN_FUND_CENTRE_TOKEN go together")
+    if env.get("HAOBAN_FUND_CENTRE_RECONCILE_H"):
+        raise SettingsError("HAOBAN_FUND_CENTRE_RECONCILE_H is now HAOBAN_FUND_CENTRE_RECONCILE_S (seconds)")
     return FundCentreSettings(
         base_url=url.rstrip("/") if url else None,
         token=token,
         timeout_ms=_int(env, "HAOBAN_FUND_CENTRE_TIMEOUT_MS", 2000, 100, 60_000),
-        reconcile_h=_int(env, "HAOBAN_FUND_CENTRE_RECONCILE_H", 24, 0, 24 * 30),
+        reconcile_every_s=_int(env, "HAOBAN_FUND_CENTRE_RECONCILE_S", 86_400, 0, 30 * 86_400),
+        reconcile_first_s=_int(env, "HAOBAN_FUND_CENTRE_RECONCILE_FIRST_S", 60, 0, 86_400),
     )
 
 

@@ -28,8 +28,11 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from haoban.db.pool import unit_of_work
+from haoban.db.pool import connect, unit_of_work
+from haoban.fundcentre import repository
 from haoban.fundcentre.ports import FundCentre, PostedDebit
+from haoban.kit import events
+from haoban.kit.masking import mask_ref
 from haoban.ledger import service as ledger
 from haoban.payouts import service as payouts
 from haoban.payouts.service import Instructed
@@ -178,28 +181,65 @@ def summary(report: Report) -> str:
     return "\n".join(lines)
 
 
+async def reconcile_once(runtime: Runtime, *, since: datetime | None = None) -> Report | None:
+    """One run of `serve`'s loop under the reconciliation lock; None when another replica holds it.
+
+    The lock is a session advisory lock on a connection of its own (pooled
+    sessions keep no lock, and a transaction held across the fund centre's
+    calls would meet the idle-in-transaction timeout); closing it releases the
+    lock even when the run fails.
+    """
+    lock = await connect(runtime.database_url)
+    try:
+        if not await repository.try_reconcile_lock(lock):
+            log.info("fund-centre reconciliation skipped: another replica is running it")
+            return None
+        try:
+            report = await reconcile(runtime, since=since)
+        finally:
+            await repository.release_reconcile_lock(lock)
+    finally:
+        await lock.close()
+    record(report)
+    return report
+
+
+def record(report: Report) -> None:
+    """Log the report and count it: one `reconciled` event, one `reconcile_difference` per difference."""
+    for d in report.differences:
+        log.warning("fund-centre difference", extra={"kind": d.kind, "application_id": str(d.application_id)})
+        events.emit("reconcile_difference", code=d.kind, application=mask_ref(d.application_id))
+    events.emit(
+        "reconciled",
+        code="differences" if report.differences else "agrees",
+        differences=str(len(report.differences)),
+        payouts=str(report.checked_payouts),
+        debits=str(report.checked_debits),
+        balances=str(report.checked_balances),
+    )
+    log.info("fund-centre reconciliation: %s", summary(report).splitlines()[0])
+
+
 @contextlib.asynccontextmanager
-async def running_reconciliation(runtime: Runtime, every_h: float) -> AsyncIterator[None]:
-    """`serve` reconciles every `every_h` hours (daily by default) and logs each difference; 0 disables it."""
-    if every_h <= 0 or not runtime.fund_centre.configured:
+async def running_reconciliation(runtime: Runtime, *, every_s: float, first_s: float) -> AsyncIterator[None]:
+    """`serve` reconciles `first_s` after start, then every `every_s` (daily by default); 0 disables it."""
+    if every_s <= 0 or not runtime.fund_centre.configured:
         yield
         return
     stop = asyncio.Event()
 
     async def loop() -> None:
+        wait = first_s
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=every_h * 3600)
+                await asyncio.wait_for(stop.wait(), timeout=wait)
             if stop.is_set():
                 return
+            wait = every_s
             try:
-                report = await reconcile(runtime)
+                await reconcile_once(runtime)
             except Exception:  # the next round tries again
                 log.exception("fund-centre reconciliation failed")
-                continue
-            for d in report.differences:
-                log.warning("fund-centre difference", extra={"kind": d.kind, "application_id": str(d.application_id)})
-            log.info("fund-centre reconciliation: %s", summary(report).splitlines()[0])
 
     task = asyncio.create_task(loop(), name="fund-centre-reconcile")
     try:

@@ -13,7 +13,9 @@ from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from typing import Literal
 
-Event = Literal["submitted", "decided", "paid", "refused", "locked_out", "face_verified"]
+Event = Literal[
+    "submitted", "decided", "paid", "refused", "locked_out", "face_verified", "reconciled", "reconcile_difference"
+]
 Listener = Callable[[Event, Mapping[str, str]], None]
 
 listener_var: ContextVar[Listener | None] = ContextVar("event_listener", default=None)

@@ -83,7 +83,7 @@ class Metrics:
             ["flow", "reason"], registry=r,
         )  # fmt: skip
         self.events = Counter(
-            "haoban_domain_events", "Domain events (submitted, decided, paid, refused, locked_out) by code.",
+            "haoban_domain_events", "Domain events (submitted, decided, paid, refused, reconciled, ...) by code.",
             ["event", "code"], registry=r,
         )  # fmt: skip
         if not self.multiprocess:
