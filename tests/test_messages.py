@@ -122,7 +122,7 @@ def test_a_missing_material_is_named_in_both_languages() -> None:
 
 
 def test_our_own_plain_reason_stays_in_english_with_a_generic_chinese_one() -> None:
-    assert translate("already holds account ZZ0001") == (GENERIC[0], "Already holds account ZZ0001")
+    assert translate("holds widget ZZ0001 twice") == (GENERIC[0], "Holds widget ZZ0001 twice")
 
 
 def test_problem_codes_as_reasons_use_their_titles() -> None:

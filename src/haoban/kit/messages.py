@@ -100,7 +100,7 @@ DETAILS: dict[str, tuple[str, str]] = {
     "unauthorized": ("请先登录", "Please sign in first"),
     "invalid_token": ("登录已过期，请重新登录", "Your sign-in has expired; sign in again"),
     "invalid_grant": ("授权已失效，请重新登录", "The grant no longer works; sign in again"),
-    "forbidden": ("您没有权限进行此操作", "You may not do this"),
+    "forbidden": ("您不能进行此操作，如有疑问请到窗口咨询", "You may not do this; ask at a service desk if unsure"),
     "insufficient_scope": ("此应用没有这项权限，请重新授权", "This app lacks the permission; authorise it again"),
     "not_found": ("没有找到您要的内容，请检查地址", "Nothing was found here; check the address"),
     "method_not_allowed": ("不支持这种操作方式", "This kind of request is not allowed here"),
@@ -145,8 +145,8 @@ DETAILS: dict[str, tuple[str, str]] = {
     ),
     "invalid_request": ("授权请求有误，请重新开始", "The authorisation request is not right; start again"),
     "invalid_id_token_hint": (
-        "无法确认您的登录，未能退出",
-        "Your sign-in could not be confirmed; you were not signed out",
+        "无法确认您的登录，请重新登录后再退出",
+        "Your sign-in could not be confirmed; sign in again, then sign out",
     ),
     "invalid_scope": (
         "申请的权限不对，请联系应用提供方",
@@ -157,7 +157,10 @@ DETAILS: dict[str, tuple[str, str]] = {
     "unsupported_response_type": ("不支持这种响应类型", "This response type is not supported"),
     "binding_ticket_invalid": ("绑定已过期，请重新开始", "The binding has expired; start again"),
     "binding_proof_invalid": ("请在发起绑定的同一台设备上完成", "Finish on the same device that started the binding"),
-    "miniprogram_already_bound": ("这个小程序账号已绑定过", "This mini-program account is already bound"),
+    "miniprogram_already_bound": (
+        "这个小程序账号已绑定过，请直接登录",
+        "This mini-program account is already bound; sign in",
+    ),
     "miniprogram_code_invalid": (
         "登录码无效，请重新打开小程序",
         "The login code is not valid; reopen the mini-program",
@@ -167,7 +170,10 @@ DETAILS: dict[str, tuple[str, str]] = {
         "小程序平台暂不可用，请稍后再试",
         "The mini-program platform is down; try later",
     ),
-    "insufficient_funds": ("公积金余额不够，无法提取", "The housing-fund balance is too low to withdraw"),
+    "insufficient_funds": (
+        "公积金余额不够提取，请到窗口咨询",
+        "The housing-fund balance is too low; ask at a service desk",
+    ),
     "amount_unknown": ("无法算出可提取金额，请到窗口咨询", "The amount cannot be worked out; ask at a service desk"),
     "no_payee": ("没有收款银行卡，请先添加", "No bank card on record; add one first"),
     "application_exists": ("您已有一笔在办的申请，请先查看它", "You already have an application in progress; check it"),
@@ -186,7 +192,10 @@ DETAILS: dict[str, tuple[str, str]] = {
     "own_application": ("不能审批自己的申请", "You may not decide your own application"),
     "not_pending_review": ("这笔申请现在不需要审核", "This application is not waiting for review"),
     "materials_incomplete": ("材料还没交齐，暂不能批准", "Materials are still missing; it cannot be approved yet"),
-    "materials_not_applicable": ("这项业务不需要您交材料", "This service needs no materials from you"),
+    "materials_not_applicable": (
+        "这项业务不需要您交材料，可直接办理",
+        "This service needs no materials from you; go ahead",
+    ),
     "materials_closed": ("这笔申请现在不能交材料", "This application takes no materials now"),
     "material_rejected": ("文件不符合要求，请换一个文件", "The file is not accepted; use another file"),
     "primary_material_missing": ("缺少主要材料，请先补交", "A main material is missing; hand it in first"),
