@@ -1,17 +1,23 @@
-"""Self-certified uploads: stored with their hash, images only, 5 MB, only on my own application."""
+"""Self-certified uploads: stored with their hash, images only, at most 5 MiB, only on my own application."""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import re
+from pathlib import Path
 from typing import cast
 
 import asyncpg
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from haoban.kit import reasons
 from haoban.kit.clock import FrozenClock
 from haoban.materials import files
 from tests.staff.factories import application, citizen, jpeg, png
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _path(app_id: object, code: str = "income_proof") -> str:
@@ -157,3 +163,23 @@ async def test_uploads_need_a_citizen_token(
     app_id = await application(db, citizen_id, at=clock.now())
     response = await client.post(_path(app_id), content=jpeg())
     assert response.status_code == 401
+
+
+def test_the_size_limit_is_written_in_mib_everywhere() -> None:
+    assert files.mib(files.MAX_BYTES) == "5 MiB"
+    assert files.mib(1536 * 1024) == "1.5 MiB"
+    _, why = files.problem(b"%PDF-" + b"0" * files.MAX_BYTES, "application/pdf")
+    assert why is not None
+    zh, en = reasons.translate(why, "body")
+    assert "5 MiB" in zh
+    assert "5 MiB" in en
+    spec = json.loads((ROOT / "openapi" / "openapi.json").read_text(encoding="utf-8"))
+    body = spec["paths"]["/v1/applications/{application_id}/materials"]["post"]["requestBody"]
+    assert files.LIMIT_TEXT in body["description"]
+    # "5 MB" is 5,000,000 bytes: no document may promise a limit the server does not keep.
+    said = [
+        str(path.relative_to(ROOT))
+        for path in [ROOT / "README.md", *(ROOT / "docs").rglob("*.md"), *(ROOT / "src").rglob("*.py")]
+        if re.search(r"\b5 ?MB\b", path.read_text(encoding="utf-8"))
+    ]
+    assert said == []

@@ -9,6 +9,14 @@ from PIL import Image, UnidentifiedImageError
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 
+
+def mib(n: int) -> str:
+    """A byte count as people read a binary limit: `5 MiB` (a decimal megabyte would be 5,000,000 bytes)."""
+    return f"{n / 1024 / 1024:g} MiB"
+
+
+LIMIT_TEXT = f"{mib(MAX_BYTES)} ({MAX_BYTES:,} bytes)"
+
 CONTENT_TYPES = ("image/jpeg", "image/png", "application/pdf")
 _MAGIC = (
     (b"\xff\xd8\xff", "image/jpeg"),
@@ -30,7 +38,7 @@ def problem(content: bytes, declared: str | None) -> tuple[str | None, str | Non
     if not content:
         return None, "the body is empty"
     if len(content) > MAX_BYTES:
-        return None, f"the file is larger than {MAX_BYTES} bytes"
+        return None, f"the file is larger than {mib(MAX_BYTES)}"
     content_type = sniff(content)
     if content_type is None:
         return None, "not a JPEG, PNG or PDF file"

@@ -34,7 +34,7 @@ class UploadOperation(Operation):
     def __post_init__(self) -> None:
         schema = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY, max_length=files.MAX_BYTES)
         self.request_body = RequestBody(
-            description="The file itself (not multipart): a JPEG, PNG or PDF of at most 5 MiB (5,242,880 bytes). "
+            description=f"The file itself (not multipart): a JPEG, PNG or PDF of at most {files.LIMIT_TEXT}. "
             "Its first bytes must say what it is; a Content-Type that disagrees is refused.",
             required=True,
             content={t: OpenAPIMediaType(schema=schema, example="<the file's bytes>") for t in files.CONTENT_TYPES},
