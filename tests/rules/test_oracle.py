@@ -2,12 +2,12 @@
 
 Each generated citizen becomes registry records written the way registries write
 them (place names in several spellings, some naming no division), goes through
-the exchange's own steps (division codes, provenance, facts) and the rule set in
-effect on the day; `tests/rules/oracle.py` decides the same citizen from the
-policy text. Outcome, amount and the refusal reasons must be equal.
+the exchange's own steps (division codes, provenance, facts) and one rule-set
+version, on days inside that version's window; `tests/rules/oracle.py` decides the
+same citizen from the policy text. Outcome, amount and the refusal reasons must be equal.
 
-The normal suite runs 300 cases per rule set. The 10,000 per rule set take about eight
-minutes, more than CI's budget allows beside the rest, so they run when asked:
+The normal suite runs 300 cases per version. The 10,000 per version (12 versions) take
+about twenty minutes, more than CI's budget allows beside the rest, so they run when asked:
 `HAOBAN_ORACLE_FULL=1 uv run pytest -m slow tests/rules/test_oracle.py`.
 """
 
