@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+import jsonschema_rs
 import msgspec
 import pytest
 from litestar import Litestar
@@ -361,3 +362,31 @@ def test_errors_a_handler_raises_are_documented(app: Litestar, doc: dict[str, An
             if not _documents(op, error.status, error.code) and str(error.status) not in op["responses"]:
                 offenders.append(f"{handler.operation_id}: raises {error.__name__} ({error.status} {error.code})")
     fail_naming(offenders, "document every status a handler raises: problems(..., codes=...)")
+
+
+# --- ID numbers: the spec admits what people type ------------------------------------
+
+FULL_WIDTH = "".join(chr(ord(c) + 0xFEE0) for c in "11010519491231002X")
+TYPED_ID_NUMBERS = ("11010519491231002x", FULL_WIDTH, " 110105 19491231002X ", "11010519491231002X")
+
+
+def committed_schema(name: str) -> dict[str, Any]:
+    """A component of the committed spec as a JSON Schema, its `$ref`s resolvable."""
+    spec = msgspec.json.decode((ROOT / "openapi" / "openapi.json").read_bytes())
+    return {"components": spec["components"], "$ref": f"#/components/schemas/{name}"}
+
+
+@pytest.mark.parametrize("typed", TYPED_ID_NUMBERS)
+def test_the_spec_admits_typed_id_numbers(typed: str) -> None:
+    """A client validating from the spec must not refuse what the server accepts (it normalises)."""
+    marriage = jsonschema_rs.validator_for(committed_schema("MarriageIn"))
+    assert marriage.is_valid({"id_number": typed, "status": "married", "spouse_id_number": typed})
+    register = committed_schema("RegisterRequest")
+    example = register["components"]["schemas"]["RegisterRequest"]["examples"][0]
+    assert jsonschema_rs.validator_for(register).is_valid({**example, "id_number": typed})
+
+
+@pytest.mark.parametrize("wrong", ["1101051949123100-2", "abc", "1" * 65, ""])
+def test_the_spec_still_refuses_what_is_no_id_number(wrong: str) -> None:
+    marriage = jsonschema_rs.validator_for(committed_schema("MarriageIn"))
+    assert not marriage.is_valid({"id_number": wrong, "status": "unmarried"})

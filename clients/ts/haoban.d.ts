@@ -1593,7 +1593,7 @@ export interface components {
          */
         ChallengeCreate: {
             /**
-             * @description 18-character resident ID number (GB 11643); the check digit is verified
+             * @description 18-character resident ID number (GB 11643). Typed forms are accepted: spaces are dropped, full-width digits read as ASCII and x as X; the result must be 17 digits and a digit or X whose check digit matches
              * @example 11010519491231002X
              */
             id_number: string;
@@ -1750,7 +1750,7 @@ export interface components {
             challenge_id: string;
             frames: string[];
             /**
-             * @description 18-character resident ID number (GB 11643); the check digit is verified
+             * @description 18-character resident ID number (GB 11643). Typed forms are accepted: spaces are dropped, full-width digits read as ASCII and x as X; the result must be 17 digits and a digit or X whose check digit matches
              * @example 11010519491231002X
              */
             id_number: string;
@@ -1888,7 +1888,7 @@ export interface components {
             division_code?: string | null;
             employer?: string | null;
             /**
-             * @description 18-character resident ID number (GB 11643); the check digit is verified
+             * @description 18-character resident ID number (GB 11643). Typed forms are accepted: spaces are dropped, full-width digits read as ASCII and x as X; the result must be 17 digits and a digit or X whose check digit matches
              * @example 11010519491231002X
              */
             id_number: string;
@@ -1920,7 +1920,7 @@ export interface components {
             /** Format: date */
             birth_date: string;
             /**
-             * @description 18-character resident ID number (GB 11643); the check digit is verified
+             * @description 18-character resident ID number (GB 11643). Typed forms are accepted: spaces are dropped, full-width digits read as ASCII and x as X; the result must be 17 digits and a digit or X whose check digit matches
              * @example 11010519491231002X
              */
             id_number: string;
@@ -2041,13 +2041,13 @@ export interface components {
          */
         MarriageIn: {
             /**
-             * @description 18-character resident ID number (GB 11643); the check digit is verified
+             * @description 18-character resident ID number (GB 11643). Typed forms are accepted: spaces are dropped, full-width digits read as ASCII and x as X; the result must be 17 digits and a digit or X whose check digit matches
              * @example 11010519491231002X
              */
             id_number: string;
             registered_on?: string | null;
             /**
-             * @description 18-character resident ID number (GB 11643); the check digit is verified
+             * @description 18-character resident ID number (GB 11643). Typed forms are accepted: spaces are dropped, full-width digits read as ASCII and x as X; the result must be 17 digits and a digit or X whose check digit matches
              * @example 11010519491231002X
              */
             spouse_id_number?: string | null;
@@ -2115,7 +2115,7 @@ export interface components {
         /** MemberIn */
         MemberIn: {
             /**
-             * @description 18-character resident ID number (GB 11643); the check digit is verified
+             * @description 18-character resident ID number (GB 11643). Typed forms are accepted: spaces are dropped, full-width digits read as ASCII and x as X; the result must be 17 digits and a digit or X whose check digit matches
              * @example 11010519491231002X
              */
             id_number: string;
@@ -2199,7 +2199,7 @@ export interface components {
          */
         OtpStart: {
             /**
-             * @description 18-character resident ID number (GB 11643); the check digit is verified
+             * @description 18-character resident ID number (GB 11643). Typed forms are accepted: spaces are dropped, full-width digits read as ASCII and x as X; the result must be 17 digits and a digit or X whose check digit matches
              * @example 11010519491231002X
              */
             id_number: string;
@@ -2434,7 +2434,7 @@ export interface components {
             consent: components["schemas"]["BiometricConsent"];
             frames: string[];
             /**
-             * @description 18-character resident ID number (GB 11643); the check digit is verified
+             * @description 18-character resident ID number (GB 11643). Typed forms are accepted: spaces are dropped, full-width digits read as ASCII and x as X; the result must be 17 digits and a digit or X whose check digit matches
              * @example 11010519491231002X
              */
             id_number: string;
@@ -2503,7 +2503,7 @@ export interface components {
              */
             acr: "sandbox" | "face";
             /**
-             * @description 18-character resident ID number (GB 11643); the check digit is verified
+             * @description 18-character resident ID number (GB 11643). Typed forms are accepted: spaces are dropped, full-width digits read as ASCII and x as X; the result must be 17 digits and a digit or X whose check digit matches
              * @example 11010519491231002X
              */
             id_number: string;
@@ -2595,7 +2595,7 @@ export interface components {
              */
             division_code?: string | null;
             /**
-             * @description 18-character resident ID number (GB 11643); the check digit is verified
+             * @description 18-character resident ID number (GB 11643). Typed forms are accepted: spaces are dropped, full-width digits read as ASCII and x as X; the result must be 17 digits and a digit or X whose check digit matches
              * @example 11010519491231002X
              */
             id_number: string;
@@ -2711,7 +2711,7 @@ export interface components {
         TestCitizenCreate: {
             citizen_id?: string | null;
             /**
-             * @description 18-character resident ID number (GB 11643); the check digit is verified
+             * @description 18-character resident ID number (GB 11643). Typed forms are accepted: spaces are dropped, full-width digits read as ASCII and x as X; the result must be 17 digits and a digit or X whose check digit matches
              * @example 11010519491231002X
              */
             id_number?: string | null;

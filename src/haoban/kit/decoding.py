@@ -11,7 +11,7 @@ any Content-Type as JSON. `StrictRequest` (the app's `request_class`) replaces
 3. integers must fit a signed 64-bit column and no string may hold NUL, else 422
    (PostgreSQL cannot store either, so they would fail later as a 500);
 4. ID numbers (`IdNumberShape` fields) are normalised (kit/idnumber.py) and their
-   check digit verified, else 422 naming the field;
+   shape, birth date and check digit verified, else 422 naming the field;
 5. the value is decoded into the handler's declared type with `strict=True`, else 422.
 
 The decoded value is the handler's Struct; Litestar's own lax conversion then
@@ -141,13 +141,14 @@ def _id_walk(target: Any) -> Walk | None:
 
 
 def _normalise_ids(value: Any, walk: Walk | None, where: list[str | int], errors: list[FieldError]) -> Any:
-    """`value` with its ID numbers normalised; a wrong check digit or birth date noted in `errors`."""
+    """`value` with its ID numbers normalised; a wrong shape, birth date or check digit noted in `errors`.
+
+    The type's own pattern is loose (it admits what people type), so this is the strict check."""
     if walk is None:
         if not isinstance(value, str):
             return value
         fixed = idnumber.normalise(value)
-        why = idnumber.problem(fixed)
-        if why is not None and why != idnumber.SHAPE_PROBLEM:
+        if (why := idnumber.problem(fixed)) is not None:
             errors.append(FieldError(field=_path(where), reason=why))
         return fixed
     if isinstance(value, dict):

@@ -13,16 +13,25 @@ _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 _SHAPE = re.compile(r"^[1-9]\d{16}[\dX]$")
 
+TYPED_PATTERN = "^[\\s0-9\uff10-\uff19xX\uff58\uff38]+$"
+"""What a person may type: digits (also full-width), x or X, and spaces; the strict shape comes after `normalise`."""
+
 IdNumberShape = Annotated[
     str,
     msgspec.Meta(
-        pattern=r"^[1-9]\d{16}[\dX]$",
-        description="18-character resident ID number (GB 11643); the check digit is verified",
+        pattern=TYPED_PATTERN,
+        max_length=64,
+        description=(
+            "18-character resident ID number (GB 11643). Typed forms are accepted: spaces are dropped, "
+            "full-width digits read as ASCII and x as X; the result must be 17 digits and a digit or X "
+            "whose check digit matches"
+        ),
         examples=["11010519491231002X"],
         extra={"id_number": True},
     ),
 ]
-"""Request bodies normalise it first (`normalise`) and verify the check digit (kit/decoding.py)."""
+"""The published pattern admits the typed forms; request bodies normalise the value (`normalise`)
+and then check its shape, birth date and check digit (`problem`, kit/decoding.py)."""
 
 
 def normalise(value: str) -> str:
