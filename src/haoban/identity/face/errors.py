@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import ClassVar
 
 from haoban.kit.errors import FieldError, Unavailable, ValidationFailed
+
+log = logging.getLogger(__name__)
 
 
 class FaceError(ValidationFailed):
@@ -20,8 +23,12 @@ class FaceError(ValidationFailed):
     def __init__(self, index: int | None = None, detail: str | None = None, *, source: str = "frames") -> None:
         self.index = index
         self.field = source if index is None else f"{source}[{index}]"
+        # What the engine saw stays with operators (DEBUG); the person reads the catalogue sentence for the code.
+        self.diagnostic = detail or ""
+        if detail:
+            log.debug("face refusal %s at %s: %s", self.code, self.field, detail)
         super().__init__(
-            detail or self.code,
+            self.code,
             errors=[FieldError(field=self.field, reason=self.code)],
             extra={} if index is None else {"frame": index},
         )
